@@ -1,0 +1,30 @@
+"""Errors adjoin raises on purpose.
+
+Every refusal is an :class:`AdjoinError` whose message names where (file:line:col), what, and
+what to do.  Nothing else should escape to a user.
+"""
+
+
+class AdjoinError(Exception):
+    """Base class of every refusal and usage error raised by adjoin."""
+
+
+class UnsupportedError(AdjoinError):
+    """The differentiated code uses a construct outside adjoin's input language."""
+
+
+class UsageError(AdjoinError):
+    """The caller asked for something impossible (bad wrt, bad placement, bad case file)."""
+
+
+class TapeError(AdjoinError):
+    """The tape was left unbalanced by an adjoint run (an internal bug, reported clearly)."""
+
+
+def located(path, line, col, what, hint=None):
+    """Formats a message as 'path:line:col: what; hint'."""
+    where = f"{path}:{line}:{col}" if col is not None else f"{path}:{line}"
+    text = f"{where}: {what}"
+    if hint:
+        text += f"; {hint}"
+    return text
