@@ -1,0 +1,40 @@
+"""Run-time helpers the generated adjoint code calls (imported there as ``ad``, with the rules' helpers).
+
+They exist so that the generated code stays short and readable where NumPy needs care:
+adjoints summed back to an operand's shape after broadcasting, adjoint arrays created on first use.
+"""
+import numpy as np
+
+
+def sum_to(g, like):
+    """Sums ``g`` down to the shape of ``like`` (undoing NumPy broadcasting); ``like`` may be a value."""
+    shape = np.shape(like)
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    if shape == ():
+        return np.sum(g)
+    extra = len(gshape) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(k for k, (n, m) in enumerate(zip(shape, np.shape(g))) if n == 1 and m != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    if np.shape(g) != shape:
+        g = np.broadcast_to(g, shape).copy()
+    return g
+
+
+def dense(g, like):
+    """Returns ``g`` as an array shaped like ``like``: adjoints start as the scalar 0.0 until first indexed."""
+    if isinstance(g, np.ndarray) and g.shape == np.shape(like):
+        return g
+    out = np.zeros(np.shape(like))
+    out += g
+    return out
+
+
+def add_at(g, index, value):
+    """``g[index] += value`` that also adds up repeated integer indices."""
+    np.add.at(g, index, value)
+    return g
