@@ -1,0 +1,391 @@
+"""Effects of functions on arrays: which parameters they read and update in place, and aliasing.
+
+The adjoint treats every name as holding its own value.  That is only right when no array that a
+name will still read is updated in place through another name (a view ``v = a[1:]``, an alias
+``b = a``, the same array passed twice).  A points-to analysis (storage objects: each parameter's
+array, each allocating expression — its most recent array and the older ones — and module
+arrays) finds the arrays a write reaches; a write that reaches an array another live name holds
+is refused, never differentiated wrongly.  The same analysis gives the interprocedural summaries:
+parameters whose arrays a function reads and writes, and which parameters its result may alias.
+"""
+import ast
+from dataclasses import dataclass, field
+
+from ..frontend.program import Problems
+from .activity import storage_name
+from .flow import Backward, Forward
+
+# Primitives whose result may share memory with their first argument.
+VIEW_RULES = {"np.reshape", "method.reshape", "np.ravel", "method.ravel", "np.transpose",
+              "method.transpose", "attr.T", "np.squeeze", "method.squeeze", "np.asarray",
+              "np.expand_dims", "np.atleast_1d", "np.atleast_2d", "np.broadcast_to", "attr.real"}
+
+
+@dataclass
+class Summary:
+    """What a function does to its parameters' arrays."""
+    params: tuple
+    reads: frozenset = frozenset()        # params whose entry arrays (or values) it reads
+    writes: frozenset = frozenset()       # params whose entry arrays it updates in place
+    result_aliases: tuple = ()            # per result: params the result may share memory with
+
+
+@dataclass
+class Summaries:
+    """Summaries of every function of a program, and per-statement liveness."""
+    by_key: dict = field(default_factory=dict)
+    live_after: dict = field(default_factory=dict)     # key -> {id(stmt): frozenset}
+
+    def params(self, key):
+        return self.by_key[key].params
+
+    def writes(self, key):
+        return self.by_key[key].writes
+
+    def reads(self, key):
+        return self.by_key[key].reads
+
+
+def infer_effects(program, kinds):
+    """Summaries for every function (callees first), refusing harmful aliasing."""
+    summaries = Summaries()
+    problems = Problems()
+    for key in reversed(program.order()):
+        func = program.functions[key]
+        expr_kinds = kinds.expr_kinds.get(key, {})
+        live = Liveness(func).compute()
+        summaries.live_after[key] = live
+        analysis = PointsTo(func, expr_kinds, summaries, live, problems)
+        analysis.run(func.node.body, {p: frozenset({f"P:{p}"}) for p in func.params})
+        result_aliases = tuple(
+            frozenset(o[2:] for o in analysis.result_objects.get(name, ()) if o.startswith("P:"))
+            for name in func.result_names)
+        summaries.by_key[key] = Summary(func.params, frozenset(analysis.read_params),
+                                        frozenset(analysis.written_params), result_aliases)
+    problems.raise_if_any(program.head)
+    return summaries
+
+
+# ---------------------------------------------------------------------------------------------
+# liveness
+
+def names_read(node):
+    """Local names an expression reads."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def statement_uses_defs(stmt):
+    """(names read, names rebound) by a simple statement."""
+    uses, defs = set(), set()
+    if isinstance(stmt, ast.Assign):
+        uses |= names_read(stmt.value)
+        for target in stmt.targets:
+            if isinstance(target, ast.Subscript):
+                uses |= names_read(target)
+            else:
+                defs |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    elif isinstance(stmt, ast.AugAssign):
+        uses |= names_read(stmt.value) | names_read(stmt.target)
+        if isinstance(stmt.target, ast.Name):
+            uses.add(stmt.target.id)
+            defs.add(stmt.target.id)
+    elif isinstance(stmt, (ast.Expr, ast.Return, ast.Assert)):
+        value = stmt.value if not isinstance(stmt, ast.Assert) else stmt.test
+        if value is not None:
+            uses |= names_read(value)
+    return uses, defs
+
+
+class Liveness(Backward):
+    """Names whose current value may be read later, after each simple statement."""
+
+    def __init__(self, func):
+        self.func = func
+        self.after = {}
+
+    def compute(self):
+        self.run(self.func.node.body, frozenset(self.func.result_names))
+        return self.after
+
+    def join(self, a, b):
+        return a | b
+
+    def transfer(self, stmt, state):
+        self.after[id(stmt)] = self.after.get(id(stmt), frozenset()) | state
+        uses, defs = statement_uses_defs(stmt)
+        return (state - defs) | uses
+
+    def condition(self, stmt, state):
+        return state | names_read(stmt.test)
+
+    def loop_top(self, stmt, state):
+        if isinstance(stmt, ast.For):
+            return state - {stmt.target.id}
+        return state | names_read(stmt.test)
+
+    def loop_before(self, stmt, state):
+        if isinstance(stmt, ast.For):
+            return state | names_read(stmt.iter)
+        return state | names_read(stmt.test)
+
+
+# ---------------------------------------------------------------------------------------------
+# points-to
+
+class PointsTo(Forward):
+    """Flow-sensitive storage objects of array names; checks every in-place write."""
+
+    def __init__(self, func, expr_kinds, summaries, live_after, problems):
+        self.func = func
+        self.kinds = expr_kinds
+        self.summaries = summaries
+        self.live_after = live_after
+        self.problems = problems
+        self.read_params = set()
+        self.written_params = set()
+        self.result_objects = {}
+        self.globals = func.user.globals
+
+    def join(self, a, b):
+        out = dict(a)
+        for name, objs in b.items():
+            out[name] = out.get(name, frozenset()) | objs
+        return out
+
+    def maybe_array(self, node):
+        kind = self.kinds.get(id(node))
+        return kind is None or kind.maybe_array or kind.cat in ("tuple", "list")
+
+    # reads -------------------------------------------------------------------------------------
+    def note_reads(self, node, env):
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+                for obj in env.get(sub.id, ()):
+                    if obj.startswith("P:"):
+                        self.read_params.add(obj[2:])
+
+    # objects of an expression -----------------------------------------------------------------
+    def objects(self, node, env):
+        if isinstance(node, ast.Name):
+            if node.id in env:
+                return env[node.id]
+            if node.id not in self.func.locals:
+                value = self.globals.get(node.id)
+                if hasattr(value, "shape"):
+                    return frozenset({f"G:{node.id}"})
+            return frozenset()
+        if not self.maybe_array(node):
+            return frozenset()
+        if isinstance(node, ast.Subscript):
+            if _basic_index(node.slice, self.kinds):
+                return self.objects(node.value, env)
+            return frozenset({f"A:{id(node)}:new"})
+        if isinstance(node, ast.Attribute):
+            if node.attr in ("T", "real"):
+                return self.objects(node.value, env)
+            return frozenset()
+        if isinstance(node, ast.IfExp):
+            return self.objects(node.body, env) | self.objects(node.orelse, env)
+        if isinstance(node, ast.Call):
+            callee = self.func.callees.get(id(node))
+            if callee is not None and callee.kind == "rule" and callee.key in VIEW_RULES:
+                base = node.func.value if callee.key.startswith("method.") else (node.args[0] if node.args else None)
+                objs = self.objects(base, env) if base is not None else frozenset()
+                return objs | {f"A:{id(node)}:new"}
+            if callee is not None and callee.kind == "user":
+                summary = self.summaries.by_key.get(callee.key)
+                out = {f"A:{id(node)}:new"}
+                if summary is not None:
+                    for aliases in summary.result_aliases:
+                        for param in aliases:
+                            k = summary.params.index(param)
+                            if k < len(node.args):
+                                out |= self.objects(node.args[k], env)
+                return frozenset(out)
+        if isinstance(node, (ast.Tuple, ast.List)):
+            out = frozenset()
+            for elt in node.elts:
+                out |= self.objects(elt, env)
+            return out
+        if isinstance(node, ast.Constant):
+            return frozenset()
+        return frozenset({f"A:{id(node)}:new"})
+
+    def allocate(self, node, env):
+        """Recency: arrays made earlier by this expression become 'old'."""
+        marks = {f"A:{id(sub)}:new" for sub in ast.walk(node)}
+        out = {}
+        for name, objs in env.items():
+            if objs & marks:
+                objs = frozenset(o.replace(":new", ":old") if o in marks else o for o in objs)
+            out[name] = objs
+        return out
+
+    # statements ---------------------------------------------------------------------------------
+    def loop_entry(self, loop, state):
+        state = dict(state)
+        if isinstance(loop, ast.For):
+            state[loop.target.id] = frozenset()
+            self.note_reads(loop.iter, state)
+        else:
+            self.note_reads(loop.test, state)
+        return state
+
+    def before_if(self, stmt, state):
+        self.note_reads(stmt.test, state)
+        return state
+
+    def transfer(self, stmt, env):
+        if isinstance(stmt, ast.Assign):
+            value = stmt.value
+            self.note_reads(value, env)
+            callee = self.func.callees.get(id(value)) if isinstance(value, ast.Call) else None
+            if callee is not None and callee.kind == "user":
+                self.user_call(stmt, value, callee, env)
+            objs = self.objects(value, env)
+            env = self.allocate(value, env)
+            for target in stmt.targets:
+                env = self.assign(stmt, target, value, objs, env)
+            return env
+        if isinstance(stmt, ast.AugAssign):
+            self.note_reads(stmt.value, env)
+            self.note_reads(stmt.target, env) if isinstance(stmt.target, ast.Subscript) else None
+            target = stmt.target
+            if isinstance(target, ast.Name):
+                for obj in env.get(target.id, ()):
+                    if obj.startswith("P:"):
+                        self.read_params.add(obj[2:])
+                kind = self.kinds.get(id(target))
+                if kind is not None and kind.array:
+                    self.write(stmt, target.id, env)
+                    return env
+                if kind is not None and kind.maybe_array and env.get(target.id):
+                    self.problems.add(self.func.user, stmt,
+                                      f"cannot tell whether {target.id!r} is an array (updated in place by "
+                                      f"'{ast.unparse(stmt).split('=')[0].strip()}=') or a number",
+                                      "give the head arguments of definite kinds, or write "
+                                      f"'{target.id} = {target.id} ...' explicitly")
+                env = dict(env)
+                env[target.id] = frozenset({f"A:{id(stmt)}:new"}) if kind is None or kind.maybe_array else frozenset()
+                return env
+            self.note_reads(target.value, env)
+            self.write(stmt, storage_name(target), env)
+            return env
+        if isinstance(stmt, ast.Expr):
+            value = stmt.value
+            self.note_reads(value, env)
+            callee = self.func.callees.get(id(value))
+            if callee is not None and callee.kind == "user":
+                self.user_call(stmt, value, callee, env)
+            return env
+        if isinstance(stmt, ast.Return):
+            if stmt.value is not None:
+                self.note_reads(stmt.value, env)
+                for name in self.func.result_names:
+                    self.result_objects[name] = self.result_objects.get(name, frozenset()) | env.get(name, frozenset())
+            return env
+        if isinstance(stmt, ast.Assert):
+            self.note_reads(stmt.test, env)
+        return env
+
+    def assign(self, stmt, target, value, objs, env):
+        if isinstance(target, ast.Name):
+            env = dict(env)
+            env[target.id] = objs if self.maybe_array(target) else frozenset()
+            return env
+        if isinstance(target, (ast.Tuple, ast.List)):
+            env = dict(env)
+            if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
+                parts = [self.objects(v, env) for v in value.elts]
+            else:
+                parts = [objs] * len(target.elts)
+            for elt, part in zip(target.elts, parts):
+                if isinstance(elt, ast.Name):
+                    env[elt.id] = part if self.maybe_array(elt) else frozenset()
+            return env
+        if isinstance(target, ast.Subscript):
+            self.note_reads(target.slice, env)
+            self.write(stmt, storage_name(target), env)
+        return env
+
+    def write(self, stmt, name, env):
+        """An in-place write through ``name``: record parameter writes, refuse harmful aliasing."""
+        if name is None:
+            return
+        objs = env.get(name)
+        if objs is None:
+            if name not in self.func.locals:
+                self.problems.add(self.func.user, stmt, f"writing into module-level array {name!r}",
+                                  "module-level constants are read-only; copy the array into a local first")
+            return
+        for obj in objs:
+            if obj.startswith("G:"):
+                self.problems.add(self.func.user, stmt, f"writing into module-level array {obj[2:]!r} "
+                                  f"through {name!r}", "copy the array into a local first")
+            if obj.startswith("P:"):
+                self.written_params.add(obj[2:])
+        params = {o for o in objs if o.startswith("P:")}
+        if params and len(params) < len(objs) or len(params) > 1:
+            self.problems.add(self.func.user, stmt,
+                              f"{name!r} may or may not be the array passed in as parameter "
+                              f"{sorted(p[2:] for p in params)[0]!r} when it is updated in place here",
+                              "copy the parameter into a new array before updating it, on every path")
+        live = self.live_after.get(id(stmt), frozenset())
+        for other, other_objs in env.items():
+            if other == name or other not in live:
+                continue
+            shared = other_objs & objs
+            if shared:
+                self.problems.add(self.func.user, stmt,
+                                  f"{name!r} is updated in place while {other!r}, which may share its memory "
+                                  f"(a view or another name for the same array), is still used",
+                                  f"make one of them a copy (e.g. '{other} = {other}.copy()')")
+                break
+
+    def user_call(self, stmt, call, callee, env):
+        summary = self.summaries.by_key.get(callee.key)
+        if summary is None:
+            return
+        written = []
+        for k, param in enumerate(summary.params):
+            if k >= len(call.args):
+                break
+            arg = call.args[k]
+            if param in summary.reads:
+                for obj in self.objects(arg, env):
+                    if obj.startswith("P:"):
+                        self.read_params.add(obj[2:])
+            if param in summary.writes:
+                name = storage_name(arg)
+                written.append((k, param, arg))
+                if name is not None and (isinstance(arg, ast.Name) or _basic_index(arg.slice, self.kinds)):
+                    self.write(stmt, name, env)
+        for k, param, arg in written:
+            mine = self.objects(arg, env)
+            for j, other in enumerate(call.args):
+                if j == k:
+                    continue
+                if mine & self.objects(other, env):
+                    self.problems.add(self.func.user, stmt,
+                                      f"the same array is passed as {param!r} and as argument {j + 1} of "
+                                      f"{callee.key}, which updates {param!r} in place",
+                                      "pass a copy for one of them")
+                    return
+
+
+def _basic_index(index, kinds):
+    """True when indexing with ``index`` gives a view (ints, slices, None, Ellipsis only)."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    for part in parts:
+        if isinstance(part, ast.Slice):
+            continue
+        if isinstance(part, ast.Constant) and (part.value is None or part.value is Ellipsis
+                                                or isinstance(part.value, int)):
+            continue
+        if isinstance(part, ast.Attribute) and part.attr == "newaxis":
+            continue
+        kind = kinds.get(id(part))
+        if kind is not None and kind.cat in ("int",):
+            continue
+        return False
+    return True

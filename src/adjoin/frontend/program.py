@@ -1,0 +1,863 @@
+"""The program adjoin differentiates: the head, every user function it reaches, checked and normalized.
+
+Checking refuses, in one error listing every problem, anything outside the input language
+(DESIGN.md).  Normalizing rewrites each function into a smaller language the analyses and the
+transformer handle:
+
+* calls to user functions are statements of their own (``t = f(a, b)`` or ``f(a, b)``), with
+  positional arguments only (keywords bound, defaults filled in);
+* one ``return`` at the end, assigning the ``result`` variables on every path;
+* no ``continue``; ``break`` only as the last statement of a branch (the statements that followed
+  a jump are moved into the branches that fall through);
+* ``a = b = e`` split, annotated assignments plain.
+"""
+import ast
+import builtins
+import copy
+import inspect
+import types
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import UnsupportedError
+from ..transform.rules import RULES
+from .source import MISSING, UserFunction, error_at, is_user_function, resolve, user_function
+
+
+@dataclass(frozen=True)
+class Callee:
+    """What a call in user code calls."""
+    kind: str          # "user", "rule", "print", "external"
+    key: str = ""      # user: function key; rule: RULES key; external: a readable name
+
+
+def _rule_objects():
+    table = {}
+    modules = {"np": np, "math": __import__("math"), "builtins": builtins}
+    for key in RULES:
+        prefix, _, name = key.partition(".")
+        module = modules.get(prefix)
+        if module is None:
+            continue
+        obj = getattr(module, name, None)
+        if obj is not None:
+            table.setdefault(id(obj), key)
+    return table
+
+
+_RULE_OBJECTS = _rule_objects()
+PURE_MODULES = ("numpy", "math")
+
+_STATEMENT_HINTS = {
+    ast.Try: ("'try' statements", "move the error handling outside the differentiated functions"),
+    ast.With: ("'with' statements", "open files and contexts outside the differentiated functions"),
+    ast.AsyncWith: ("'async with' statements", "differentiate plain synchronous functions"),
+    ast.AsyncFor: ("'async for' loops", "differentiate plain synchronous functions"),
+    ast.Global: ("'global' declarations", "pass the value as an argument and return the new one"),
+    ast.Nonlocal: ("'nonlocal' declarations", "pass the value as an argument and return the new one"),
+    ast.ClassDef: ("class definitions", "use module-level functions and arrays"),
+    ast.FunctionDef: ("nested functions (closures)", "define the function at module level"),
+    ast.AsyncFunctionDef: ("nested functions (closures)", "define the function at module level"),
+    ast.Delete: ("'del' statements", "let the name be rebound instead"),
+    ast.Import: ("imports inside functions", "import at module level"),
+    ast.ImportFrom: ("imports inside functions", "import at module level"),
+    ast.Raise: ("'raise' statements", "check arguments before calling the differentiated function"),
+    ast.Match: ("'match' statements", "use if/elif/else"),
+}
+_EXPRESSION_HINTS = {
+    ast.Lambda: ("lambda expressions", "define a module-level function"),
+    ast.Yield: ("generators ('yield')", "return an array or loop inside one function"),
+    ast.YieldFrom: ("generators ('yield from')", "return an array or loop inside one function"),
+    ast.Await: ("'await'", "differentiate plain synchronous functions"),
+    ast.ListComp: ("list comprehensions", "use a for loop over range(...) filling an array"),
+    ast.SetComp: ("set comprehensions", "use arrays"),
+    ast.DictComp: ("dict comprehensions", "use arrays"),
+    ast.GeneratorExp: ("generator expressions", "use a for loop over range(...)"),
+    ast.Dict: ("dicts", "use separate variables or arrays"),
+    ast.Set: ("sets", "use arrays"),
+    ast.NamedExpr: ("assignment expressions (':=')", "assign in a statement of its own"),
+    ast.Starred: ("starred expressions", "pass arguments one by one"),
+}
+
+
+class Problems:
+    """Collects refusals so that one error lists every problem of the program."""
+
+    def __init__(self):
+        self.errors = []
+
+    def add(self, func, node, what, hint=None):
+        message = str(error_at(func, node, what, hint))
+        if message not in self.errors:
+            self.errors.append(message)
+
+    def raise_if_any(self, head_name):
+        if self.errors:
+            count = len(self.errors)
+            extra = f"\n(adjoin found {count} problems in the code reached from {head_name!r})" if count > 1 else ""
+            raise UnsupportedError("\n".join(self.errors) + extra)
+
+
+@dataclass
+class Function:
+    """A checked, normalized user function."""
+    key: str                    # unique name among the program's functions
+    user: UserFunction
+    node: ast.FunctionDef       # normalized copy
+    params: tuple
+    result_names: tuple         # the result variables ((), one, or several for tuple returns)
+    callees: dict = field(default_factory=dict)   # id(ast.Call) -> Callee
+    locals: frozenset = frozenset()
+    fragments: list = field(default_factory=list)  # [(start_line, end_line, label)]
+
+    @property
+    def name(self):
+        return self.user.name
+
+    @property
+    def path(self):
+        return self.user.path
+
+
+@dataclass
+class Program:
+    """The head and the user functions it reaches (head first)."""
+    head: str
+    functions: dict             # key -> Function
+
+    def order(self):
+        """Function keys, callers before callees."""
+        seen, out = set(), []
+
+        def visit(key):
+            if key in seen:
+                return
+            seen.add(key)
+            for callee in self.functions[key].callees.values():
+                if callee.kind == "user":
+                    visit(callee.key)
+            out.append(key)
+        visit(self.head)
+        return list(reversed(out))
+
+
+def load_program(fn):
+    """Checks and normalizes ``fn`` and every user function it reaches."""
+    head = user_function(fn)
+    problems = Problems()
+    keys = {}                   # id(fn object) -> key
+    raw = {}                    # key -> UserFunction
+    pending = [head]
+    keys[id(head.fn)] = _unique_key(head.fn, keys)
+    raw[keys[id(head.fn)]] = head
+    checked = {}
+    while pending:
+        func = pending.pop()
+        key = keys[id(func.fn)]
+        checker = Checker(func, problems)
+        checker.run()
+        checked[key] = checker
+        for obj in checker.user_callees:
+            if id(obj) not in keys:
+                new = user_function(obj)
+                keys[id(obj)] = _unique_key(obj, keys)
+                raw[keys[id(obj)]] = new
+                pending.append(new)
+    problems.raise_if_any(head.name)
+    functions = {}
+    for key, func in raw.items():
+        functions[key] = normalize(key, func, keys, problems)
+    problems.raise_if_any(head.name)
+    program = Program(keys[id(head.fn)], functions)
+    _check_recursion(program, problems)
+    problems.raise_if_any(head.name)
+    return program
+
+
+def _unique_key(obj, keys):
+    taken = set(keys.values())
+    name = obj.__name__
+    if name not in taken:
+        return name
+    module = (obj.__module__ or "mod").split(".")[-1]
+    candidate = f"{module}_{name}"
+    n = 2
+    while candidate in taken:
+        candidate = f"{module}_{name}{n}"
+        n += 1
+    return candidate
+
+
+def _check_recursion(program, problems):
+    state = {}
+
+    def visit(key, stack):
+        state[key] = "active"
+        for callee in program.functions[key].callees.values():
+            if callee.kind != "user":
+                continue
+            if state.get(callee.key) == "active":
+                func = program.functions[key]
+                problems.add(func.user, func.user.node,
+                             f"recursion ({' -> '.join(stack + [callee.key])})",
+                             "adjoin differentiates call trees without recursion; write the recursion as a loop")
+                continue
+            if callee.key not in state:
+                visit(callee.key, stack + [callee.key])
+        state[key] = "done"
+    visit(program.head, [program.head])
+
+
+def _assigned_names(node):
+    names = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+            names.add(sub.id)
+    return names
+
+
+class Checker:
+    """Refuses what is outside the input language in one user function; finds its user callees."""
+
+    def __init__(self, func, problems):
+        self.func = func
+        self.problems = problems
+        self.user_callees = []
+        node = func.node
+        self.params = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
+        self.locals = set(self.params) | _assigned_names(node)
+
+    def bad(self, node, what, hint=None):
+        self.problems.add(self.func, node, what, hint)
+
+    def run(self):
+        node = self.func.node
+        if isinstance(node, ast.AsyncFunctionDef):
+            self.bad(node, "async functions", "differentiate plain synchronous functions")
+        if node.args.vararg or node.args.kwarg:
+            self.bad(node, f"'*args'/'**kwargs' parameters of {node.name!r}", "name every parameter")
+        for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+            if not _literal(default):
+                self.bad(default, "a default value that is not a literal constant",
+                         "use a number, string, bool or None as default")
+        self.block(node.body, loop_depth=0)
+
+    def block(self, stmts, loop_depth):
+        for stmt in stmts:
+            self.statement(stmt, loop_depth)
+
+    def statement(self, stmt, loop_depth):
+        for kind, (what, hint) in _STATEMENT_HINTS.items():
+            if isinstance(stmt, kind):
+                self.bad(stmt, f"cannot differentiate {what}", hint)
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    self.block(stmt.body, 0)
+                return
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                self.target(target)
+            self.expr(stmt.value)
+        elif isinstance(stmt, ast.AnnAssign):
+            if stmt.value is None:
+                self.bad(stmt, "annotations without a value", "assign a value")
+            else:
+                self.target(stmt.target)
+                self.expr(stmt.value)
+        elif isinstance(stmt, ast.AugAssign):
+            self.target(stmt.target)
+            self.expr(stmt.value)
+            if isinstance(stmt.op, (ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift, ast.MatMult)):
+                self.bad(stmt, f"augmented assignment with {type(stmt.op).__name__}", "write it out in full")
+        elif isinstance(stmt, ast.Expr):
+            value = stmt.value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                return  # docstring
+            if not isinstance(value, ast.Call):
+                self.bad(stmt, "an expression statement that is not a call", "remove it or assign it")
+            self.expr(value, statement=True)
+        elif isinstance(stmt, ast.If):
+            self.expr(stmt.test)
+            self.block(stmt.body, loop_depth)
+            self.block(stmt.orelse, loop_depth)
+        elif isinstance(stmt, ast.For):
+            if not isinstance(stmt.target, ast.Name):
+                self.bad(stmt.target, "a for loop whose target is not a single name",
+                         "loop over range(...) with one index variable")
+            it = stmt.iter
+            if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+                    and resolve(it.func, self.func.globals) is builtins.range and not it.keywords
+                    and 1 <= len(it.args) <= 3):
+                self.bad(stmt.iter, "a for loop that does not iterate over range(...)",
+                         "write 'for i in range(n):' and index the array")
+            else:
+                for arg in it.args:
+                    self.expr(arg)
+            if stmt.orelse:
+                self.bad(stmt, "'else' on a for loop", "use a flag variable")
+            if isinstance(stmt.target, ast.Name) and stmt.target.id in _assigned_names(
+                    ast.Module(body=stmt.body, type_ignores=[])):
+                self.bad(stmt, f"assigning the loop variable {stmt.target.id!r} inside its loop",
+                         "use another variable")
+            self.block(stmt.body, loop_depth + 1)
+        elif isinstance(stmt, ast.While):
+            self.expr(stmt.test)
+            if stmt.orelse:
+                self.bad(stmt, "'else' on a while loop", "use a flag variable")
+            self.block(stmt.body, loop_depth + 1)
+        elif isinstance(stmt, (ast.Break, ast.Continue)):
+            if loop_depth == 0:
+                self.bad(stmt, f"'{type(stmt).__name__.lower()}' outside a loop")
+        elif isinstance(stmt, ast.Return):
+            if stmt.value is not None:
+                self.expr(stmt.value)
+        elif isinstance(stmt, ast.Assert):
+            self.expr(stmt.test)
+        elif isinstance(stmt, ast.Pass):
+            pass
+        else:
+            self.bad(stmt, f"cannot differentiate {type(stmt).__name__} statements")
+
+    def target(self, target):
+        if isinstance(target, ast.Name):
+            return
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                if not isinstance(elt, ast.Name):
+                    self.bad(elt, "unpacking into something other than plain names",
+                             "unpack into names, then assign the elements")
+            return
+        if isinstance(target, ast.Subscript):
+            if not isinstance(target.value, ast.Name):
+                self.bad(target, "assignment into a subscript of an expression (e.g. a[i][j] = ...)",
+                         "index once: a[i, j] = ...")
+            elif target.value.id not in self.locals:
+                self.bad(target, f"writing into module-level array {target.value.id!r}",
+                         "module-level constants are read-only; copy the array into a local first")
+            self.expr(target.slice)
+            return
+        if isinstance(target, ast.Attribute):
+            self.bad(target, "storing into an attribute", "use plain variables and arrays")
+            return
+        self.bad(target, f"assignment to {type(target).__name__}")
+
+    def expr(self, node, statement=False):
+        for kind, (what, hint) in _EXPRESSION_HINTS.items():
+            if isinstance(node, kind):
+                self.bad(node, f"cannot differentiate {what}", hint)
+                return
+        if isinstance(node, ast.Call):
+            self.call(node, statement)
+            return
+        if isinstance(node, ast.Name):
+            if node.id not in self.locals:
+                self.global_name(node)
+            return
+        if isinstance(node, ast.Attribute):
+            self.attribute(node)
+            return
+        if isinstance(node, (ast.JoinedStr, ast.FormattedValue)):
+            self.bad(node, "f-strings outside print(...)", "only print may format strings")
+            return
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.expr(child)
+            elif isinstance(child, ast.comprehension):
+                self.bad(node, "comprehensions", "use a for loop over range(...)")
+
+    def global_name(self, node):
+        value = resolve(node, self.func.globals)
+        if value is MISSING:
+            self.bad(node, f"name {node.id!r} is not defined", "define it or pass it as an argument")
+            return
+        if isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, np.ufunc)):
+            return
+        if _constant_value(value):
+            return
+        self.bad(node, f"module-level name {node.id!r} of type {type(value).__name__}",
+                 "module-level values must be numbers, strings, tuples or arrays (read only)")
+
+    def attribute(self, node):
+        base = resolve(node.value, self.func.globals) if not _is_local_root(node.value, self.locals) else MISSING
+        if base is not MISSING and isinstance(base, types.ModuleType):
+            value = getattr(base, node.attr, MISSING)
+            if value is MISSING:
+                self.bad(node, f"module {base.__name__!r} has no attribute {node.attr!r}")
+            elif not (_constant_value(value) or value is None or callable(value)
+                      or isinstance(value, types.ModuleType)):
+                self.bad(node, f"module attribute {node.attr!r} of type {type(value).__name__}")
+            return
+        if f"attr.{node.attr}" not in RULES:
+            self.bad(node, f"the attribute '.{node.attr}'",
+                     "adjoin knows .T .shape .size .ndim on arrays; use a NumPy function instead")
+        self.expr(node.value)
+
+    def call(self, node, statement):
+        func = node.func
+        if isinstance(func, ast.Attribute) and _is_local_root(func.value, self.locals):
+            name = func.attr
+            if f"method.{name}" not in RULES:
+                self.bad(node, f"calling method '.{name}()' on an object",
+                         "adjoin knows the array methods of its derivative table; use NumPy functions")
+            self.expr(func.value)
+            self.arguments(node)
+            return
+        if isinstance(func, ast.Attribute) and not _is_module_chain(func, self.func.globals):
+            self.bad(node, f"calling method '.{func.attr}()' of an expression", "assign it to a name first")
+            self.expr(func.value)
+            self.arguments(node)
+            return
+        if isinstance(func, ast.Name) and func.id in self.locals:
+            self.bad(node, f"calling local variable {func.id!r}", "call module-level functions by name")
+            return
+        if not isinstance(func, (ast.Name, ast.Attribute)):
+            self.bad(node, "calling the result of an expression", "call module-level functions by name")
+            return
+        target = resolve(func, self.func.globals)
+        label = ast.unparse(func)
+        if target is MISSING:
+            self.bad(node, f"name {label!r} is not defined")
+        elif target in (eval, exec, compile, __import__, globals, locals, vars, getattr, setattr, open):
+            self.bad(node, f"calling {label}()", "adjoin differentiates code it can read; remove the call")
+        elif target is print:
+            if not statement:
+                self.bad(node, "print(...) inside an expression", "call print as a statement")
+            for arg in node.args:
+                if not isinstance(arg, (ast.JoinedStr, ast.Constant)):
+                    self.expr(arg)
+            return
+        elif isinstance(target, type):
+            self.bad(node, f"calling class {label}", "adjoin differentiates functions on numbers and arrays")
+        elif is_user_function(target):
+            if target not in self.user_callees:
+                self.user_callees.append(target)
+        elif id(target) in _RULE_OBJECTS:
+            pass
+        elif _pure_external(target):
+            pass  # allowed on values that carry no derivative; the activity analysis checks that
+        else:
+            self.bad(node, f"calling {label}, which has no Python source and no derivative rule",
+                     "add a rule to adjoin's derivative table, or compute it outside the differentiated code")
+        self.arguments(node)
+
+    def arguments(self, node):
+        for arg in node.args:
+            self.expr(arg)
+        for kw in node.keywords:
+            if kw.arg is None:
+                self.bad(kw.value, "'**' keyword arguments", "pass keywords one by one")
+            else:
+                self.expr(kw.value)
+
+
+def _pure_external(obj):
+    module = getattr(obj, "__module__", None) or ""
+    if isinstance(obj, np.ufunc):
+        return True
+    return module.split(".")[0] in PURE_MODULES
+
+
+def _is_local_root(expr, local_names):
+    while isinstance(expr, ast.Attribute):
+        expr = expr.value
+    return isinstance(expr, ast.Name) and expr.id in local_names or not isinstance(expr, (ast.Name, ast.Attribute))
+
+
+def _is_module_chain(expr, fn_globals):
+    base = expr.value
+    value = resolve(base, fn_globals)
+    return isinstance(value, types.ModuleType)
+
+
+def _literal(node):
+    try:
+        value = ast.literal_eval(node)
+    except ValueError:
+        return False
+    return isinstance(value, (int, float, bool, str, type(None), tuple))
+
+
+def _constant_value(value):
+    if isinstance(value, (bool, int, float, str, type(None), np.number, np.bool_)):
+        return True
+    if isinstance(value, np.ndarray):
+        return True
+    if isinstance(value, tuple):
+        return all(_constant_value(v) for v in value)
+    return False
+
+
+# ----------------------------------------------------------------------------------------------
+# normalization
+
+def resolve_call(node, func, locals_, keys):
+    """The Callee of a call node in user function ``func``."""
+    f = node.func
+    if isinstance(f, ast.Attribute) and _is_local_root(f.value, locals_):
+        return Callee("rule", f"method.{f.attr}")
+    if isinstance(f, ast.Name) and f.id in locals_:
+        return Callee("external", f.id)
+    target = resolve(f, func.globals)
+    if target is print:
+        return Callee("print")
+    if isinstance(target, types.FunctionType) and id(target) in keys:
+        return Callee("user", keys[id(target)])
+    if id(target) in _RULE_OBJECTS:
+        return Callee("rule", _RULE_OBJECTS[id(target)])
+    return Callee("external", ast.unparse(f))
+
+
+class _Namer:
+    def __init__(self, taken):
+        self.taken = set(taken)
+
+    def fresh(self, base):
+        name = base
+        n = 1
+        while name in self.taken:
+            n += 1
+            name = f"{base}{n}"
+        self.taken.add(name)
+        return name
+
+
+def normalize(key, func, keys, problems):
+    """A normalized copy of user function ``func`` (see the module docstring)."""
+    node = copy.deepcopy(func.node)
+    params = tuple(a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs)
+    locals_ = set(params) | _assigned_names(node)
+    namer = _Namer(locals_ | set(func.globals) | {"np", "math", "tape", "ad"})
+    state = _Normalizer(key, func, keys, problems, locals_, namer)
+    body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    body = state.block(body)
+    result_names = state.result_names()
+    body = state.structure(body, in_loop=False)
+    if result_names and state.returned_flag is None and not _assigns_results(body, result_names):
+        state.falls_off_end = True
+    if result_names:
+        ret = ast.Return(value=_names_expr(result_names))
+        end_line = getattr(func.node, "end_lineno", func.node.lineno)
+        ast.copy_location(ret, func.node)
+        ret.lineno = end_line
+        body.append(ret)
+        body = _init_results(state, body, result_names)
+    if not body:
+        body = [ast.Pass()]
+    node.body = body
+    node.decorator_list = []
+    node.returns = None
+    for arg in node.args.args + node.args.posonlyargs + node.args.kwonlyargs:
+        arg.annotation = None
+    ast.fix_missing_locations(node)
+    function = Function(key, func, node, params, result_names)
+    function.locals = frozenset(set(params) | _assigned_names(node))
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call):
+            function.callees[id(call)] = resolve_call(call, func, function.locals, keys)
+    function.fragments = _fragments(func)
+    return function
+
+
+def _init_results(state, body, result_names):
+    """Results assigned only on some paths would be unbound: the checker refuses falling off the end."""
+    if state.falls_off_end:
+        problems, func = state.problems, state.func
+        problems.add(func, func.node, f"function {func.name!r} returns a value on some paths but not others",
+                     "end every path with a return")
+    return body
+
+
+def _names_expr(names):
+    if len(names) == 1:
+        return ast.Name(id=names[0], ctx=ast.Load())
+    return ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Load()) for n in names], ctx=ast.Load())
+
+
+def _fragments(func):
+    """[(start_line, end_line, label)] of `# $AD CHECKPOINT-START` ... `# $AD CHECKPOINT-END` in func."""
+    directives = func.source.directives
+    start = func.node.lineno
+    end = getattr(func.node, "end_lineno", start)
+    found, open_ = [], []
+    for line in sorted(directives):
+        if not start <= line <= end:
+            continue
+        words = directives[line].words
+        if not words:
+            continue
+        word = words[0].upper()
+        if word == "CHECKPOINT-START":
+            open_.append((line, " ".join(words[1:])))
+        elif word == "CHECKPOINT-END" and open_:
+            first, label = open_.pop()
+            found.append((first, line, label))
+    return sorted(found)
+
+
+class _Normalizer:
+    def __init__(self, key, func, keys, problems, locals_, namer):
+        self.key = key
+        self.func = func
+        self.keys = keys
+        self.problems = problems
+        self.locals = locals_
+        self.namer = namer
+        self.arity = None
+        self.results = None
+        self.falls_off_end = False
+        self.returned_flag = None
+        self.has_value_return = False
+        self.has_bare_return = False
+
+    # -- user calls: bind arguments, hoist nested ones --------------------------------------------
+    def user_target(self, call):
+        f = call.func
+        if isinstance(f, ast.Attribute) and _is_local_root(f.value, self.locals):
+            return None
+        if isinstance(f, ast.Name) and f.id in self.locals:
+            return None
+        target = resolve(f, self.func.globals)
+        if isinstance(target, types.FunctionType) and id(target) in self.keys:
+            return target
+        return None
+
+    def bind(self, call, target):
+        """Rewrites the call's arguments as positional, defaults filled in."""
+        sig = inspect.signature(target)
+        try:
+            bound = sig.bind(*call.args, **{kw.arg: kw.value for kw in call.keywords})
+        except TypeError as error:
+            self.problems.add(self.func, call, f"call to {target.__name__}: {error}")
+            return call
+        args = []
+        for name, param in sig.parameters.items():
+            if name in bound.arguments:
+                args.append(bound.arguments[name])
+            else:
+                default = param.default
+                if not isinstance(default, (int, float, str, bool, type(None))):
+                    self.problems.add(self.func, call, f"default value of {name!r} in {target.__name__} "
+                                      "is not a literal constant")
+                args.append(ast.copy_location(ast.Constant(value=default), call))
+        call.args = args
+        call.keywords = []
+        return call
+
+    def hoist(self, expr, before, top=False):
+        """Replaces nested user calls in ``expr`` by temporaries assigned in ``before``."""
+        if isinstance(expr, ast.Call):
+            target = self.user_target(expr)
+            expr.args = [self.hoist(a, before) for a in expr.args]
+            for kw in expr.keywords:
+                kw.value = self.hoist(kw.value, before)
+            if target is not None:
+                self.bind(expr, target)
+                if top:
+                    return expr
+                temp = self.namer.fresh(f"{target.__name__}_result")
+                assign = ast.Assign(targets=[ast.Name(id=temp, ctx=ast.Store())], value=expr)
+                ast.copy_location(assign, expr)
+                before.append(assign)
+                return ast.copy_location(ast.Name(id=temp, ctx=ast.Load()), expr)
+            return expr
+        if isinstance(expr, (ast.IfExp, ast.BoolOp)):
+            for sub in ast.walk(expr):
+                if isinstance(sub, ast.Call) and self.user_target(sub) is not None:
+                    self.problems.add(self.func, sub, "a call to a user function inside a conditional "
+                                      "expression or 'and'/'or'", "call it in a statement of its own")
+            return expr
+        for name, value in ast.iter_fields(expr):
+            if isinstance(value, ast.expr):
+                setattr(expr, name, self.hoist(value, before))
+            elif isinstance(value, list):
+                setattr(expr, name, [self.hoist(v, before) if isinstance(v, ast.expr) else v for v in value])
+        return expr
+
+    def block(self, stmts):
+        out = []
+        for stmt in stmts:
+            out.extend(self.statement(stmt))
+        return out
+
+    def statement(self, stmt):
+        before = []
+        if isinstance(stmt, ast.AnnAssign):
+            stmt = ast.copy_location(ast.Assign(targets=[stmt.target], value=stmt.value), stmt)
+        if isinstance(stmt, ast.Assign):
+            stmt.value = self.hoist(stmt.value, before, top=True)
+            for t in stmt.targets:
+                if isinstance(t, ast.Subscript):
+                    t.slice = self.hoist(t.slice, before)
+            if len(stmt.targets) > 1:
+                # a = b = e  ->  b = e; a = b   (the last target first, as Python assigns left to right)
+                first = stmt.targets[0]
+                value = stmt.value
+                out = []
+                temp = self.namer.fresh("chain")
+                out.append(ast.copy_location(ast.Assign(targets=[ast.Name(id=temp, ctx=ast.Store())],
+                                                        value=value), stmt))
+                for t in stmt.targets:
+                    out.append(ast.copy_location(ast.Assign(targets=[t], value=ast.Name(id=temp, ctx=ast.Load())),
+                                                 stmt))
+                del first
+                return before + out
+            return before + [stmt]
+        if isinstance(stmt, ast.AugAssign):
+            stmt.value = self.hoist(stmt.value, before)
+            if isinstance(stmt.target, ast.Subscript):
+                stmt.target.slice = self.hoist(stmt.target.slice, before)
+            return before + [stmt]
+        if isinstance(stmt, ast.Expr):
+            stmt.value = self.hoist(stmt.value, before, top=True)
+            return before + [stmt]
+        if isinstance(stmt, ast.If):
+            stmt.test = self.hoist(stmt.test, before)
+            stmt.body = self.block(stmt.body)
+            stmt.orelse = self.block(stmt.orelse)
+            return before + [stmt]
+        if isinstance(stmt, ast.For):
+            stmt.iter = self.hoist(stmt.iter, before)
+            stmt.body = self.block(stmt.body)
+            return before + [stmt]
+        if isinstance(stmt, ast.While):
+            check = []
+            self.hoist(stmt.test, check)
+            if check:
+                self.problems.add(self.func, stmt, "a call to a user function in a while condition",
+                                  "compute the condition into a variable before the loop and at the end of its body")
+            stmt.body = self.block(stmt.body)
+            return [stmt]
+        if isinstance(stmt, ast.Return):
+            if stmt.value is not None and not (isinstance(stmt.value, ast.Constant) and stmt.value.value is None):
+                stmt.value = self.hoist(stmt.value, before)
+                arity = len(stmt.value.elts) if isinstance(stmt.value, ast.Tuple) else 1
+                if self.arity is None:
+                    self.arity = arity
+                elif self.arity != arity:
+                    self.problems.add(self.func, stmt, "returns of different lengths in one function",
+                                      "return the same number of values on every path")
+                self.has_value_return = True
+            else:
+                stmt.value = None
+                self.has_bare_return = True
+            return before + [stmt]
+        if isinstance(stmt, ast.Assert):
+            return [stmt]
+        return before + [stmt]
+
+    def result_names(self):
+        if self.has_value_return and self.has_bare_return:
+            self.problems.add(self.func, self.func.node, f"{self.func.name!r} returns a value on some paths "
+                              "and nothing on others", "return a value on every path")
+        if not self.has_value_return:
+            self.results = ()
+            return ()
+        if self.arity == 1:
+            self.results = (self.namer.fresh("result"),)
+        else:
+            self.results = tuple(self.namer.fresh(f"result{k}") for k in range(self.arity))
+        return self.results
+
+    # -- structured control flow ---------------------------------------------------------------------
+    def structure(self, stmts, in_loop):
+        """Moves the statements after a jump into the branches that fall through; see module docstring."""
+        out = []
+        for k, stmt in enumerate(stmts):
+            tail = stmts[k + 1:]
+            if isinstance(stmt, ast.Return):
+                out.extend(self.return_assign(stmt))
+                if in_loop:
+                    out.extend(self.return_in_loop(stmt))
+                return out
+            if isinstance(stmt, ast.Continue):
+                return out
+            if isinstance(stmt, ast.Break):
+                out.append(stmt)
+                return out
+            if isinstance(stmt, ast.If) and _jumps(stmt, loop_level=True):
+                stmt.body = self.structure(stmt.body + copy.deepcopy(tail), in_loop)
+                stmt.orelse = self.structure(stmt.orelse + copy.deepcopy(tail), in_loop)
+                out.append(stmt)
+                return out
+            if isinstance(stmt, (ast.For, ast.While)):
+                contains_return = any(isinstance(s, ast.Return) for s in ast.walk(stmt))
+                if contains_return:
+                    flag = self.flag()
+                    init = ast.copy_location(ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())],
+                                                        value=ast.Constant(value=False)), stmt)
+                    stmt.body = self.structure(stmt.body, in_loop=True)
+                    out.append(init)
+                    out.append(stmt)
+                    after = ast.copy_location(ast.If(test=ast.Name(id=flag, ctx=ast.Load()),
+                                                     body=[_returned_marker(stmt)] if not in_loop else
+                                                     [ast.copy_location(ast.Break(), stmt)],
+                                                     orelse=self.structure(copy.deepcopy(tail), in_loop)), stmt)
+                    if not in_loop:
+                        after.body = [ast.copy_location(ast.Pass(), stmt)]
+                    out.append(after)
+                    return out
+                stmt.body = self.structure(stmt.body, in_loop=True)
+                out.append(stmt)
+                continue
+            if isinstance(stmt, ast.If):
+                stmt.body = self.structure(stmt.body, in_loop)
+                stmt.orelse = self.structure(stmt.orelse, in_loop)
+            out.append(stmt)
+        return out
+
+    def flag(self):
+        if self.returned_flag is None:
+            self.returned_flag = self.namer.fresh("returned")
+        return self.returned_flag
+
+    def return_assign(self, stmt):
+        if stmt.value is None or not self.results:
+            return []
+        targets = _names_target(self.results)
+        return [ast.copy_location(ast.Assign(targets=[targets], value=stmt.value), stmt)]
+
+    def return_in_loop(self, stmt):
+        flag = self.flag()
+        return [ast.copy_location(ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())],
+                                             value=ast.Constant(value=True)), stmt),
+                ast.copy_location(ast.Break(), stmt)]
+
+
+def _returned_marker(stmt):
+    return ast.copy_location(ast.Pass(), stmt)
+
+
+def _names_target(names):
+    if len(names) == 1:
+        return ast.Name(id=names[0], ctx=ast.Store())
+    return ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Store()) for n in names], ctx=ast.Store())
+
+
+def _jumps(stmt, loop_level):
+    """True when ``stmt`` contains a return, or a break/continue of the enclosing loop."""
+    def walk(node, depth):
+        if isinstance(node, ast.Return):
+            return True
+        if isinstance(node, (ast.Break, ast.Continue)):
+            return depth == 0
+        if isinstance(node, (ast.For, ast.While)):
+            return any(walk(s, depth + 1) for s in node.body)
+        if isinstance(node, ast.If):
+            return any(walk(s, depth) for s in node.body + node.orelse)
+        return False
+    return walk(stmt, 0)
+
+
+def _assigns_results(stmts, results):
+    """True when every path through ``stmts`` assigns the result variables."""
+    for stmt in reversed(stmts):
+        if isinstance(stmt, ast.Assign) and _assigned_names(stmt) >= set(results):
+            return True
+        if isinstance(stmt, ast.If):
+            if _assigns_results(stmt.body, results) and _assigns_results(stmt.orelse, results):
+                return True
+        if isinstance(stmt, (ast.For, ast.While)):
+            continue
+    return False
+
+

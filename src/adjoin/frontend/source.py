@@ -1,0 +1,172 @@
+"""Finding user functions and their source: the head, what it calls, across the user's modules."""
+import ast
+import builtins
+import inspect
+import io
+import math
+import sys
+import sysconfig
+import tokenize
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UnsupportedError, located
+
+_STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()
+_NUMPY = Path(np.__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Directive:
+    """A `# $AD ...` comment: its line, its words."""
+    line: int
+    words: tuple
+
+
+@dataclass
+class ModuleSource:
+    """A user module: its file, text, tree and directives."""
+    path: str
+    text: str
+    tree: ast.Module
+    directives: dict          # line -> Directive
+    module: types.ModuleType | None
+
+
+@dataclass
+class UserFunction:
+    """A user function reached from the head."""
+    name: str
+    fn: types.FunctionType
+    node: ast.FunctionDef
+    source: ModuleSource
+
+    @property
+    def path(self):
+        return self.source.path
+
+    @property
+    def globals(self):
+        return self.fn.__globals__
+
+
+_MODULE_CACHE = {}
+
+
+def read_directives(text):
+    """Maps line numbers to `# $AD` directives found in comments (tokenize: comments are not in the ast)."""
+    found = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT:
+                body = tok.string.lstrip("#").strip()
+                if body.upper().startswith("$AD"):
+                    words = tuple(body[3:].split())
+                    found[tok.start[0]] = Directive(tok.start[0], words)
+    except (tokenize.TokenError, IndentationError):
+        pass
+    return found
+
+
+def module_source(fn):
+    """The ModuleSource holding ``fn``, parsed once per file content."""
+    path = inspect.getsourcefile(fn) or inspect.getfile(fn)
+    try:
+        text = Path(path).read_text()
+    except OSError:
+        lines, _ = inspect.findsource(fn)
+        text = "".join(lines)
+    key = (path, hash(text))
+    cached = _MODULE_CACHE.get(key)
+    if cached is not None:
+        return cached
+    tree = ast.parse(text, filename=path)
+    source = ModuleSource(path, text, tree, read_directives(text), inspect.getmodule(fn))
+    _MODULE_CACHE[key] = source
+    return source
+
+
+def is_user_function(obj):
+    """A plain Python function with source that is neither NumPy's nor the standard library's."""
+    if not isinstance(obj, types.FunctionType):
+        return False
+    try:
+        path = Path(inspect.getsourcefile(obj) or "").resolve()
+    except TypeError:
+        return False
+    if not path.name:
+        return False
+    for root in (_STDLIB, _NUMPY):
+        if root in path.parents:
+            return False
+    return Path(__file__).resolve().parents[1] not in path.parents
+
+
+def function_node(fn, source):
+    """The ast.FunctionDef of ``fn`` in its module's tree."""
+    line = fn.__code__.co_firstlineno
+    best = None
+    for node in ast.walk(source.tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == fn.__name__:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            if first == line or node.lineno == line:
+                return node
+            best = best or node
+    if best is None:
+        raise UnsupportedError(f"{source.path}: cannot find the source of function {fn.__name__!r}")
+    return best
+
+
+def user_function(fn):
+    """Wraps a user function object with its parsed source."""
+    if not is_user_function(fn):
+        raise UnsupportedError(f"{getattr(fn, '__name__', fn)!r} is not a Python function with source; "
+                               "adjoin differentiates plain module-level Python functions")
+    source = module_source(fn)
+    return UserFunction(fn.__name__, fn, function_node(fn, source), source)
+
+
+def resolve(expr, fn_globals):
+    """Statically evaluates a Name/Attribute chain against a function's globals; None if impossible."""
+    if isinstance(expr, ast.Name):
+        if expr.id in fn_globals:
+            return fn_globals[expr.id]
+        if hasattr(builtins, expr.id):
+            return getattr(builtins, expr.id)
+        return _MISSING
+    if isinstance(expr, ast.Attribute):
+        base = resolve(expr.value, fn_globals)
+        if base is _MISSING or base is None:
+            return _MISSING
+        if isinstance(base, types.ModuleType):
+            return getattr(base, expr.attr, _MISSING)
+        return _MISSING
+    return _MISSING
+
+
+class _Missing:
+    def __repr__(self):
+        return "<missing>"
+
+
+_MISSING = _Missing()
+MISSING = _MISSING
+
+
+def where(fn_or_path, node):
+    """'path:line:col' prefix pieces for a node."""
+    path = fn_or_path.path if isinstance(fn_or_path, UserFunction) else fn_or_path
+    return path, getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+
+
+def error_at(func, node, what, hint=None):
+    """An UnsupportedError located at ``node`` of user function ``func``."""
+    path, line, col = where(func, node)
+    return UnsupportedError(located(path, line, col + 1, what, hint))
+
+
+NUMPY = np
+MATH = math
