@@ -1,0 +1,545 @@
+"""The ``adjoin`` command (docs/cli.md).
+
+One function per subcommand, ``run_<name>(options) -> exit status``, with ``<name>_arguments``
+declaring its options; :data:`COMMANDS` registers them.  Exit statuses: 0 success, 1 a check
+found disagreements, 2 a usage error or refusal (any :class:`AdjoinError`), 3 a bug in adjoin.
+Results go to stdout, progress and errors to stderr; output printed by the user's own code goes
+to stderr too, so that stdout holds only results (e.g. the generated source).
+"""
+import argparse
+import contextlib
+import copy
+import inspect
+import json
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import __version__, api
+from .case import (call_text, check_wrt, describe_exception, find_function, load_case, load_module,
+                   shown)
+from .errors import AdjoinError, UsageError
+from .fileio import write_text_atomic
+from .placement import Placement
+
+OK, DISAGREE, USAGE, BUG = 0, 1, 2, 3
+FD_STEPS = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7)   # the same steps as the conformance suite
+VALUE_RTOL = 1e-12                          # the adjoint's value must be the primal's
+
+
+# ---------------------------------------------------------------------------------------------
+# generate
+
+def generate_arguments(parser):
+    parser.add_argument("target", metavar="TARGET",
+                        help="the function to differentiate: MODULE.py:HEAD, or a case file CASE.toml")
+    parser.add_argument("--wrt", type=name_list, metavar="A,B",
+                        help="parameters of the head to differentiate with respect to, "
+                             "comma-separated (default: the case's wrt)")
+    parser.add_argument("-o", "--output", type=Path, metavar="OUT.py",
+                        help="write the adjoint module to this file (default: print it to stdout)")
+    parser.add_argument("--case", type=Path, metavar="CASE.toml",
+                        help="a case for the same head: its inputs fix the kinds of the "
+                             "arguments (float or int, array rank) the adjoint is written for")
+    set_argument(parser)
+    checkpoint_arguments(parser)
+
+
+def run_generate(options):
+    """Writes the adjoint module of a head: to stdout, or atomically to -o OUT.py."""
+    subject = load_subject(options.target, options.set)
+    case = subject.case
+    if options.case is not None:
+        if case is not None:
+            raise UsageError(f"{options.target} is already a case file; drop --case {options.case}")
+        case = load_case_quietly(options.case, options.set)
+        if not same_function(case.head, subject.head):
+            raise UsageError(f"--case {shown(options.case)} differentiates "
+                             f"{shown(case.head.__code__.co_filename)}:{case.head.__name__}, not "
+                             f"{options.target}; give a case for the same head")
+    elif options.set and case is None:
+        raise UsageError("--set changes a case's [inputs_args]; give a case with --case CASE.toml")
+    head = case.head if case is not None else subject.head
+    if options.wrt is not None:
+        wrt = options.wrt
+        check_wrt(head, wrt, "--wrt")
+    elif case is not None:
+        wrt = case.wrt
+    else:
+        raise UsageError(f"{options.target}: say what to differentiate with respect to, e.g. "
+                         f"--wrt {next(iter(inspect.signature(head).parameters), 'x')}")
+    if options.output is not None:
+        refuse_overwrite(options.output, head, subject, case, options.placement)
+    placement = load_placement(options.placement)
+    example = None
+    if case is not None:
+        progress(options, f"building the example inputs: {call_text(case.inputs_function, case.inputs_args)}")
+        with user_output_to_stderr():
+            example = case.build_inputs()
+    progress(options, f"generating the adjoint of {head.__name__} with respect to {', '.join(wrt)}")
+    source = api.generate_source(head, wrt, placement=placement, nocheckpoint=options.nocheckpoint,
+                                 example=example)
+    if options.output is None:
+        sys.stdout.write(source if source.endswith("\n") else source + "\n")
+    else:
+        write_text_atomic(options.output, source)
+        progress(options, f"wrote {shown(options.output)} ({len(source.splitlines())} lines)")
+    return OK
+
+
+def refuse_overwrite(output, head, subject, case, placement_path):
+    """Refuses an output path that is one of the user's own files (their model, case, placement)."""
+    if output.is_dir():
+        raise UsageError(f"-o {shown(output)}: is a folder; give the file to write, e.g. "
+                         f"-o {Path(output, head.__name__ + '_adjoint.py')}")
+    own = [Path(subject.path), Path(head.__code__.co_filename)]
+    if case is not None:
+        own += [case.path, Path(case.module.__file__)]
+    if placement_path is not None:
+        own.append(Path(placement_path))
+    for path in own:
+        if same_file(output, path):
+            raise UsageError(f"-o {shown(output)}: would overwrite your own file {shown(path)}; "
+                             f"write the adjoint elsewhere, e.g. -o {head.__name__}_adjoint.py")
+
+
+# ---------------------------------------------------------------------------------------------
+# check
+
+def check_arguments(parser):
+    parser.add_argument("case", metavar="CASE.toml", type=Path,
+                        help="the case: module, head, wrt and how to build the inputs")
+    set_argument(parser)
+    parser.add_argument("--rtol", type=positive_float, default=1e-6, metavar="R",
+                        help="largest relative error accepted between the adjoint and finite "
+                             "differences (default: %(default)g)")
+    parser.add_argument("--seed", type=int, default=0, metavar="N",
+                        help="seed of the random directions (default: %(default)s)")
+    checkpoint_arguments(parser)
+    json_argument(parser)
+
+
+def run_check(options):
+    """Compares the adjoint gradient with central finite differences, per parameter."""
+    if not str(options.case).endswith(".toml"):
+        raise UsageError(f"{options.case}: check needs a case file (CASE.toml), which says how to "
+                         "build the head's inputs; see docs/case-format.md")
+    case = load_case_quietly(options.case, options.set)
+    placement = load_placement(options.placement)
+    progress(options, f"building the inputs: {call_text(case.inputs_function, case.inputs_args)}")
+    with user_output_to_stderr():
+        inputs = case.build_inputs()
+    head = case.head
+
+    progress(options, f"running the primal {head.__name__}")
+    arguments = copy.deepcopy(inputs)
+    primal_value, primal_seconds = timed(lambda: evaluate(head, arguments))
+
+    progress(options, f"running the adjoint with respect to {', '.join(case.wrt)}")
+    start = time.perf_counter()
+    function = api.value_and_grad(head, wrt=case.wrt, placement=placement,
+                                  nocheckpoint=options.nocheckpoint)
+    prepare_seconds = time.perf_counter() - start
+    given = copy.deepcopy(inputs)
+    with user_output_to_stderr():
+        (value, grads), adjoint_seconds = timed(lambda: function(**given))
+    grads = tuple(grads)
+    if len(grads) != len(case.wrt):
+        raise RuntimeError(f"value_and_grad returned {len(grads)} gradients "
+                           f"for {len(case.wrt)} parameters")
+
+    problems = []
+    if not np.isclose(float(value), primal_value, rtol=VALUE_RTOL, atol=0.0):
+        problems.append(f"the adjoint's value {float(value)!r} differs from the primal's "
+                        f"{primal_value!r}")
+    problems += [f"the adjoint modified the argument {name!r}" for name in inputs
+                 if not same_value(given[name], inputs[name])]
+
+    rng = np.random.default_rng(options.seed)
+    rows = []
+    start = time.perf_counter()
+    for name, gradient in zip(case.wrt, grads):
+        progress(options, f"finite differences for {name}")
+        rows.append(compare(head, inputs, name, gradient, rng, options.rtol))
+    fd_seconds = time.perf_counter() - start
+
+    passed = not problems and all(row["ok"] for row in rows)
+    seconds = {"primal": primal_seconds, "prepare": prepare_seconds, "adjoint": adjoint_seconds,
+               "finite_differences": fd_seconds}
+    if options.json:
+        print(json.dumps({"case": str(case.path), "head": head.__name__, "ok": passed,
+                          "value": float(value), "primal_value": primal_value,
+                          "rtol": options.rtol, "seed": options.seed, "parameters": rows,
+                          "problems": problems, "seconds": seconds}, indent=2))
+    else:
+        print_check(case, rows, problems, float(value), seconds, options.rtol)
+    return OK if passed else DISAGREE
+
+
+def compare(head, inputs, name, gradient, rng, rtol):
+    """One row of the check: the directional derivative along a random v, adjoint and central FD."""
+    base = inputs[name]
+    shape = np.shape(base)
+    row = {"parameter": name, "shape": list(shape), "adjoint": None, "finite_differences": None,
+           "relative_error": None, "step": None, "ok": False, "problem": None}
+    direction = float(rng.normal()) if shape == () else rng.normal(size=shape)
+    if np.shape(gradient) != shape:
+        row["problem"] = f"gradient has shape {np.shape(gradient)}, the parameter {shape}"
+        return row
+    if not np.all(np.isfinite(gradient)):
+        row["problem"] = "gradient is not finite"
+        return row
+    predicted = float(np.sum(np.asarray(gradient) * direction))
+    row["adjoint"] = predicted
+    best = None
+    for h in FD_STEPS:
+        plus = evaluate(head, moved(inputs, name, base + h * direction), name)
+        minus = evaluate(head, moved(inputs, name, base - h * direction), name)
+        fd = (plus - minus) / (2.0 * h)
+        error = abs(fd - predicted) / max(abs(predicted), 1e-8)
+        if np.isfinite(error) and (best is None or error < best[0]):
+            best = (error, fd, h)
+    if best is None:
+        row["problem"] = "finite differences are not finite"
+        return row
+    row["relative_error"], row["finite_differences"], row["step"] = best
+    row["ok"] = best[0] <= rtol
+    return row
+
+
+def moved(inputs, name, value):
+    """A deep copy of ``inputs`` with ``name`` set to ``value``: the head may update it in place."""
+    arguments = copy.deepcopy(inputs)
+    arguments[name] = float(value) if np.ndim(value) == 0 else value
+    return arguments
+
+
+def evaluate(head, arguments, moved_name=None):
+    """The head's scalar value on ``arguments`` (which it may modify: give it a copy)."""
+    try:
+        with user_output_to_stderr():
+            result = head(**arguments)
+    except (Exception, SystemExit) as error:
+        how = f" with {moved_name} moved by finite differences" if moved_name else ""
+        raise UsageError(f"{head.__name__}{how} raised {describe_exception(error)}") from None
+    if np.ndim(result) == 0 and np.isrealobj(result):
+        try:
+            return float(result)
+        except (TypeError, ValueError):
+            pass
+    raise UsageError(f"{head.__name__} returned {type(result).__name__} of shape "
+                     f"{np.shape(result)}; the head must return a real scalar (e.g. np.sum(...))")
+
+
+def print_check(case, rows, problems, value, seconds, rtol):
+    from rich.table import Table
+    table = Table(title=f"adjoin check {shown(case.path)}: {case.head.__name__}, "
+                        "directional derivatives along random directions")
+    for column in ("parameter", "shape", "adjoint", "finite differences", "rel. error", "step", ""):
+        table.add_column(column, justify="left" if column in ("parameter", "shape") else "right",
+                         no_wrap=True)
+    for row in rows:
+        status = "[green]ok[/green]" if row["ok"] else "[bold red]FAIL[/bold red]"
+        shape = "scalar" if not row["shape"] else "×".join(map(str, row["shape"]))
+        table.add_row(row["parameter"], shape, number(row["adjoint"]),
+                      number(row["finite_differences"]), number(row["relative_error"], ".1e"),
+                      number(row["step"], ".0e"), status)
+    console = make_console()
+    console.print(table)
+    for row in rows:
+        if row["problem"]:
+            console.print(f"[bold red]FAIL[/bold red] {row['parameter']}: {row['problem']}")
+    for problem in problems:
+        console.print(f"[bold red]FAIL[/bold red] {problem}")
+    ratio = seconds["adjoint"] / seconds["primal"] if seconds["primal"] > 0 else float("nan")
+    console.print(f"value {value:.10e}   primal {duration(seconds['primal'])}   adjoint "
+                  f"{duration(seconds['adjoint'])} ({ratio:.1f}× primal, "
+                  f"+{duration(seconds['prepare'])} to prepare)   finite differences "
+                  f"{duration(seconds['finite_differences'])}")
+    failed = sum(not row["ok"] for row in rows)
+    if failed:
+        console.print(f"[bold red]{failed} of {len(rows)} parameters disagree[/bold red] "
+                      f"with finite differences (rtol {rtol:g})")
+    elif problems:
+        console.print("[bold red]the gradients agree, but the adjoint run has problems[/bold red]")
+    else:
+        console.print(f"[green]all {len(rows)} parameters agree[/green] with finite "
+                      f"differences (rtol {rtol:g})")
+
+
+# ---------------------------------------------------------------------------------------------
+# sites
+
+def sites_arguments(parser):
+    parser.add_argument("target", metavar="TARGET",
+                        help="the head: MODULE.py:HEAD, or a case file CASE.toml")
+    checkpoint_arguments(parser)
+    json_argument(parser)
+
+
+def run_sites(options):
+    """Lists the checkpoint sites reachable from the head, with file:line and their decision."""
+    subject = load_subject(options.target, ())
+    placement = load_placement(options.placement)
+    sites = list(api.checkpoint_sites(subject.head, nocheckpoint=options.nocheckpoint))
+    decided = [(site, placement.checkpointed(site.id) if placement else site.checkpointed)
+               for site in sites]
+    if placement is not None:
+        stale = sorted(placement.nocheckpoint - {site.id for site in sites})
+        if stale:
+            progress(options, f"warning: {shown(options.placement)} names sites that "
+                              f"{subject.head.__name__} does not reach: {', '.join(stale)}")
+    if options.json:
+        print(json.dumps([{"id": site.id, "caller": site.caller, "callee": site.callee,
+                           "file": site.file, "line": site.line, "checkpointed": checkpointed}
+                          for site, checkpointed in decided], indent=2))
+        return OK
+    from rich.table import Table
+    console = make_console()
+    if not sites:
+        console.print(f"{subject.head.__name__} calls no user functions: no checkpoint sites")
+        return OK
+    table = Table(title=f"checkpoint sites of {subject.head.__name__}")
+    for column in ("site", "call", "where", "decision"):
+        table.add_column(column, no_wrap=True)
+    for site, checkpointed in decided:
+        decision = "checkpoint (joint)" if checkpointed else "[yellow]nocheckpoint (split)[/yellow]"
+        table.add_row(site.id, f"{site.caller} → {site.callee}", f"{shown(site.file)}:{site.line}",
+                      decision)
+    console.print(table)
+    off = sum(not checkpointed for _, checkpointed in decided)
+    console.print(f"{len(sites)} sites, {len(sites) - off} checkpointed, {off} not")
+    return OK
+
+
+# ---------------------------------------------------------------------------------------------
+# the command table
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its name, one-line help, examples, arguments and the function running it."""
+    name: str
+    summary: str
+    examples: str
+    arguments: Callable
+    run: Callable
+
+
+COMMANDS = (
+    Command("generate", "write the adjoint module of a function",
+            "examples:\n"
+            "  adjoin generate model.py:cost --wrt h0,kappa -o cost_adjoint.py\n"
+            "  adjoin generate case.toml --nocheckpoint step\n"
+            "  adjoin generate model.py:cost --case case.toml --placement placement.toml",
+            generate_arguments, run_generate),
+    Command("check", "compare the adjoint gradient with finite differences",
+            "examples:\n"
+            "  adjoin check case.toml\n"
+            "  adjoin check case.toml --set size=0.5 --rtol 1e-5 --nocheckpoint step\n\n"
+            "exit status: 0 when every parameter agrees, 1 when some disagree, 2 on a usage error",
+            check_arguments, run_check),
+    Command("sites", "list the checkpoint sites of a function",
+            "examples:\n"
+            "  adjoin sites model.py:cost\n"
+            "  adjoin sites case.toml --placement placement.toml --json",
+            sites_arguments, run_sites),
+)
+
+
+def build_parser():
+    """The argument parser of ``adjoin``, one subparser per entry of :data:`COMMANDS`."""
+    parser = argparse.ArgumentParser(
+        prog="adjoin", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Adjoints (reverse-mode derivatives) of Python/NumPy programs by source\n"
+                    "transformation, with checkpointing on the call tree.",
+        epilog="Run 'adjoin COMMAND --help' for a command's options; docs/cli.md has them all.\n"
+               "exit status: 0 success, 1 check found disagreements, 2 usage error or refusal, "
+               "3 bug in adjoin\n(set ADJOIN_DEBUG=1 to see its traceback)")
+    parser.add_argument("--version", action="version", version=f"adjoin {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command",
+                                     required=True)
+    for command in COMMANDS:
+        sub = commands.add_parser(command.name, help=command.summary,
+                                  description=command.run.__doc__, epilog=command.examples,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        command.arguments(sub)
+        sub.add_argument("-q", "--quiet", action="store_true",
+                         help="print no progress messages on stderr")
+        sub.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv=None):
+    """Runs ``adjoin`` with ``argv`` (default: the command line); returns the exit status."""
+    parser = build_parser()
+    try:
+        options = parser.parse_args(argv)
+    except SystemExit as stop:   # --help, --version, or a usage error argparse has printed
+        return stop.code if isinstance(stop.code, int) else USAGE
+    debug = os.environ.get("ADJOIN_DEBUG") == "1"
+    try:
+        return options.run(options)
+    except AdjoinError as error:
+        if debug:
+            traceback.print_exc()
+        print(f"adjoin: error: {error}", file=sys.stderr)
+        return USAGE
+    except KeyboardInterrupt:
+        print("adjoin: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:   # stdout closed early, e.g. `adjoin generate ... | head`
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as error:
+        if debug:
+            traceback.print_exc()
+        print("adjoin: internal error: this is a bug in adjoin, please report it with the command "
+              "you ran (run it again with ADJOIN_DEBUG=1 for the traceback)", file=sys.stderr)
+        print(f"  {type(error).__name__}: {error}" if str(error) else f"  {type(error).__name__}",
+              file=sys.stderr)
+        return BUG
+
+
+# ---------------------------------------------------------------------------------------------
+# shared by the subcommands
+
+@dataclass(frozen=True)
+class Subject:
+    """What a TARGET argument names: a head function, from a module file or from a case."""
+    head: Callable
+    path: Path                # the module file, or the case file
+    case: object = None       # the Case when TARGET is a case file
+
+
+def load_subject(text, overrides):
+    """Loads TARGET: ``MODULE.py:HEAD`` or ``CASE.toml``."""
+    if text.endswith(".toml"):
+        case = load_case_quietly(text, overrides)
+        return Subject(head=case.head, path=Path(text), case=case)
+    module_text, colon, name = text.rpartition(":")
+    if not colon or not module_text or not name.isidentifier():
+        if text.endswith(".py"):
+            raise UsageError(f"{text!r} names no function; write {text}:HEAD, e.g. {text}:cost")
+        raise UsageError(f"{text!r}: expected MODULE.py:HEAD (e.g. model.py:cost) or a case "
+                         "file CASE.toml")
+    path = Path(module_text)
+    with user_output_to_stderr():
+        module = load_module(path)
+    head = find_function(module, name, path.name, f"{text}: ")
+    return Subject(head=head, path=path)
+
+
+def load_case_quietly(path, overrides):
+    """load_case, with anything the model prints while importing sent to stderr."""
+    with user_output_to_stderr():
+        return load_case(path, overrides)
+
+
+def load_placement(path):
+    return None if path is None else Placement.load(path)
+
+
+def same_function(a, b):
+    """True when ``a`` and ``b`` are the same source function, maybe from two loads of its file."""
+    return a is b or (a.__name__ == b.__name__ and same_file(a.__code__.co_filename,
+                                                             b.__code__.co_filename))
+
+
+def same_file(a, b):
+    a, b = Path(a), Path(b)
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
+
+
+def same_value(a, b):
+    """True when an argument is unchanged (arrays compared element by element, NaN equal to NaN)."""
+    try:
+        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+            return np.array_equal(a, b, equal_nan=np.asarray(a).dtype.kind in "fc")
+        return bool(a == b)
+    except (TypeError, ValueError):   # values == cannot compare: nothing to report
+        return True
+
+
+def timed(thunk):
+    start = time.perf_counter()
+    result = thunk()
+    return result, time.perf_counter() - start
+
+
+@contextlib.contextmanager
+def user_output_to_stderr():
+    """Sends what the user's code prints to stderr: stdout holds only adjoin's results."""
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+def progress(options, message):
+    if not options.quiet:
+        print(f"adjoin: {message}", file=sys.stderr)
+
+
+def make_console():
+    from rich.console import Console
+    console = Console(file=sys.stdout, highlight=False)
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    return console
+
+
+def number(value, spec=".9e"):
+    return "-" if value is None else format(value, spec)
+
+
+def duration(seconds):
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    return f"{seconds * 1e3:.1f} ms" if seconds < 1.0 else f"{seconds:.2f} s"
+
+
+def name_list(text):
+    """``'a,b'`` -> ``('a', 'b')``, for --wrt and --nocheckpoint."""
+    names = tuple(name.strip() for name in text.split(","))
+    bad = [name for name in names if not name.isidentifier()]
+    if bad:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated names, e.g. a,b "
+                                         f"(not a name: {bad[0]!r})")
+    return names
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be positive")
+    return value
+
+
+def set_argument(parser):
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override an argument of the case's inputs function; VALUE in TOML "
+                             "syntax (0.5, 3, true, [1, 2], '\"a b\"'), a bare word is a string; "
+                             "repeatable")
+
+
+def checkpoint_arguments(parser):
+    parser.add_argument("--nocheckpoint", type=name_list, default=(), metavar="F,G",
+                        help="do not checkpoint calls to these functions (split mode); "
+                             "Tapenade's -nocheckpoint")
+    parser.add_argument("--placement", type=Path, metavar="P.toml",
+                        help="a placement file deciding every site; wins over --nocheckpoint and "
+                             "# $AD NOCHECKPOINT directives")
+
+
+def json_argument(parser):
+    parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
