@@ -217,6 +217,11 @@ def test_missing_key(tmp_path, key):
     refused(write(tmp_path, "".join(lines)), f"missing key {key!r}")
 
 
+def test_unknown_key_lists_the_keys(tmp_path):
+    refused(write(tmp_path, CASE + "[extra]\ncolour = 'blue'\n"),
+            "unknown key 'extra'", "a case has the keys module, head, wrt, inputs")
+
+
 def test_unknown_key_suggests_the_right_one(tmp_path):
     refused(write(tmp_path, CASE.replace("inputs =", "input =")),
             "unknown key 'input'", "did you mean 'inputs'?")

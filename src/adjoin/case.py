@@ -101,8 +101,9 @@ def load_case(path, overrides=None):
     unknown = [key for key in data if key not in KEYS]
     if unknown:
         key = unknown[0]
-        raise UsageError(f"{where}: unknown key {key!r}{did_you_mean(key, KEYS)}; a case has the "
-                         "keys module, head, wrt, inputs and the table [inputs_args]")
+        hint = did_you_mean(key, KEYS) or ("; a case has the keys module, head, wrt, inputs and "
+                                           "the table [inputs_args]")
+        raise UsageError(f"{where}: unknown key {key!r}{hint}")
     for key in REQUIRED:
         if key not in data:
             raise UsageError(f"{where}: missing key {key!r}: {MEANING[key]}")
@@ -317,11 +318,14 @@ def _import_failure(error, path):
         if error.offset:
             where += f":{error.offset}"
         return f"{where}: {type(error).__name__}: {error.msg}; fix the module so Python can import it"
-    text = f"importing {path.name} raised {describe_exception(error)}"
+    frame = _user_frame(error)
+    where = f"{shown(frame.filename)}:{frame.lineno}" if frame else shown(path)
+    text = f"{where}: {type(error).__name__}: {error}" if str(error) else f"{where}: {type(error).__name__}"
     if isinstance(error, ModuleNotFoundError):
-        text += (f"; adjoin imports the module with its folder first on sys.path, so its sibling "
-                 f"files are found; is {error.name!r} installed in this Python ({sys.executable})?")
-    return text
+        return (f"{text}; adjoin imports {path.name} with its folder first on sys.path, so its "
+                f"sibling files are found; is {error.name!r} installed in this Python "
+                f"({sys.executable})?")
+    return f"{text}; fix the module so Python can import it"
 
 
 def _free_module_name(base):
