@@ -274,6 +274,12 @@ def test_generate_from_a_case_file(capsys, generated):
     assert set(call["example"]) == {"x", "a", "target", "n"}
 
 
+def test_generate_checks_the_kinds_of_wrt_parameters_given_on_the_command_line(capsys, generated):
+    refused(capsys, "generate", CASE, "--wrt", "x,n",
+            words=["'wrt' names 'n'", "gives it int 2", "only floats"])
+    assert generated == []
+
+
 def test_generate_refuses_to_overwrite_the_users_module(capsys, generated, project):
     before = (project / "quadratic.py").read_text()
     refused(capsys, "generate", f"{project / 'quadratic.py'}:cost", "--wrt", "x",

@@ -9,13 +9,13 @@ to stderr too, so that stdout holds only results (e.g. the generated source).
 import argparse
 import contextlib
 import copy
+import dataclasses
 import inspect
 import json
 import os
 import sys
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -81,7 +81,7 @@ def run_generate(options):
     if case is not None:
         progress(options, f"building the example inputs: {call_text(case.inputs_function, case.inputs_args)}")
         with user_output_to_stderr():
-            example = case.build_inputs()
+            example = dataclasses.replace(case, wrt=wrt).build_inputs()   # checks --wrt's kinds
     progress(options, f"generating the adjoint of {head.__name__} with respect to {', '.join(wrt)}")
     source = api.generate_source(head, wrt, placement=placement, nocheckpoint=options.nocheckpoint,
                                  example=example)
@@ -321,7 +321,7 @@ def run_sites(options):
 # ---------------------------------------------------------------------------------------------
 # the command table
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Command:
     """A subcommand: its name, one-line help, examples, arguments and the function running it."""
     name: str
@@ -410,7 +410,7 @@ def main(argv=None):
 # ---------------------------------------------------------------------------------------------
 # shared by the subcommands
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Subject:
     """What a TARGET argument names: a head function, from a module file or from a case."""
     head: Callable
