@@ -1,7 +1,35 @@
-"""Helpers for the longer adjoints of the derivative table (imported as ``ad`` in generated code)."""
+"""Helpers for the longer adjoints of the derivative table (imported as ``ad`` in generated code).
+
+Each helper returns one argument's adjoint contribution in that argument's exact shape (a scalar
+for a scalar argument), unless its docstring says the contribution is elementwise (then it may
+come back in the broadcast shape of the result, and the engine sums it with ``sum_to``).
+Conventions where a derivative does not exist (ties of max/min, clip boundaries) are stated on
+the helper that implements them.
+"""
+import math
+
 import numpy as np
 
+from ..errors import UnsupportedError
 from .support import add_at, dense, sum_to  # noqa: F401  (re-exported for generated code)
+
+
+# ---------------------------------------------------------------------------------------------
+# shapes and axes
+
+def _axes(axis, ndim):
+    """``axis`` of a reduction (None, an int or a tuple, negatives allowed) as a sorted tuple."""
+    if axis is None:
+        return tuple(range(ndim))
+    if np.ndim(axis) == 0:
+        axis = (axis,)
+    return tuple(sorted(int(k) % ndim for k in axis))
+
+
+def _shaped(x, shape):
+    """``x`` reshaped to ``shape``; a NumPy scalar when ``shape`` is ``()``."""
+    x = np.reshape(x, shape)
+    return x[()] if shape == () else x
 
 
 def unreduce(g, a, axis, keepdims):
@@ -12,3 +40,419 @@ def unreduce(g, a, axis, keepdims):
     if not keepdims:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, shape).copy()
+
+
+def unselect(g, a, op, *args, **kwargs):
+    """Adjoint of ``op(a, *args, **kwargs)`` when ``op`` only copies elements of ``a``.
+
+    Each element of the result is a copy of one element of ``a`` (or a constant 0 that ``op``
+    fills in, as a constant ``np.pad`` does): ``g`` is summed onto the elements it was copied
+    from.  ``op`` runs on the numbers 1..a.size laid out like ``a`` (same memory order, so that
+    order='K'/'A' behave as on ``a``), which tells where every result element came from.
+    """
+    shape = np.shape(a)
+    number = np.empty_like(a, dtype=np.intp)
+    number[...] = np.arange(1, number.size + 1).reshape(shape)
+    source = op(number, *args, **kwargs)
+    total = np.bincount(np.ravel(source), weights=np.ravel(g), minlength=number.size + 1)
+    return _shaped(total[1:], shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# element-wise functions
+
+def chosen(x, ans, other):
+    """Share of the adjoint of ``np.maximum(x, other)`` (or minimum) that goes to ``x``.
+
+    1 where the result is ``x``, 0 where it is ``other``, and 1/2 at ties, so that the two
+    arguments moved together get exactly ``g`` (autograd's and JAX's convention).  Elementwise.
+    """
+    return (x == ans) / (1.0 + (x == other))
+
+
+def pow_base(g, a, b):
+    """Adjoint of ``a ** b`` with respect to the base ``a``: ``g * b * a ** (b - 1)``.
+
+    Zero where ``b == 0`` (so ``0.0 ** 0`` has derivative 0, not ``0 * inf``).  Elementwise.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.equal(b, 0), 0.0, g * b * np.power(a, np.subtract(b, 1.0)))
+
+
+def clip_passes(a, a_min, a_max):
+    """Where ``np.clip`` passes ``a`` through: ``a_min <= a <= a_max`` (bounds may be None).
+
+    At a bound (``a == a_min`` or ``a == a_max``) the adjoint goes to ``a``, not to the bound.
+    With ``a_min > a_max`` NumPy returns ``a_max`` and nothing passes.  Elementwise.
+    """
+    passes = np.ones(np.shape(a), dtype=bool)
+    if a_min is not None:
+        passes = passes & (a >= a_min)
+    if a_max is not None:
+        passes = passes & (a <= a_max)
+    return passes
+
+
+def clip_low(a, a_min, a_max):
+    """Where the result of ``np.clip`` is ``a_min``: ``a < a_min`` (and ``a_min <= a_max``)."""
+    low = a < a_min
+    if a_max is not None:
+        low = low & (a_min <= a_max)
+    return low
+
+
+def clip_high(a, a_min, a_max):
+    """Where the result of ``np.clip`` is ``a_max``: ``max(a, a_min) > a_max``."""
+    return (a if a_min is None else np.maximum(a, a_min)) > a_max
+
+
+def astype_adjoint(g, a, dtype):
+    """Adjoint of ``a.astype(dtype)``: ``g`` for a floating (or complex) dtype, 0 for others."""
+    if np.issubdtype(np.dtype(dtype), np.inexact):
+        return g
+    return _shaped(np.zeros(np.shape(a)), np.shape(a))
+
+
+# ---------------------------------------------------------------------------------------------
+# reductions and scans
+
+def _count(a, axis):
+    """Number of elements each result of a reduction of ``a`` over ``axis`` combines."""
+    shape = np.shape(a)
+    return math.prod(shape[k] for k in _axes(axis, len(shape)))
+
+
+def max_adjoint(g, a, ans, axis, keepdims):
+    """Adjoint of a max or min reduction: ``g`` goes to the extreme elements, split evenly among ties.
+
+    Splitting among tied elements (autograd's convention) gives exactly ``g`` when the tied
+    elements move together; finite differences at a tie are undefined anyway.
+    """
+    a = np.asarray(a)
+    tied = a == unreduce(ans, a, axis, keepdims)
+    share = tied / np.sum(tied, axis=axis, keepdims=True)
+    return unreduce(g, a, axis, keepdims) * share
+
+
+def prod_adjoint(g, a, axis, keepdims):
+    """Adjoint of a product over ``axis``: ``g`` times the product of the other factors.
+
+    The product of the other factors is the product of the factors before (a cumulative product
+    from the start) times that of the factors after (one from the end): exact when factors are
+    zero, with no division by ``a``.
+    """
+    a = np.asarray(a, dtype=float)
+    if a.ndim == 0:
+        return g
+    axes = _axes(axis, a.ndim)
+    ends = tuple(range(a.ndim - len(axes), a.ndim))
+    moved = np.moveaxis(a, axes, ends)
+    kept = moved.shape[:a.ndim - len(axes)]
+    factors = moved.reshape(kept + (-1,))
+    before = np.ones_like(factors)
+    before[..., 1:] = np.cumprod(factors[..., :-1], axis=-1)
+    after = np.ones_like(factors)
+    after[..., :-1] = np.cumprod(factors[..., :0:-1], axis=-1)[..., ::-1]
+    others = (before * after).reshape(moved.shape)
+    g = np.reshape(g, kept + (1,) * len(axes))
+    return np.moveaxis(g * others, ends, axes)
+
+
+def var_adjoint(g, a, axis, ddof, keepdims):
+    """Adjoint of ``np.var(a, axis, ddof=ddof)``: ``2 g (a - mean) / (N - ddof)``."""
+    a = np.asarray(a, dtype=float)
+    centred = a - np.mean(a, axis=axis, keepdims=True)
+    return _shaped(unreduce(g, a, axis, keepdims) * 2.0 * centred / (_count(a, axis) - ddof),
+                   a.shape)
+
+
+def std_adjoint(g, a, ans, axis, ddof, keepdims):
+    """Adjoint of ``np.std``: that of the variance, with ``g / (2 std)``."""
+    return var_adjoint(g / (2.0 * ans), a, axis, ddof, keepdims)
+
+
+def cumsum_adjoint(g, a, axis):
+    """Adjoint of ``np.cumsum(a, axis)``: cumulative sums of ``g`` from the end (``axis=None`` flattens)."""
+    if axis is None:
+        return _shaped(np.cumsum(np.ravel(g)[::-1])[::-1], np.shape(a))
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+
+
+def diff_adjoint(g, a, n, axis, prepend, append, part):
+    """Adjoint of ``np.diff(a, n, axis, prepend, append)`` for ``part`` ('a', 'prepend' or 'append').
+
+    ``prepend``/``append`` are None when not given.  The adjoint of one difference is minus the
+    difference of ``g`` padded with a zero at both ends.
+    """
+    shape = np.shape(a)
+    value = {"a": a, "prepend": prepend, "append": append}[part]
+    if n == 0:  # NumPy returns ``a`` itself and ignores prepend and append
+        return g if part == "a" else _shaped(np.zeros(np.shape(value)), np.shape(value))
+    for _ in range(n):
+        g = -np.diff(g, axis=axis, prepend=0.0, append=0.0)
+    size_before = 0 if prepend is None else (1 if np.ndim(prepend) == 0 else np.shape(prepend)[axis])
+    pieces = np.split(g, [size_before, size_before + shape[axis]], axis=axis)
+    if part == "a":
+        return pieces[1]
+    return sum_to(pieces[0] if part == "prepend" else pieces[2], value)
+
+
+# ---------------------------------------------------------------------------------------------
+# products
+
+def dot_a(g, a, b):
+    """Adjoint of ``np.dot(a, b)`` with respect to ``a``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return sum_to(g * b, a)
+    b = np.asarray(b)
+    if b.ndim == 1:
+        return np.multiply.outer(g, b)
+    return np.tensordot(g, np.swapaxes(b, -1, -2), axes=b.ndim - 1)
+
+
+def dot_b(g, a, b):
+    """Adjoint of ``np.dot(a, b)`` with respect to ``b``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return sum_to(g * a, b)
+    a = np.asarray(a)
+    lead = list(range(a.ndim - 1))
+    grad = np.tensordot(a, g, axes=(lead, lead))
+    return np.moveaxis(grad, 0, -2) if np.ndim(b) >= 2 else grad
+
+
+def _as_matrices(g, a, b):
+    """``a``, ``b`` and ``g`` of ``a @ b`` with vectors promoted to matrices as matmul does."""
+    a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
+    if b.ndim == 1:
+        b, g = b[:, None], g[..., None]
+    if a.ndim == 1:
+        a, g = a[None, :], g[..., None, :]
+    return a, b, g
+
+
+def matmul_a(g, a, b):
+    """Adjoint of ``a @ b`` (``np.matmul``) with respect to ``a``, batch dimensions summed back."""
+    a2, b2, g2 = _as_matrices(g, a, b)
+    return _shaped(sum_to(g2 @ np.swapaxes(b2, -1, -2), a2), np.shape(a))
+
+
+def matmul_b(g, a, b):
+    """Adjoint of ``a @ b`` (``np.matmul``) with respect to ``b``, batch dimensions summed back."""
+    a2, b2, g2 = _as_matrices(g, a, b)
+    return _shaped(sum_to(np.swapaxes(a2, -1, -2) @ g2, b2), np.shape(b))
+
+
+def inner_a(g, a, b):
+    """Adjoint of ``np.inner(a, b)`` (contraction of the last axes) with respect to ``a``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return sum_to(g * b, a)
+    lead_a, lead_b = np.ndim(a) - 1, np.ndim(b) - 1
+    return np.tensordot(g, b, axes=(list(range(lead_a, lead_a + lead_b)), list(range(lead_b))))
+
+
+def inner_b(g, a, b):
+    """Adjoint of ``np.inner(a, b)`` with respect to ``b``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return sum_to(g * a, b)
+    lead_a = np.ndim(a) - 1
+    return np.tensordot(g, a, axes=(list(range(lead_a)), list(range(lead_a))))
+
+
+# ---------------------------------------------------------------------------------------------
+# shape changes and copies
+
+def transpose_adjoint(g, axes):
+    """Adjoint of a transpose: the inverse permutation.
+
+    ``axes`` as ``np.transpose`` takes it (None or a sequence) or as ``a.transpose(*axes)``
+    collects it (``()``, ``(1, 0)``, ``((1, 0),)`` or ``(None,)``).
+    """
+    if isinstance(axes, tuple) and len(axes) == 1 and (axes[0] is None or np.ndim(axes[0]) == 1):
+        axes = axes[0]
+    if axes is None or len(axes) == 0:
+        return np.transpose(g)
+    return np.transpose(g, np.argsort([k % np.ndim(g) for k in axes]))
+
+
+def reshape_adjoint(g, a, order):
+    """Adjoint of ``np.reshape(a, shape, order)``: ``g`` read back in the same order."""
+    if order in ("C", "F"):
+        return _shaped(np.reshape(g, np.shape(a), order=order), np.shape(a))
+    return unselect(g, a, np.reshape, np.shape(g), order=order)
+
+
+def ravel_adjoint(g, a, order):
+    """Adjoint of ``np.ravel(a, order)`` and ``a.flatten(order)`` (any order, 'K' and 'A' too)."""
+    if order in ("C", "F"):
+        return _shaped(np.reshape(g, np.shape(a), order=order), np.shape(a))
+    return unselect(g, a, np.ravel, order=order)
+
+
+def item_adjoint(g, a, args):
+    """Adjoint of ``a.item(*args)``: ``g`` at the element read, zeros elsewhere."""
+    out = np.zeros(np.shape(a))
+    if not args:
+        out[...] = g
+    elif len(args) == 1 and np.ndim(args[0]) == 0:
+        out.flat[args[0]] = g
+    else:
+        out[tuple(args[0]) if len(args) == 1 else args] = g
+    return _shaped(out, np.shape(a))
+
+
+def sort_adjoint(g, a, axis):
+    """Adjoint of ``np.sort(a, axis)``: ``g`` sent back to where each sorted element came from.
+
+    Tied elements receive the adjoints of their sorted positions in stable order.
+    """
+    a = np.asarray(a)
+    if axis is None:
+        out = np.zeros(a.size)
+        out[np.argsort(a, axis=None, kind="stable")] = np.ravel(g)
+        return out.reshape(a.shape)
+    out = np.zeros(a.shape)
+    np.put_along_axis(out, np.argsort(a, axis=axis, kind="stable"), g, axis=axis)
+    return out
+
+
+def linspace_adjoint(g, start, stop, num, endpoint, axis, part):
+    """Adjoint of ``np.linspace(start, stop, num, endpoint, axis=axis)`` for ``part`` 'start' or 'stop'.
+
+    Sample k is ``start + k (stop - start) / div`` (``div`` is ``num - 1``, or ``num`` without
+    the endpoint): weight ``k / div`` for ``stop`` and ``1 - k / div`` for ``start``.
+    """
+    div = (num - 1) if endpoint else num
+    t = np.arange(num) / div if div > 0 else np.zeros(num)
+    weight = t if part == "stop" else 1.0 - t
+    per_point = np.tensordot(weight, np.moveaxis(np.asarray(g), axis, 0), axes=(0, 0))
+    return sum_to(per_point, start if part == "start" else stop)
+
+
+# ---------------------------------------------------------------------------------------------
+# joining arrays (sequence parameters: the adjoint of element ``i``)
+
+def _piece(g, shapes, axis, i, shape):
+    """The slice of ``g`` along ``axis`` that came from piece ``i`` of pieces shaped ``shapes``."""
+    lengths = [s[axis] for s in shapes]
+    start = sum(lengths[:i])
+    index = [slice(None)] * np.ndim(g)
+    index[axis] = slice(start, start + lengths[i])
+    return _shaped(np.asarray(g)[tuple(index)], shape)
+
+
+def concatenate_adjoint(g, arrays, axis, i):
+    """Adjoint of ``np.concatenate(arrays, axis)`` for ``arrays[i]`` (``axis=None`` flattens)."""
+    if axis is None:
+        sizes = [np.size(x) for x in arrays]
+        start = sum(sizes[:i])
+        return _shaped(np.ravel(g)[start:start + sizes[i]], np.shape(arrays[i]))
+    return _piece(g, [np.shape(x) for x in arrays], axis, i, np.shape(arrays[i]))
+
+
+def hstack_adjoint(g, tup, i):
+    """Adjoint of ``np.hstack(tup)`` for ``tup[i]`` (1-D pieces join on axis 0, others on axis 1)."""
+    shapes = [np.shape(np.atleast_1d(x)) for x in tup]
+    return _piece(g, shapes, 0 if len(shapes[0]) == 1 else 1, i, np.shape(tup[i]))
+
+
+def vstack_adjoint(g, tup, i):
+    """Adjoint of ``np.vstack(tup)`` for ``tup[i]``."""
+    return _piece(g, [np.shape(np.atleast_2d(x)) for x in tup], 0, i, np.shape(tup[i]))
+
+
+def dstack_adjoint(g, tup, i):
+    """Adjoint of ``np.dstack(tup)`` for ``tup[i]``."""
+    return _piece(g, [np.shape(np.atleast_3d(x)) for x in tup], 2, i, np.shape(tup[i]))
+
+
+def column_stack_adjoint(g, tup, i):
+    """Adjoint of ``np.column_stack(tup)`` for ``tup[i]`` (1-D pieces become columns)."""
+    shapes = [np.shape(x) + (1,) if np.ndim(x) < 2 else np.shape(x) for x in tup]
+    return _piece(g, shapes, 1, i, np.shape(tup[i]))
+
+
+# ---------------------------------------------------------------------------------------------
+# np.pad
+
+_COPYING_PAD_MODES = ("edge", "wrap")
+_MIRROR_PAD_MODES = ("reflect", "symmetric")
+_LINEAR_PAD_MODES = ("linear_ramp", "mean")
+
+
+def _pairs(x, ndim):
+    """A per-axis (before, after) argument of ``np.pad`` (e.g. ``stat_length``) as ndim pairs."""
+    if x is None:
+        return [None] * ndim
+    x = np.asarray(x)
+    if x.size == 1:
+        return [(x.ravel()[0],) * 2] * ndim
+    if x.size == 2 and x.shape != (2, 1):
+        return [tuple(x.ravel())] * ndim
+    return [tuple(pair) for pair in np.broadcast_to(x, (ndim, 2))]
+
+
+def pad_adjoint(g, array, pad_width, mode, reflect_type, stat_length):
+    """Adjoint of ``np.pad(array, pad_width, mode, ...)`` with respect to ``array``.
+
+    Modes that copy values ('constant', 'edge', 'wrap', and 'reflect'/'symmetric' with the
+    default reflect_type 'even') pad an array of element numbers the same way and add ``g`` back
+    onto the elements it was copied from.  The other linear modes ('reflect'/'symmetric' with
+    reflect_type 'odd', 'linear_ramp', 'mean') act on each axis as a matrix, obtained by padding
+    the identity matrix along that axis; the adjoint applies its transpose, axis by axis.
+    'empty' pads with garbage that depends on nothing.  'maximum', 'minimum', 'median' and
+    callables are refused.
+    """
+    if mode in ("constant", "empty"):
+        return unselect(g, array, np.pad, pad_width)
+    even = mode in _COPYING_PAD_MODES or (mode in _MIRROR_PAD_MODES and reflect_type == "even")
+    if even:
+        return unselect(g, array, np.pad, pad_width, mode)
+    if mode not in _MIRROR_PAD_MODES + _LINEAR_PAD_MODES:
+        raise UnsupportedError(
+            f"cannot differentiate np.pad with mode={mode!r}; use 'constant', 'edge', 'reflect', "
+            "'symmetric', 'wrap', 'linear_ramp' or 'mean'")
+    shape = np.shape(array)
+    inside = np.pad(np.ones(shape, dtype=bool), pad_width)   # False in the padding
+    stat = _pairs(stat_length, len(shape))
+    for k, n in enumerate(shape):
+        along = np.any(inside, axis=tuple(j for j in range(len(shape)) if j != k))
+        before = int(np.argmax(along))
+        widths = ((before, along.size - before - n), (0, 0))
+        if mode in _MIRROR_PAD_MODES:
+            matrix = np.pad(np.eye(n), widths, mode, reflect_type=reflect_type)
+        elif mode == "mean":
+            matrix = np.pad(np.eye(n), widths, mode,
+                            stat_length=None if stat[k] is None else (stat[k], (1, 1)))
+        else:
+            matrix = np.pad(np.eye(n), widths, mode)
+        g = np.moveaxis(np.tensordot(matrix, np.moveaxis(g, k, 0), axes=(0, 0)), 0, k)
+    return _shaped(g, shape)
+
+
+def pad_values_adjoint(g, array, pad_width, mode, keyword, values):
+    """Adjoint of ``np.pad`` for its ``constant_values`` or ``end_values`` (named by ``keyword``).
+
+    The padded result depends linearly on these values, and NumPy's own rules say which padded
+    element takes which value: padding zeros with each value in turn set to 1 gives its weights.
+    """
+    values = np.asarray(values, dtype=float)
+    zeros = np.zeros(np.shape(array))
+    out = np.zeros(values.shape)
+    for k in range(values.size):
+        unit = np.zeros(values.shape)
+        unit.flat[k] = 1.0
+        out.flat[k] = np.sum(g * np.pad(zeros, pad_width, mode, **{keyword: unit}))
+    return _shaped(out, values.shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# builtins
+
+def first_max(values):
+    """Position of the value ``max(*values)`` returns: the first of the largest."""
+    return max(range(len(values)), key=values.__getitem__)
+
+
+def first_min(values):
+    """Position of the value ``min(*values)`` returns: the first of the smallest."""
+    return min(range(len(values)), key=values.__getitem__)

@@ -15,6 +15,25 @@ sums it back to the operand's shape.  Other rules receive ``g`` already in the r
 must return contributions in their operand's shape.
 
 Adding a primitive is one entry here and one test in tests/test_rules.py.
+
+How a call binds to an entry (the engine does it the way Python binds a call):
+
+* ``params`` follow the callee's real positional order and names, so keywords bind as in NumPy;
+  a parameter missing from the call takes its value from ``defaults`` (values the templates see;
+  the primal call is never rewritten).  A keyword that is not in ``params`` cannot be bound: such
+  a call is refused, never differentiated without it (``a.reshape(3, 4, order="F")``, ``out=``
+  on any function, ``np.sum(..., where=...)``).
+* A ``sequence`` parameter takes a list or tuple display: the template is evaluated once per
+  element, with ``i`` the element's position and the parameter's name bound to the tuple of all
+  element values.  For ``np.array``/``np.asarray`` a nested display gives ``i`` as a tuple path
+  (``np.array([[x, y], [z, w]])``: ``y`` has ``i == (0, 1)``), and an argument that is not a
+  display is one element with ``i == ()`` (``g[()]`` is ``g``).
+* ``varargs`` names the ``*args`` parameter; it is listed last in ``params`` and collects the
+  remaining positional arguments as a tuple (``a.reshape(3, 4)``: ``shape == (3, 4)``).  It is
+  never active, except when it is also a ``sequence`` parameter: ``max(x, y, z)`` and
+  ``math.hypot(x, y)`` treat their positional arguments as the elements of one sequence.
+* Templates are single expressions; some are conditional expressions (``a if c else b``), so
+  they must be inserted as parsed expressions (or parenthesised), never pasted as text.
 """
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -29,7 +48,8 @@ class Rule:
     elementwise: bool = False          # may return contributions in the broadcast shape
     result: str = "elementwise"        # kind of the result, see KIND_RULES
     sequence: tuple = ()               # parameters that take a list/tuple of arrays
-    varargs: str | None = None         # name of a *args parameter (e.g. reshape's dims), never active
+    varargs: str | None = None         # name of a *args parameter (e.g. reshape's dims), last in
+                                       # params; never active unless also in ``sequence``
 
 
 # result kinds understood by the kind inference (analysis/kinds.py)
@@ -53,22 +73,367 @@ def rule(params, adjoints=None, *, defaults=None, elementwise=False, result="ele
                 MappingProxyType(dict(defaults or {})), elementwise, result, tuple(sequence), varargs)
 
 
+# defaults shared by the reductions (NumPy's "no value" defaults mean what is written here)
+_SUM = {"axis": None, "dtype": None, "out": None, "keepdims": False}
+_EXTREME = {"axis": None, "out": None, "keepdims": False}
+_VAR = {"axis": None, "dtype": None, "out": None, "ddof": 0, "keepdims": False}
+_LIKE = {"dtype": None, "order": "K", "subok": True, "shape": None}
+_CLOSE = {"rtol": 1e-05, "atol": 1e-08, "equal_nan": False}
+
 # Keys: "np.NAME" (NumPy functions), "math.NAME", "builtins.NAME", "op.NAME" (operators:
-# add sub mul truediv pow matmul neg pos), "method.NAME" (x.NAME(...), x is the first parameter)
-# and "attr.NAME" (x.NAME, x is the only parameter).
+# add sub mul truediv floordiv mod pow matmul neg pos), "method.NAME" (x.NAME(...), x is the first
+# parameter) and "attr.NAME" (x.NAME, x is the only parameter).
+#
+# Conventions where the derivative does not exist: max/min reductions split g evenly among tied
+# extremes; np.maximum/np.minimum give half to each argument at a tie; builtins max/min give all
+# of g to the argument they return (the first extreme); abs, np.sign-based rules give 0 at 0;
+# clip gives g to its first argument when it sits exactly on a bound.
 RULES = {
+    # --- operators ------------------------------------------------------------------------
     "op.add": rule("a b", {"a": "g", "b": "g"}, elementwise=True),
     "op.sub": rule("a b", {"a": "g", "b": "-g"}, elementwise=True),
     "op.mul": rule("a b", {"a": "g * b", "b": "g * a"}, elementwise=True),
     "op.truediv": rule("a b", {"a": "g / b", "b": "-g * ans / b"}, elementwise=True),
+    "op.floordiv": rule("a b"),                                  # piecewise constant
+    "op.mod": rule("a b", {"a": "g", "b": "-g * (a // b)"}, elementwise=True),
+    "op.pow": rule("a b", {"a": "ad.pow_base(g, a, b)", "b": "g * ans * np.log(a)"},
+                   elementwise=True),
+    "op.matmul": rule("a b", {"a": "ad.matmul_a(g, a, b)", "b": "ad.matmul_b(g, a, b)"},
+                      result="matmul"),
     "op.neg": rule("a", {"a": "-g"}, elementwise=True),
     "op.pos": rule("a", {"a": "g"}, elementwise=True),
+
+    # --- NumPy element-wise functions of one argument -----------------------------------------
     "np.sin": rule("x", {"x": "g * np.cos(x)"}, elementwise=True),
+    "np.cos": rule("x", {"x": "-g * np.sin(x)"}, elementwise=True),
+    "np.tan": rule("x", {"x": "g / np.cos(x) ** 2"}, elementwise=True),
+    "np.arcsin": rule("x", {"x": "g / np.sqrt(1.0 - x * x)"}, elementwise=True),
+    "np.arccos": rule("x", {"x": "-g / np.sqrt(1.0 - x * x)"}, elementwise=True),
+    "np.arctan": rule("x", {"x": "g / (1.0 + x * x)"}, elementwise=True),
+    "np.sinh": rule("x", {"x": "g * np.cosh(x)"}, elementwise=True),
+    "np.cosh": rule("x", {"x": "g * np.sinh(x)"}, elementwise=True),
+    "np.tanh": rule("x", {"x": "g * (1.0 - ans * ans)"}, elementwise=True),
+    "np.arcsinh": rule("x", {"x": "g / np.sqrt(x * x + 1.0)"}, elementwise=True),
+    "np.arccosh": rule("x", {"x": "g / np.sqrt(x * x - 1.0)"}, elementwise=True),
+    "np.arctanh": rule("x", {"x": "g / (1.0 - x * x)"}, elementwise=True),
+    "np.exp": rule("x", {"x": "g * ans"}, elementwise=True),
+    "np.exp2": rule("x", {"x": "g * ans * np.log(2.0)"}, elementwise=True),
+    "np.expm1": rule("x", {"x": "g * (ans + 1.0)"}, elementwise=True),
+    "np.log": rule("x", {"x": "g / x"}, elementwise=True),
+    "np.log2": rule("x", {"x": "g / (x * np.log(2.0))"}, elementwise=True),
+    "np.log10": rule("x", {"x": "g / (x * np.log(10.0))"}, elementwise=True),
+    "np.log1p": rule("x", {"x": "g / (1.0 + x)"}, elementwise=True),
+    "np.sqrt": rule("x", {"x": "g / (2.0 * ans)"}, elementwise=True),
+    "np.cbrt": rule("x", {"x": "g / (3.0 * ans * ans)"}, elementwise=True),
+    "np.square": rule("x", {"x": "2.0 * g * x"}, elementwise=True),
+    "np.reciprocal": rule("x", {"x": "-g * ans * ans"}, elementwise=True),
+    "np.abs": rule("x", {"x": "g * np.sign(x)"}, elementwise=True),
+    "np.absolute": rule("x", {"x": "g * np.sign(x)"}, elementwise=True),
+    "np.fabs": rule("x", {"x": "g * np.sign(x)"}, elementwise=True),
+    "np.negative": rule("x", {"x": "-g"}, elementwise=True),
+    "np.positive": rule("x", {"x": "g"}, elementwise=True),
+    "np.deg2rad": rule("x", {"x": "g * (np.pi / 180.0)"}, elementwise=True),
+    "np.radians": rule("x", {"x": "g * (np.pi / 180.0)"}, elementwise=True),
+    "np.rad2deg": rule("x", {"x": "g * (180.0 / np.pi)"}, elementwise=True),
+    "np.degrees": rule("x", {"x": "g * (180.0 / np.pi)"}, elementwise=True),
+    # piecewise constant: float results whose derivative is 0
+    "np.sign": rule("x"),
+    "np.floor": rule("x"),
+    "np.ceil": rule("x"),
+    "np.rint": rule("x"),
+    "np.trunc": rule("x"),
+    "np.fix": rule("x out", defaults={"out": None}),
+    "np.round": rule("a decimals out", defaults={"decimals": 0, "out": None}),
+
+    # --- NumPy element-wise functions of two or three arguments --------------------------------
+    "np.add": rule("x1 x2", {"x1": "g", "x2": "g"}, elementwise=True),
+    "np.subtract": rule("x1 x2", {"x1": "g", "x2": "-g"}, elementwise=True),
+    "np.multiply": rule("x1 x2", {"x1": "g * x2", "x2": "g * x1"}, elementwise=True),
+    "np.divide": rule("x1 x2", {"x1": "g / x2", "x2": "-g * ans / x2"}, elementwise=True),
+    "np.true_divide": rule("x1 x2", {"x1": "g / x2", "x2": "-g * ans / x2"}, elementwise=True),
+    "np.power": rule("x1 x2", {"x1": "ad.pow_base(g, x1, x2)", "x2": "g * ans * np.log(x1)"},
+                     elementwise=True),
+    "np.arctan2": rule("x1 x2", {"x1": "g * x2 / (x1 * x1 + x2 * x2)",
+                                 "x2": "-g * x1 / (x1 * x1 + x2 * x2)"}, elementwise=True),
+    "np.hypot": rule("x1 x2", {"x1": "g * x1 / ans", "x2": "g * x2 / ans"}, elementwise=True),
+    "np.maximum": rule("x1 x2", {"x1": "g * ad.chosen(x1, ans, x2)",
+                                 "x2": "g * ad.chosen(x2, ans, x1)"}, elementwise=True),
+    "np.minimum": rule("x1 x2", {"x1": "g * ad.chosen(x1, ans, x2)",
+                                 "x2": "g * ad.chosen(x2, ans, x1)"}, elementwise=True),
+    "np.fmax": rule("x1 x2", {"x1": "g * ad.chosen(x1, ans, x2)",
+                              "x2": "g * ad.chosen(x2, ans, x1)"}, elementwise=True),
+    "np.fmin": rule("x1 x2", {"x1": "g * ad.chosen(x1, ans, x2)",
+                              "x2": "g * ad.chosen(x2, ans, x1)"}, elementwise=True),
+    "np.logaddexp": rule("x1 x2", {"x1": "g * np.exp(x1 - ans)", "x2": "g * np.exp(x2 - ans)"},
+                         elementwise=True),
+    "np.mod": rule("x1 x2", {"x1": "g", "x2": "-g * np.floor_divide(x1, x2)"}, elementwise=True),
+    "np.remainder": rule("x1 x2", {"x1": "g", "x2": "-g * np.floor_divide(x1, x2)"},
+                         elementwise=True),
+    "np.fmod": rule("x1 x2", {"x1": "g", "x2": "-g * np.round((x1 - ans) / x2)"},
+                    elementwise=True),
+    "np.floor_divide": rule("x1 x2"),                            # piecewise constant
+    "np.where": rule("condition x y", {"x": "np.where(condition, g, 0.0)",
+                                       "y": "np.where(condition, 0.0, g)"}, elementwise=True),
+    "np.clip": rule("a a_min a_max", {"a": "g * ad.clip_passes(a, a_min, a_max)",
+                                      "a_min": "g * ad.clip_low(a, a_min, a_max)",
+                                      "a_max": "g * ad.clip_high(a, a_min, a_max)"},
+                    defaults={"a_min": None, "a_max": None}, elementwise=True),
+
+    # --- reductions and scans ----------------------------------------------------------------
+    "np.sum": rule("a axis dtype out keepdims", {"a": "ad.unreduce(g, a, axis, keepdims)"},
+                   defaults=_SUM, result="reduce"),
+    "np.mean": rule("a axis dtype out keepdims",
+                    {"a": "ad.unreduce(g, a, axis, keepdims) * (np.size(ans) / np.size(a))"},
+                    defaults=_SUM, result="reduce"),
+    "np.prod": rule("a axis dtype out keepdims", {"a": "ad.prod_adjoint(g, a, axis, keepdims)"},
+                    defaults=_SUM, result="reduce"),
+    "np.max": rule("a axis out keepdims", {"a": "ad.max_adjoint(g, a, ans, axis, keepdims)"},
+                   defaults=_EXTREME, result="reduce"),
+    "np.amax": rule("a axis out keepdims", {"a": "ad.max_adjoint(g, a, ans, axis, keepdims)"},
+                    defaults=_EXTREME, result="reduce"),
+    "np.min": rule("a axis out keepdims", {"a": "ad.max_adjoint(g, a, ans, axis, keepdims)"},
+                   defaults=_EXTREME, result="reduce"),
+    "np.amin": rule("a axis out keepdims", {"a": "ad.max_adjoint(g, a, ans, axis, keepdims)"},
+                    defaults=_EXTREME, result="reduce"),
+    "np.var": rule("a axis dtype out ddof keepdims",
+                   {"a": "ad.var_adjoint(g, a, axis, ddof, keepdims)"},
+                   defaults=_VAR, result="reduce"),
+    "np.std": rule("a axis dtype out ddof keepdims",
+                   {"a": "ad.std_adjoint(g, a, ans, axis, ddof, keepdims)"},
+                   defaults=_VAR, result="reduce"),
+    "np.cumsum": rule("a axis dtype out", {"a": "ad.cumsum_adjoint(g, a, axis)"},
+                      defaults={"axis": None, "dtype": None, "out": None}, result="array"),
+    "np.diff": rule("a n axis prepend append",
+                    {"a": "ad.diff_adjoint(g, a, n, axis, prepend, append, 'a')",
+                     "prepend": "ad.diff_adjoint(g, a, n, axis, prepend, append, 'prepend')",
+                     "append": "ad.diff_adjoint(g, a, n, axis, prepend, append, 'append')"},
+                    defaults={"n": 1, "axis": -1, "prepend": None, "append": None},
+                    result="same"),
+
+    # --- products ---------------------------------------------------------------------------
+    "np.dot": rule("a b", {"a": "ad.dot_a(g, a, b)", "b": "ad.dot_b(g, a, b)"}, result="matmul"),
+    "np.matmul": rule("x1 x2", {"x1": "ad.matmul_a(g, x1, x2)", "x2": "ad.matmul_b(g, x1, x2)"},
+                      result="matmul"),
+    "np.inner": rule("a b", {"a": "ad.inner_a(g, a, b)", "b": "ad.inner_b(g, a, b)"},
+                     result="array"),
+    "np.outer": rule("a b", {"a": "np.reshape(g @ np.ravel(b), np.shape(a))",
+                             "b": "np.reshape(np.ravel(a) @ g, np.shape(b))"}, result="array"),
+
+    # --- shapes, copies and rearrangements -----------------------------------------------------
+    "np.transpose": rule("a axes", {"a": "ad.transpose_adjoint(g, axes)"},
+                         defaults={"axes": None}, result="same"),
+    "np.reshape": rule("a shape order", {"a": "ad.reshape_adjoint(g, a, order)"},
+                       defaults={"order": "C"}, result="array"),
+    "np.ravel": rule("a order", {"a": "ad.ravel_adjoint(g, a, order)"},
+                     defaults={"order": "C"}, result="array"),
+    "np.squeeze": rule("a axis", {"a": "np.reshape(g, np.shape(a))"},
+                       defaults={"axis": None}, result="array"),
+    "np.expand_dims": rule("a axis", {"a": "np.reshape(g, np.shape(a))"}, result="array"),
+    "np.broadcast_to": rule("array shape subok", {"array": "ad.sum_to(g, array)"},
+                            defaults={"subok": False}, result="array"),
+    "np.tile": rule("A reps", {"A": "ad.unselect(g, A, np.tile, reps)"}, result="array"),
+    "np.repeat": rule("a repeats axis", {"a": "ad.unselect(g, a, np.repeat, repeats, axis)"},
+                      defaults={"axis": None}, result="array"),
+    "np.flip": rule("m axis", {"m": "np.flip(g, axis)"}, defaults={"axis": None}, result="same"),
+    "np.roll": rule("a shift axis", {"a": "np.roll(g, np.negative(shift), axis)"},
+                    defaults={"axis": None}, result="same"),
+    "np.sort": rule("a axis kind order", {"a": "ad.sort_adjoint(g, a, axis)"},
+                    defaults={"axis": -1, "kind": None, "order": None}, result="same"),
+    "np.pad": rule("array pad_width mode constant_values end_values reflect_type stat_length",
+                   {"array": "ad.pad_adjoint(g, array, pad_width, mode, reflect_type, stat_length)",
+                    "constant_values": "ad.pad_values_adjoint(g, array, pad_width, mode, "
+                                       "'constant_values', constant_values)",
+                    "end_values": "ad.pad_values_adjoint(g, array, pad_width, mode, "
+                                  "'end_values', end_values)"},
+                   defaults={"mode": "constant", "constant_values": 0.0, "end_values": 0.0,
+                             "reflect_type": "even", "stat_length": None}, result="same"),
+    "np.copy": rule("a order subok", {"a": "g"}, defaults={"order": "K", "subok": False},
+                    result="same"),
+
+    # --- joining arrays: sequence parameters, the template gives element i's adjoint -----------
+    "np.array": rule("object dtype", {"object": "g[i]"}, defaults={"dtype": None},
+                     sequence=("object",), result="array"),
+    "np.asarray": rule("a dtype order", {"a": "g[i]"}, defaults={"dtype": None, "order": None},
+                       sequence=("a",), result="array"),
+    "np.concatenate": rule("arrays axis", {"arrays": "ad.concatenate_adjoint(g, arrays, axis, i)"},
+                           defaults={"axis": 0}, sequence=("arrays",), result="array"),
+    "np.stack": rule("arrays axis", {"arrays": "np.take(g, i, axis=axis)"},
+                     defaults={"axis": 0}, sequence=("arrays",), result="array"),
+    "np.hstack": rule("tup", {"tup": "ad.hstack_adjoint(g, tup, i)"}, sequence=("tup",),
+                      result="array"),
+    "np.vstack": rule("tup", {"tup": "ad.vstack_adjoint(g, tup, i)"}, sequence=("tup",),
+                      result="array"),
+    "np.dstack": rule("tup", {"tup": "ad.dstack_adjoint(g, tup, i)"}, sequence=("tup",),
+                      result="array"),
+    "np.column_stack": rule("tup", {"tup": "ad.column_stack_adjoint(g, tup, i)"},
+                            sequence=("tup",), result="array"),
+
+    # --- constructors -----------------------------------------------------------------------
+    "np.zeros": rule("shape dtype order", defaults={"dtype": None, "order": "C"}, result="array"),
+    "np.ones": rule("shape dtype order", defaults={"dtype": None, "order": "C"}, result="array"),
+    "np.empty": rule("shape dtype order", defaults={"dtype": None, "order": "C"}, result="array"),
+    "np.zeros_like": rule("a dtype order subok shape", defaults=_LIKE, result="same"),
+    "np.ones_like": rule("a dtype order subok shape", defaults=_LIKE, result="same"),
+    "np.empty_like": rule("a dtype order subok shape", defaults=_LIKE, result="same"),
+    "np.full": rule("shape fill_value dtype order", {"fill_value": "g"},
+                    defaults={"dtype": None, "order": "C"}, elementwise=True, result="array"),
+    "np.full_like": rule("a fill_value dtype order subok shape", {"fill_value": "g"},
+                         defaults=_LIKE, elementwise=True, result="same"),
+    "np.eye": rule("N M k", defaults={"M": None, "k": 0}, result="array"),
+    "np.identity": rule("n", result="array"),
+    "np.linspace": rule("start stop num endpoint retstep dtype axis",
+                        {"start": "ad.linspace_adjoint(g, start, stop, num, endpoint, axis, 'start')",
+                         "stop": "ad.linspace_adjoint(g, start, stop, num, endpoint, axis, 'stop')"},
+                        defaults={"num": 50, "endpoint": True, "retstep": False, "dtype": None,
+                                  "axis": 0}, result="array"),
+
+    # --- NumPy functions of indices, sizes and masks: never active ------------------------------
+    "np.arange": rule("start stop step", {}, defaults={"stop": None, "step": 1}, result="inactive"),
+    "np.argmax": rule("a axis out", defaults={"axis": None, "out": None}, result="inactive"),
+    "np.argmin": rule("a axis out", defaults={"axis": None, "out": None}, result="inactive"),
+    "np.argsort": rule("a axis kind order", defaults={"axis": -1, "kind": None, "order": None},
+                       result="inactive"),
+    "np.argwhere": rule("a", result="inactive"),
+    "np.nonzero": rule("a", result="inactive"),
+    "np.flatnonzero": rule("a", result="inactive"),
+    "np.count_nonzero": rule("a axis", defaults={"axis": None}, result="inactive"),
+    "np.searchsorted": rule("a v side sorter", defaults={"side": "left", "sorter": None},
+                            result="inactive"),
+    "np.digitize": rule("x bins right", defaults={"right": False}, result="inactive"),
+    "np.isnan": rule("x", result="inactive"),
+    "np.isinf": rule("x", result="inactive"),
+    "np.isfinite": rule("x", result="inactive"),
+    "np.isclose": rule("a b rtol atol equal_nan", defaults=_CLOSE, result="inactive"),
+    "np.allclose": rule("a b rtol atol equal_nan", defaults=_CLOSE, result="bool"),
+    "np.array_equal": rule("a1 a2 equal_nan", defaults={"equal_nan": False}, result="bool"),
+    "np.any": rule("a axis out keepdims", defaults=_EXTREME, result="inactive"),
+    "np.all": rule("a axis out keepdims", defaults=_EXTREME, result="inactive"),
+    "np.logical_and": rule("x1 x2", result="inactive"),
+    "np.logical_or": rule("x1 x2", result="inactive"),
+    "np.logical_xor": rule("x1 x2", result="inactive"),
+    "np.logical_not": rule("x", result="inactive"),
+    "np.shape": rule("a", result="inactive"),
+    "np.size": rule("a axis", defaults={"axis": None}, result="int"),
+    "np.ndim": rule("a", result="int"),
+
+    # --- the math module: scalar templates in math.* so that scalar loops stay fast -----------
     "math.sin": rule("x", {"x": "g * math.cos(x)"}, elementwise=True, result="scalar"),
-    "np.sum": rule("a axis keepdims", {"a": "ad.unreduce(g, a, axis, keepdims)"},
-                   defaults={"axis": None, "keepdims": False}, result="reduce"),
-    "method.sum": rule("a axis keepdims", {"a": "ad.unreduce(g, a, axis, keepdims)"},
-                       defaults={"axis": None, "keepdims": False}, result="reduce"),
+    "math.cos": rule("x", {"x": "-g * math.sin(x)"}, elementwise=True, result="scalar"),
+    "math.tan": rule("x", {"x": "g / math.cos(x) ** 2"}, elementwise=True, result="scalar"),
+    "math.asin": rule("x", {"x": "g / math.sqrt(1.0 - x * x)"}, elementwise=True,
+                      result="scalar"),
+    "math.acos": rule("x", {"x": "-g / math.sqrt(1.0 - x * x)"}, elementwise=True,
+                      result="scalar"),
+    "math.atan": rule("x", {"x": "g / (1.0 + x * x)"}, elementwise=True, result="scalar"),
+    "math.atan2": rule("y x", {"y": "g * x / (x * x + y * y)", "x": "-g * y / (x * x + y * y)"},
+                       elementwise=True, result="scalar"),
+    "math.sinh": rule("x", {"x": "g * math.cosh(x)"}, elementwise=True, result="scalar"),
+    "math.cosh": rule("x", {"x": "g * math.sinh(x)"}, elementwise=True, result="scalar"),
+    "math.tanh": rule("x", {"x": "g * (1.0 - ans * ans)"}, elementwise=True, result="scalar"),
+    "math.asinh": rule("x", {"x": "g / math.sqrt(x * x + 1.0)"}, elementwise=True,
+                       result="scalar"),
+    "math.acosh": rule("x", {"x": "g / math.sqrt(x * x - 1.0)"}, elementwise=True,
+                       result="scalar"),
+    "math.atanh": rule("x", {"x": "g / (1.0 - x * x)"}, elementwise=True, result="scalar"),
+    "math.exp": rule("x", {"x": "g * ans"}, elementwise=True, result="scalar"),
+    "math.exp2": rule("x", {"x": "g * ans * math.log(2.0)"}, elementwise=True, result="scalar"),
+    "math.expm1": rule("x", {"x": "g * (ans + 1.0)"}, elementwise=True, result="scalar"),
+    "math.log": rule("x base", {"x": "g / x if base is None else g / (x * math.log(base))",
+                                "base": "-g * ans / (base * math.log(base))"},
+                     defaults={"base": None}, elementwise=True, result="scalar"),
+    "math.log2": rule("x", {"x": "g / (x * math.log(2.0))"}, elementwise=True, result="scalar"),
+    "math.log10": rule("x", {"x": "g / (x * math.log(10.0))"}, elementwise=True,
+                       result="scalar"),
+    "math.log1p": rule("x", {"x": "g / (1.0 + x)"}, elementwise=True, result="scalar"),
+    "math.sqrt": rule("x", {"x": "g / (2.0 * ans)"}, elementwise=True, result="scalar"),
+    "math.cbrt": rule("x", {"x": "g / (3.0 * ans * ans)"}, elementwise=True, result="scalar"),
+    "math.pow": rule("x y", {"x": "g * y * math.pow(x, y - 1.0) if y else 0.0",
+                             "y": "g * ans * np.log(x)"}, elementwise=True, result="scalar"),
+    "math.hypot": rule("coordinates", {"coordinates": "g * coordinates[i] / ans"},
+                       sequence=("coordinates",), varargs="coordinates", result="scalar"),
+    "math.fabs": rule("x", {"x": "g * ((x > 0) - (x < 0))"}, elementwise=True, result="scalar"),
+    "math.erf": rule("x", {"x": "g * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x)"},
+                     elementwise=True, result="scalar"),
+    "math.erfc": rule("x", {"x": "-g * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x)"},
+                      elementwise=True, result="scalar"),
+    "math.degrees": rule("x", {"x": "g * (180.0 / math.pi)"}, elementwise=True, result="scalar"),
+    "math.radians": rule("x", {"x": "g * (math.pi / 180.0)"}, elementwise=True, result="scalar"),
+    "math.fmod": rule("x y", {"x": "g", "y": "-g * round((x - ans) / y)"}, elementwise=True,
+                      result="scalar"),
+    "math.floor": rule("x", result="int"),
+    "math.ceil": rule("x", result="int"),
+    "math.trunc": rule("x", result="int"),
+    "math.isnan": rule("x", result="bool"),
+    "math.isinf": rule("x", result="bool"),
+    "math.isfinite": rule("x", result="bool"),
+    "math.isclose": rule("a b rel_tol abs_tol", defaults={"rel_tol": 1e-09, "abs_tol": 0.0},
+                         result="bool"),
+
+    # --- builtins -----------------------------------------------------------------------------
+    "builtins.abs": rule("x", {"x": "g * np.sign(x)"}, elementwise=True),
+    "builtins.max": rule("args", {"args": "g if i == ad.first_max(args) else 0.0"},
+                         sequence=("args",), varargs="args"),
+    "builtins.min": rule("args", {"args": "g if i == ad.first_min(args) else 0.0"},
+                         sequence=("args",), varargs="args"),
+    "builtins.float": rule("x", {"x": "g"}, defaults={"x": 0}, elementwise=True, result="scalar"),
+    "builtins.len": rule("obj", result="int"),
+    "builtins.int": rule("x", defaults={"x": 0}, result="int"),
+    "builtins.round": rule("number ndigits", defaults={"ndigits": None}, result="inactive"),
+    "builtins.bool": rule("x", defaults={"x": False}, result="bool"),
+    "builtins.range": rule("start stop step", defaults={"stop": None, "step": 1},
+                           result="inactive"),
+
+    # --- array methods: x.NAME(...), the array is the first parameter ---------------------------
+    "method.sum": rule("a axis dtype out keepdims", {"a": "ad.unreduce(g, a, axis, keepdims)"},
+                       defaults=_SUM, result="reduce"),
+    "method.mean": rule("a axis dtype out keepdims",
+                        {"a": "ad.unreduce(g, a, axis, keepdims) * (np.size(ans) / np.size(a))"},
+                        defaults=_SUM, result="reduce"),
+    "method.prod": rule("a axis dtype out keepdims",
+                        {"a": "ad.prod_adjoint(g, a, axis, keepdims)"},
+                        defaults=_SUM, result="reduce"),
+    "method.max": rule("a axis out keepdims", {"a": "ad.max_adjoint(g, a, ans, axis, keepdims)"},
+                       defaults=_EXTREME, result="reduce"),
+    "method.min": rule("a axis out keepdims", {"a": "ad.max_adjoint(g, a, ans, axis, keepdims)"},
+                       defaults=_EXTREME, result="reduce"),
+    "method.var": rule("a axis dtype out ddof keepdims",
+                       {"a": "ad.var_adjoint(g, a, axis, ddof, keepdims)"},
+                       defaults=_VAR, result="reduce"),
+    "method.std": rule("a axis dtype out ddof keepdims",
+                       {"a": "ad.std_adjoint(g, a, ans, axis, ddof, keepdims)"},
+                       defaults=_VAR, result="reduce"),
+    "method.cumsum": rule("a axis dtype out", {"a": "ad.cumsum_adjoint(g, a, axis)"},
+                          defaults={"axis": None, "dtype": None, "out": None}, result="array"),
+    "method.dot": rule("a b", {"a": "ad.dot_a(g, a, b)", "b": "ad.dot_b(g, a, b)"},
+                       result="matmul"),
+    "method.copy": rule("a order", {"a": "g"}, defaults={"order": "C"}, result="same"),
+    "method.astype": rule("a dtype", {"a": "ad.astype_adjoint(g, a, dtype)"}, result="same"),
+    "method.reshape": rule("a shape", {"a": "np.reshape(g, np.shape(a))"}, varargs="shape",
+                           result="array"),
+    "method.ravel": rule("a order", {"a": "ad.ravel_adjoint(g, a, order)"},
+                         defaults={"order": "C"}, result="array"),
+    "method.flatten": rule("a order", {"a": "ad.ravel_adjoint(g, a, order)"},
+                           defaults={"order": "C"}, result="array"),
+    "method.squeeze": rule("a axis", {"a": "np.reshape(g, np.shape(a))"},
+                           defaults={"axis": None}, result="array"),
+    "method.transpose": rule("a axes", {"a": "ad.transpose_adjoint(g, axes)"}, varargs="axes",
+                             result="same"),
+    "method.clip": rule("a min max", {"a": "g * ad.clip_passes(a, min, max)",
+                                      "min": "g * ad.clip_low(a, min, max)",
+                                      "max": "g * ad.clip_high(a, min, max)"},
+                        defaults={"min": None, "max": None}, elementwise=True),
+    "method.item": rule("a args", {"a": "ad.item_adjoint(g, a, args)"}, varargs="args",
+                        result="scalar"),
+    "method.round": rule("a decimals out", defaults={"decimals": 0, "out": None}, result="same"),
+    "method.argmax": rule("a axis out", defaults={"axis": None, "out": None}, result="inactive"),
+    "method.argmin": rule("a axis out", defaults={"axis": None, "out": None}, result="inactive"),
+    "method.any": rule("a axis out keepdims", defaults=_EXTREME, result="inactive"),
+    "method.all": rule("a axis out keepdims", defaults=_EXTREME, result="inactive"),
+    "method.nonzero": rule("a", result="inactive"),
+
+    # --- attributes: x.NAME -------------------------------------------------------------------
     "attr.T": rule("a", {"a": "np.transpose(g)"}, result="same"),
-    "np.arange": rule("start stop step", {}, defaults={"stop": None, "step": None}, result="inactive"),
+    "attr.shape": rule("a", result="inactive"),
+    "attr.size": rule("a", result="int"),
+    "attr.ndim": rule("a", result="int"),
 }
