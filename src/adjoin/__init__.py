@@ -5,4 +5,4 @@ from .placement import Placement
 
 __all__ = ["AdjoinError", "Placement", "Site", "adjoint", "checkpoint_sites", "generate_source",
            "grad", "value_and_grad"]
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402

@@ -1,38 +1,204 @@
 """The public API (DESIGN.md, "Public API"): value_and_grad, grad, adjoint, checkpoint_sites."""
+import copy
+import inspect
+import time
 from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import AdjoinError, UsageError
+from .placement import Placement
+from .runtime.tape import Tape
+from .transform.module import Site, build, find_sites, head_kinds_from_example, module_source
+
+_COMPILED = {}     # source text -> code object
 
 
 @dataclass(frozen=True)
-class Site:
-    """A checkpoint site: a call between user functions, or a marked fragment."""
-    id: str        # stable id: caller/callee#ordinal, e.g. "forward_step/density#2"
-    caller: str
-    callee: str
-    file: str
-    line: int
-    checkpointed: bool = True   # the decision from directives / --nocheckpoint (no placement given)
+class Run:
+    """One measured adjoint run."""
+    value: float
+    grads: tuple
+    seconds: float
+    peak_tape_bytes: int
+
+
+def _as_placement(placement):
+    if placement is None or isinstance(placement, Placement):
+        return placement
+    if isinstance(placement, (str, bytes)) or hasattr(placement, "__fspath__"):
+        return Placement.load(placement)
+    if isinstance(placement, dict):
+        return Placement(k for k, v in placement.items() if v in (False, "nocheckpoint"))
+    raise UsageError(f"placement must be an adjoin.Placement, a placement file or None, not {placement!r}")
+
+
+def _names(nocheckpoint):
+    if isinstance(nocheckpoint, str):
+        return tuple(n.strip() for n in nocheckpoint.split(",") if n.strip())
+    return tuple(nocheckpoint or ())
+
+
+class Adjoint:
+    """The generated adjoint of a function, compiled; specialized to the kinds of its arguments."""
+
+    def __init__(self, fn, wrt, placement=None, nocheckpoint=()):
+        if not callable(fn):
+            raise UsageError(f"adjoin differentiates functions; got {fn!r}")
+        self.fn = fn
+        self.wrt_given = wrt
+        self.placement = _as_placement(placement)
+        self.nocheckpoint = _names(nocheckpoint)
+        try:
+            self.signature = inspect.signature(fn)
+        except (TypeError, ValueError):
+            raise UsageError(f"cannot read the signature of {fn!r}") from None
+        self._cache = {}
+        self._last = None
+
+    # -- specialization ---------------------------------------------------------------------------
+    def _bind(self, args, kwargs):
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise UsageError(f"calling {self.fn.__name__}: {error}") from None
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
+    def _specialize(self, values, hooks=False):
+        kinds = head_kinds_from_example(list(values), values)
+        key = (tuple(sorted((k, str(v)) for k, v in kinds.items())), hooks)
+        found = self._cache.get(key)
+        if found is None:
+            pctx, wrt = build(self.fn, self.wrt_given, self.placement, self.nocheckpoint, kinds, hooks)
+            source = module_source(pctx, wrt)
+            namespace = _compile(source, pctx)
+            entry = namespace[pctx.generated_name(pctx.program.head, "b")]
+            found = (source, entry, wrt, pctx)
+            self._cache[key] = found
+        self._last = found
+        return found
+
+    @property
+    def source(self):
+        """The generated module's source (of the last specialization, else for unknown kinds)."""
+        if self._last is None:
+            pctx, wrt = build(self.fn, self.wrt_given, self.placement, self.nocheckpoint, None)
+            return module_source(pctx, wrt)
+        return self._last[0]
+
+    # -- running ----------------------------------------------------------------------------------
+    def _run(self, args, kwargs, tape, prof=None):
+        values = self._bind(args, kwargs)
+        source, entry, wrt, pctx = self._specialize(values, hooks=prof is not None)
+        private = {k: _private_copy(v) for k, v in values.items()}
+        ordered = [private[p] for p in pctx.program.functions[pctx.program.head].params]
+        extra = []
+        if pctx.functions_gen[pctx.program.head].result_active():
+            extra.append(1.0)
+        extra += [0.0] * len(pctx.functions_gen[pctx.program.head].adjoint_inputs())
+        if prof is not None:
+            extra.append(prof)
+        value, raw = entry(tape, *ordered, *extra)
+        tape.check_empty()
+        if np.ndim(value) != 0:
+            raise UsageError(f"{self.fn.__name__} returned a value of shape {np.shape(value)}; "
+                             "adjoin differentiates functions returning a scalar cost")
+        gen = pctx.functions_gen[pctx.program.head]
+        by_param = dict(zip(gen.active_params, raw))
+        grads = tuple(_gradient_like(by_param.get(p, 0.0), values[p]) for p in wrt)
+        return float(value), grads, wrt
+
+    def _shape_result(self, grads):
+        if isinstance(self.wrt_given, (str, int)):
+            return grads[0]
+        return grads
+
+    def __call__(self, *args, **kwargs):
+        """(value, gradients): gradients is a tuple when wrt is a tuple."""
+        value, grads, _ = self._run(args, kwargs, Tape())
+        return value, self._shape_result(grads)
+
+    def measure(self, *args, **kwargs):
+        """Runs the adjoint once: value, grads, seconds, peak_tape_bytes."""
+        values = self._bind(args, kwargs)
+        self._specialize(values)
+        tape = Tape()
+        start = time.perf_counter()
+        value, grads, _ = self._run(args, kwargs, tape)
+        seconds = time.perf_counter() - start
+        return Run(value, self._shape_result(grads), seconds, tape.peak_bytes)
+
+
+def _compile(source, pctx):
+    code = _COMPILED.get(source)
+    if code is None:
+        code = compile(source, f"<adjoint of {pctx.program.head}>", "exec")
+        _COMPILED[source] = code
+    namespace = {"__name__": f"adjoin_generated_{pctx.program.head}"}
+    exec(code, namespace)
+    return namespace
+
+
+def _private_copy(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple, dict)):
+        return copy.deepcopy(value)
+    return value
+
+
+def _gradient_like(g, param):
+    if isinstance(param, np.ndarray):
+        out = np.zeros(param.shape, dtype=float)
+        out += np.asarray(g, dtype=float)
+        return out
+    return float(np.sum(g)) if np.ndim(g) else float(g)
 
 
 def value_and_grad(fn, wrt, placement=None, nocheckpoint=()):
     """Returns a function computing (value, gradients) of ``fn`` with respect to ``wrt``."""
-    raise NotImplementedError
+    adj = Adjoint(fn, wrt, placement, nocheckpoint)
+
+    def value_and_gradient(*args, **kwargs):
+        return adj(*args, **kwargs)
+    value_and_gradient.adjoint = adj
+    value_and_gradient.__name__ = f"value_and_grad_{getattr(fn, '__name__', 'f')}"
+    return value_and_gradient
 
 
 def grad(fn, wrt, placement=None, nocheckpoint=()):
     """Like value_and_grad, gradient only (a tuple when wrt is a tuple)."""
-    raise NotImplementedError
+    adj = Adjoint(fn, wrt, placement, nocheckpoint)
+
+    def gradient(*args, **kwargs):
+        return adj(*args, **kwargs)[1]
+    gradient.adjoint = adj
+    return gradient
 
 
 def adjoint(fn, wrt, placement=None, nocheckpoint=()):
-    """The generated adjoint of ``fn``, compiled: callable, with .source, .measure(...), .profile(...)."""
-    raise NotImplementedError
+    """The generated adjoint of ``fn``, compiled: callable, with .source, .measure(...)."""
+    return Adjoint(fn, wrt, placement, nocheckpoint)
 
 
 def generate_source(fn, wrt, placement=None, nocheckpoint=(), example=None):
     """Source text of the adjoint module of ``fn``; ``example`` (dict of arguments) fixes argument kinds."""
-    raise NotImplementedError
+    kinds = None
+    if example is not None:
+        params = list(inspect.signature(fn).parameters)
+        kinds = head_kinds_from_example(params, example)
+    pctx, wrt = build(fn, wrt, _as_placement(placement), _names(nocheckpoint), kinds)
+    return module_source(pctx, wrt)
 
 
 def checkpoint_sites(fn, nocheckpoint=()):
     """The checkpoint sites reachable from ``fn``: [Site(id, caller, callee, file, line, checkpointed)]."""
-    raise NotImplementedError
+    from .frontend.program import load_program
+    program = load_program(fn)
+    sites, _ = find_sites(program, _names(nocheckpoint))
+    return sites
+
+
+__all__ = ["Adjoint", "Run", "Site", "AdjoinError", "adjoint", "checkpoint_sites", "generate_source", "grad",
+           "value_and_grad"]

@@ -290,6 +290,7 @@ class Checker:
                     and 1 <= len(it.args) <= 3):
                 self.bad(stmt.iter, "a for loop that does not iterate over range(...)",
                          "write 'for i in range(n):' and index the array")
+                self.expr(stmt.iter)
             else:
                 for arg in it.args:
                     self.expr(arg)
@@ -387,7 +388,7 @@ class Checker:
                       or isinstance(value, types.ModuleType)):
                 self.bad(node, f"module attribute {node.attr!r} of type {type(value).__name__}")
             return
-        if f"attr.{node.attr}" not in RULES:
+        if f"attr.{node.attr}" not in RULES and node.attr not in ("T", "shape", "size", "ndim", "real", "imag"):
             self.bad(node, f"the attribute '.{node.attr}'",
                      "adjoin knows .T .shape .size .ndim on arrays; use a NumPy function instead")
         self.expr(node.value)
@@ -683,6 +684,16 @@ class _Normalizer:
         before = []
         if isinstance(stmt, ast.AnnAssign):
             stmt = ast.copy_location(ast.Assign(targets=[stmt.target], value=stmt.value), stmt)
+        if isinstance(stmt, (ast.Assign, ast.AugAssign)):
+            for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]):
+                if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and any(
+                        isinstance(n, ast.Name) and n.id == t.value.id for n in ast.walk(t.slice)):
+                    # the index depends on the array it writes: compute it first, so that the
+                    # backward sweep can find the same region after restoring the old values
+                    temp = self.namer.fresh("index")
+                    before.append(ast.copy_location(ast.Assign(targets=[ast.Name(id=temp, ctx=ast.Store())],
+                                                               value=t.slice), stmt))
+                    t.slice = ast.Name(id=temp, ctx=ast.Load())
         if isinstance(stmt, ast.Assign):
             stmt.value = self.hoist(stmt.value, before, top=True)
             for t in stmt.targets:

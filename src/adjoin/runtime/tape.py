@@ -5,7 +5,8 @@ Its size in bytes is adjoin's measure of memory.  Accounting (documented in docs
 * an ndarray pushed costs its ``nbytes`` (the tape always stores a copy, so later in-place
   writes to the array cannot change what was saved);
 * a float, int, bool, NumPy scalar or ``None`` costs :data:`SCALAR_BYTES` (8);
-* a control value (a branch taken, a trip count) is an int and costs 8 as well;
+* a control value (a branch taken, a trip count) is an int and costs 8 as well; the iterations
+  of a loop left by ``break`` are saved as a ``range`` and cost 24 (start, stop, step);
 * a tuple costs the sum of its items.
 """
 import numpy as np
@@ -21,6 +22,8 @@ def size_of(value):
         return value.nbytes
     if isinstance(value, tuple):
         return sum(size_of(item) for item in value)
+    if isinstance(value, range):
+        return 3 * SCALAR_BYTES
     return SCALAR_BYTES
 
 

@@ -167,8 +167,14 @@ def var_adjoint(g, a, axis, ddof, keepdims):
 
 
 def std_adjoint(g, a, ans, axis, ddof, keepdims):
-    """Adjoint of ``np.std``: that of the variance, with ``g / (2 std)``."""
-    return var_adjoint(g / (2.0 * ans), a, axis, ddof, keepdims)
+    """Adjoint of ``np.std``: that of the variance, with ``g / (2 std)``.
+
+    Where the standard deviation is 0 (all elements equal, e.g. a single one) the contribution is
+    0, the convention of ``abs`` at 0; it is exact for a single element, whose std is always 0.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(np.equal(ans, 0.0), 0.0, np.divide(g, 2.0 * np.asarray(ans)))
+    return var_adjoint(scale, a, axis, ddof, keepdims)
 
 
 def cumsum_adjoint(g, a, axis):

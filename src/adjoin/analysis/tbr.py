@@ -1,0 +1,192 @@
+"""To-be-recorded analysis: which overwritten values the forward sweep must push on the tape.
+
+Forward over the function: the state maps each name whose current value the backward sweep will
+read to 'v' (its value) or 'b' (only its binding: shape and identity, for ``ad.sum_to`` and
+``ad.dense``).  A statement first adds what its own adjoint reads (values before it), then
+overwrites: a rebound name that is needed is pushed whole; an array updated in place is pushed
+(the updated region) only if its value is needed — its binding survives.
+
+Calls between user functions follow the contract that makes both modes of a site leave the
+caller's code unchanged: the caller provides, when the backward sweep reaches the call, the
+arguments' bindings, the values of the arguments the callee only reads, and the after-call values
+the callee's backward sweep reads (``needed_at_exit``); the callee's reverse restores the
+before-call values of the arrays it updated that the caller still needs (``needed_in``).  The
+snapshot of a checkpointed call restores the arrays the call both reads and updates.
+"""
+import ast
+from dataclasses import dataclass, field
+
+from .flow import Forward
+
+VALUE, BINDING = "v", "b"
+
+
+@dataclass
+class StatementEffect:
+    """What TBR needs to know of one simple statement."""
+    value_reads: frozenset = frozenset()
+    binding_reads: frozenset = frozenset()
+    full_writes: frozenset = frozenset()       # names rebound
+    partial_writes: frozenset = frozenset()    # names updated in place (push the region)
+    call: object = None                        # CallEffect for user calls
+    reads_after: frozenset = frozenset()       # names whose after-statement values its reverse reads
+    whole_writes: frozenset = frozenset()      # arrays whose every element is overwritten in place
+
+
+@dataclass
+class CallEffect:
+    """A user call's written arguments, for needed_in propagation."""
+    callee: str
+    written_args: tuple       # (param, storage name) pairs
+
+
+@dataclass
+class TBRResult:
+    """Push decisions of one function."""
+    full_pushes: dict = field(default_factory=dict)       # id(stmt) -> set of names
+    partial_pushes: dict = field(default_factory=dict)    # id(stmt) -> set of names
+    loop_pushes: dict = field(default_factory=dict)       # id(loop) -> set of names (loop index)
+    needed_at_end: dict = field(default_factory=dict)     # name -> 'v' | 'b'
+    callee_needed_in: dict = field(default_factory=dict)  # callee -> set of params
+
+
+class TBR(Forward):
+    """Runs TBR over one function body given the effects of its simple statements."""
+
+    def __init__(self, effects, loop_reads):
+        self.effects = effects          # id(stmt) -> StatementEffect
+        self.loop_reads = loop_reads    # id(loop) -> names its reverse re-evaluates (range bounds)
+        self.result = TBRResult()
+
+    def join(self, a, b):
+        out = dict(a)
+        for k, v in b.items():
+            if out.get(k) != VALUE:
+                out[k] = v if out.get(k) is None else (VALUE if VALUE in (v, out[k]) else BINDING)
+        return out
+
+    @staticmethod
+    def need(state, names, kind):
+        for n in names:
+            if state.get(n) != VALUE:
+                state[n] = kind
+
+    def before_loop(self, stmt, state):
+        state = dict(state)
+        self.need(state, self.loop_reads.get(id(stmt), ()), VALUE)
+        if isinstance(stmt, ast.For):
+            index = stmt.target.id
+            if index in state:
+                self.result.loop_pushes.setdefault(id(stmt), set()).add(index)
+                del state[index]
+        return state
+
+    def loop_entry(self, loop, state):
+        if isinstance(loop, ast.For) and loop.target.id in state:
+            state = dict(state)
+            del state[loop.target.id]
+        return state
+
+    def transfer(self, stmt, state):
+        effect = self.effects.get(id(stmt))
+        if effect is None:
+            return state
+        before = state
+        state = dict(state)
+        self.need(state, effect.binding_reads, BINDING)
+        self.need(state, effect.value_reads, VALUE)
+        full = {n for n in effect.full_writes if n in state}
+        partial = {n for n in effect.partial_writes if state.get(n) == VALUE}
+        if full:
+            self.result.full_pushes.setdefault(id(stmt), set()).update(full)
+        if partial:
+            self.result.partial_pushes.setdefault(id(stmt), set()).update(partial)
+        if effect.call is not None:
+            wanted = {param for param, arg in effect.call.written_args if before.get(arg) == VALUE}
+            if wanted:
+                self.result.callee_needed_in.setdefault(effect.call.callee, set()).update(wanted)
+        for n in effect.full_writes:
+            state.pop(n, None)
+        for n in effect.whole_writes:
+            if n in state:
+                state[n] = BINDING    # the old values are saved; the array object is still needed
+        self.need(state, effect.reads_after, VALUE)
+        return state
+
+
+def run_tbr(body, effects, loop_reads, needed_in_params):
+    """TBR of one function; ``needed_in_params`` are needed at entry (the callers' contract)."""
+    analysis = TBR(effects, loop_reads)
+    start = {p: VALUE for p in needed_in_params}
+    end = analysis.run(body, start)
+    analysis.result.needed_at_end = end or {}
+    return analysis.result
+
+
+class Bound(Forward):
+    """Names definitely bound before each statement (to pre-initialize pushed names)."""
+
+    def __init__(self):
+        self.before = {}
+
+    def join(self, a, b):
+        return a & b
+
+    def loop_entry(self, loop, state):
+        if isinstance(loop, ast.For):
+            return state | {loop.target.id}
+        return state
+
+    def before_loop(self, stmt, state):
+        self.before[id(stmt)] = self.before.get(id(stmt), state) & state
+        return state
+
+    def transfer(self, stmt, state):
+        self.before[id(stmt)] = self.before.get(id(stmt), state) & state
+        names = set()
+        if isinstance(stmt, ast.Assign):
+            for t in stmt.targets:
+                if not isinstance(t, ast.Subscript):
+                    names |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+            names.add(stmt.target.id)
+        return state | frozenset(names)
+
+
+def definitely_bound(func):
+    """(before: id(stmt) -> names definitely bound, end: names definitely bound at the end)."""
+    analysis = Bound()
+    end = analysis.run(func.node.body, frozenset(func.params))
+    return analysis.before, end or frozenset()
+
+
+class MaybeBound(Forward):
+    """Names possibly bound before each statement (their adjoint may be nonzero afterwards)."""
+
+    def __init__(self):
+        self.before = {}
+
+    def join(self, a, b):
+        return a | b
+
+    def loop_entry(self, loop, state):
+        if isinstance(loop, ast.For):
+            return state | {loop.target.id}
+        return state
+
+    def transfer(self, stmt, state):
+        self.before[id(stmt)] = self.before.get(id(stmt), frozenset()) | state
+        names = set()
+        if isinstance(stmt, ast.Assign):
+            for t in stmt.targets:
+                if not isinstance(t, ast.Subscript):
+                    names |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+            names.add(stmt.target.id)
+        return state | frozenset(names)
+
+
+def maybe_bound(func):
+    analysis = MaybeBound()
+    analysis.run(func.node.body, frozenset(func.params))
+    return analysis.before

@@ -1,0 +1,788 @@
+"""The adjoint of one user function: joint ``f_b``, split ``f_fwd`` / ``f_bwd``.
+
+The forward sweep is the primal code with pushes (tbr.py decides them) and, at each call site, a
+snapshot and a plain call (checkpointed) or the callee's forward sweep (not checkpointed).  The
+backward sweep walks the statements in reverse: it pops what was pushed, then runs the
+statement's adjoint (adjoint.py).  Control flow is reversed with the tape: branches push the
+branch taken, ``while`` loops their trip count, ``for`` loops left by ``break`` their iterations.
+"""
+import ast
+import copy
+
+from ..analysis.activity import storage_name
+from ..analysis.effects import _basic_index
+from ..analysis.tbr import CallEffect, StatementEffect, definitely_bound, maybe_bound, run_tbr
+from .adjoint import (FunctionContext, ExprAdjoint, assign, augadd, call, const, name, primal_reads,
+                      reverse_assign, reverse_augassign, store_copy)
+
+
+class Lines:
+    """Indented source lines."""
+
+    def __init__(self):
+        self.lines = []
+
+    def add(self, indent, text):
+        for line in text.splitlines():
+            self.lines.append("    " * indent + line)
+
+    def stmt(self, indent, node, comment=None):
+        text = ast.unparse(ast.fix_missing_locations(node))
+        if comment:
+            first, *rest = text.splitlines()
+            text = "\n".join([f"{first}  # {comment}"] + rest)
+        self.add(indent, text)
+
+    def extend(self, other):
+        self.lines.extend(other.lines)
+
+
+def tape_push(expr):
+    return ast.Expr(value=ast.Call(func=ast.Attribute(value=name("tape"), attr="push", ctx=ast.Load()),
+                                   args=[expr], keywords=[]))
+
+
+def tape_pop():
+    return ast.Call(func=ast.Attribute(value=name("tape"), attr="pop", ctx=ast.Load()), args=[], keywords=[])
+
+
+def everything(target):
+    """``x[...]``: the whole array as a region, for in-place restores."""
+    return ast.Subscript(value=name(target), slice=ast.Constant(value=Ellipsis), ctx=ast.Store())
+
+
+class Piece:
+    """One simple statement's parts of the adjoint."""
+
+    def __init__(self, stmt):
+        self.stmt = stmt
+        self.reverse = []           # backward lines (without pops)
+        self.effect = None
+        self.call = None            # CallPiece for user calls
+
+
+class CallPiece:
+    """A call site's data."""
+
+    def __init__(self, node, callee, site, targets):
+        self.node = node
+        self.callee = callee        # function key
+        self.site = site            # Site
+        self.targets = targets      # list of target names ([] for a call statement)
+        self.passive = False
+        self.written = []           # (k, param, arg) written by the callee
+
+
+class FunctionGen:
+    """Generates the adjoint parts of one function."""
+
+    def __init__(self, pctx, key):
+        self.pctx = pctx
+        self.key = key
+        self.func = pctx.program.functions[key]
+        from ..frontend.program import _Namer
+        taken = set(self.func.locals) | pctx.global_names | {"tape", "ad", "np", "math"}
+        self.namer = _Namer(taken)
+        self.ctx = FunctionContext(self.func, dict(pctx.kinds.expr_kinds.get(key, {})),
+                                   pctx.activity.active.get(key, set()), pctx.rules, self.namer)
+        self.pieces = {}
+        self.loop_reads = {}
+        self.counted_loops = set()
+        self.tbr = None
+        self.bound_before, self.bound_end = definitely_bound(self.func)
+        self.maybe_before = maybe_bound(self.func)
+        self.rebound = self._rebound_names()
+
+    # -- preparation ------------------------------------------------------------------------------
+    @property
+    def active_params(self):
+        return [p for p in self.func.params if p in self.pctx.activity.active_params[self.key]
+                or p in self.ctx.active and p in self.pctx.summaries.writes(self.key)]
+
+    def adjoint_inputs(self):
+        """Active params whose adjoint the caller passes in (updated in place by this function)."""
+        writes = self.pctx.summaries.writes(self.key)
+        return [p for p in self.active_params if p in writes]
+
+    def result_active(self):
+        return bool(self.func.result_names) and self.pctx.activity.result_active[self.key]
+
+    def _rebound_names(self):
+        """Names bound to a new object somewhere (in-place updates of arrays do not count)."""
+        out = set()
+        for node in ast.walk(self.func.node):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if not isinstance(target, ast.Subscript):
+                        out |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                kind = self.ctx.kind(node.target)
+                if kind is None or not kind.array:
+                    out.add(node.target.id)
+            elif isinstance(node, ast.For):
+                out.add(node.target.id)
+        return out
+
+    def prepare(self):
+        self._prepare_block(self.func.node.body)
+
+    def _prepare_block(self, stmts):
+        for stmt in stmts:
+            if isinstance(stmt, ast.If):
+                self._prepare_block(stmt.body)
+                self._prepare_block(stmt.orelse)
+            elif isinstance(stmt, ast.For):
+                self._prepare_block(stmt.body)
+                self._prepare_loop(stmt)
+            elif isinstance(stmt, ast.While):
+                self._prepare_block(stmt.body)
+                self.counted_loops.add(id(stmt))
+            elif isinstance(stmt, (ast.Break, ast.Pass, ast.Return)):
+                continue
+            else:
+                self.pieces[id(stmt)] = self._prepare_simple(stmt)
+
+    def _prepare_loop(self, loop):
+        has_break = _breaks(loop.body)
+        written = set()
+        for node in ast.walk(ast.Module(body=loop.body, type_ignores=[])):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                written.add(node.id)
+        bounds = {n.id for n in ast.walk(loop.iter) if isinstance(n, ast.Name)}
+        if has_break or bounds & written:
+            self.counted_loops.add(id(loop))
+        else:
+            self.loop_reads[id(loop)] = frozenset(bounds & set(self.func.locals))
+
+    def _prepare_simple(self, stmt):
+        piece = Piece(stmt)
+        value = getattr(stmt, "value", None)
+        callee = self.func.callees.get(id(value)) if isinstance(value, ast.Call) else None
+        if callee is not None and callee.kind == "user":
+            piece.call = self._prepare_call(stmt, value, callee)
+            piece.effect = self._call_effect(piece.call)
+            return piece
+        maybe = self.maybe_before.get(id(stmt), frozenset())
+        if isinstance(stmt, ast.Assign):
+            piece.reverse = reverse_assign(self.ctx, stmt, maybe)
+        elif isinstance(stmt, ast.AugAssign):
+            piece.reverse = reverse_augassign(self.ctx, stmt, maybe)
+        values, bindings = primal_reads(piece.reverse, self.func.locals)
+        full, partial, whole = set(), set(), set()
+        if isinstance(stmt, ast.Assign):
+            target = stmt.targets[0]
+            if isinstance(target, ast.Subscript):
+                partial.add(target.value.id)
+                if _whole_index(target.slice):
+                    whole.add(target.value.id)
+                values |= {n.id for n in ast.walk(target.slice) if isinstance(n, ast.Name)} & self.func.locals
+            else:
+                full |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        elif isinstance(stmt, ast.AugAssign):
+            target = stmt.target
+            if isinstance(target, ast.Subscript):
+                partial.add(target.value.id)
+                values |= {n.id for n in ast.walk(target.slice) if isinstance(n, ast.Name)} & self.func.locals
+            else:
+                kind = self.ctx.kind(target)
+                if kind is not None and kind.array:
+                    partial.add(target.id)
+                    whole.add(target.id)
+                else:
+                    full.add(target.id)
+        piece.effect = StatementEffect(frozenset(values), frozenset(bindings - values), frozenset(full),
+                                       frozenset(partial), whole_writes=frozenset(whole))
+        return piece
+
+    # -- calls ------------------------------------------------------------------------------------
+    def _prepare_call(self, stmt, node, callee):
+        targets = []
+        if isinstance(stmt, ast.Assign):
+            target = stmt.targets[0]
+            targets = [n.id for n in ast.walk(target) if isinstance(n, ast.Name)] if not isinstance(
+                target, ast.Subscript) else None
+            if targets is None:
+                raise AssertionError("call results are assigned to names (normalization)")
+        site = self.pctx.site_of_call[id(node)]
+        piece = CallPiece(node, callee.key, site, targets)
+        piece.stmt = stmt
+        summary = self.pctx.summaries.by_key[callee.key]
+        callee_active = self.pctx.activity.active_params[callee.key] or self.pctx.activity.result_active[callee.key]
+        piece.passive = not callee_active
+        for k, param in enumerate(summary.params):
+            arg = node.args[k]
+            if param in summary.writes:
+                piece.written.append((k, param, arg))
+        return piece
+
+    def snapshot(self, piece):
+        """Arguments a checkpointed call saves: the arrays it updates in place that it reads, or
+        whose old values its caller still needs (its re-run must start from them to restore them)."""
+        summary = self.pctx.summaries.by_key[piece.callee]
+        needed_in = self.pctx.needed_in.get(piece.callee, set())
+        return [arg for k, param, arg in piece.written
+                if (param in summary.reads or param in needed_in) and _is_storage(arg, self.ctx.kinds)]
+
+    def _call_effect(self, piece):
+        summary = self.pctx.summaries.by_key[piece.callee]
+        values, bindings, partial = set(), set(), set()
+        written_args = []
+        locals_ = self.func.locals
+        for k, param in enumerate(summary.params):
+            arg = piece.node.args[k]
+            names = {n.id for n in ast.walk(arg) if isinstance(n, ast.Name)} & locals_
+            if param in summary.writes and _is_storage(arg, self.ctx.kinds):
+                base = storage_name(arg)
+                index_names = names - {base}
+                values |= index_names
+                if piece.passive:
+                    partial.add(base)
+                else:
+                    bindings.add(base)
+                    written_args.append((param, base))
+            elif piece.passive and param not in summary.reads:
+                continue
+            else:
+                values |= names
+        after = set()
+        if not piece.passive:
+            exit_needs = self.pctx.needed_at_exit.get(piece.callee, set())
+            for param, base in written_args:
+                if param in exit_needs:
+                    after.add(base)
+        full = set(piece.targets)
+        if piece.passive:
+            values = set()  # the reverse of a passive call reads nothing: it only restores
+            after = set()
+        return StatementEffect(frozenset(values), frozenset(bindings - values), frozenset(full),
+                               frozenset(partial), CallEffect(piece.callee, tuple(written_args)),
+                               frozenset(after))
+
+    # -- TBR --------------------------------------------------------------------------------------
+    def analyze(self):
+        effects = {k: p.effect for k, p in self.pieces.items()}
+        needed_in = self.pctx.needed_in.get(self.key, set())
+        self.tbr = run_tbr(self.func.node.body, effects, self.loop_reads, needed_in)
+        end = self.tbr.needed_at_end
+        exit_needs = {p for p in self.func.params if end.get(p) == "v" and p not in self.rebound}
+        return exit_needs, self.tbr.callee_needed_in
+
+    def turn_locals(self):
+        """Names the backward sweep reads that a split forward sweep must push at its end."""
+        end = self.tbr.needed_at_end
+        return sorted(n for n in end if not (n in self.func.params and n not in self.rebound))
+
+    # -- emission: forward sweep ------------------------------------------------------------------
+    def forward(self, lines, stmts, indent, backward_of):
+        for stmt in stmts:
+            if isinstance(stmt, ast.If):
+                self.forward_if(lines, stmt, indent, backward_of)
+            elif isinstance(stmt, ast.For):
+                self.forward_for(lines, stmt, indent, backward_of)
+            elif isinstance(stmt, ast.While):
+                self.forward_while(lines, stmt, indent, backward_of)
+            elif isinstance(stmt, ast.Return):
+                continue
+            elif isinstance(stmt, (ast.Break, ast.Pass)):
+                lines.stmt(indent, stmt)
+            else:
+                self.forward_simple(lines, stmt, indent)
+
+    def forward_simple(self, lines, stmt, indent):
+        piece = self.pieces[id(stmt)]
+        full = sorted(self.tbr.full_pushes.get(id(stmt), ()))
+        partial = sorted(self.tbr.partial_pushes.get(id(stmt), ()))
+        line_comment = f"line {stmt.lineno}"
+        if piece.call is not None:
+            self.forward_call(lines, piece.call, full, partial, indent)
+            return
+        for n in partial:
+            lines.stmt(indent, tape_push(self.region(stmt, n)))
+        for n in full:
+            lines.stmt(indent, tape_push(name(n)))
+        lines.stmt(indent, stmt, line_comment)
+
+    def region(self, stmt, base):
+        """The region of ``base`` a statement updates in place (for pushing and restoring)."""
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
+        if isinstance(target, ast.Subscript):
+            region = copy.deepcopy(target)
+            region.ctx = ast.Load()
+            return region
+        return name(base)
+
+    def forward_call(self, lines, piece, full, partial, indent):
+        stmt = piece_stmt = self._stmt_of(piece)
+        node = copy.deepcopy(piece.node)
+        checkpointed = self.pctx.checkpointed(piece.site)
+        if piece.passive or checkpointed:
+            node.func = name(self.pctx.primal_name(piece.callee))
+        else:
+            node.func = name(self.pctx.generated_name(piece.callee, "fwd"))
+            node.args = [name("tape")] + node.args
+        comment = f"line {piece_stmt.lineno}"
+        hooks = self.pctx.hooks
+        if piece.passive:
+            for arg in piece.written:
+                if storage_name(arg[2]) in partial:
+                    lines.stmt(indent, tape_push(copy.deepcopy(arg[2])))
+        elif checkpointed:
+            if hooks:
+                lines.add(indent, f"prof.snapshot_write({piece.site.id!r}, tape)")
+            for arg in self.snapshot(piece):
+                lines.stmt(indent, tape_push(copy.deepcopy(arg)), "snapshot")
+            if hooks:
+                lines.add(indent, f"prof.begin_advance({piece.site.id!r}, tape)")
+        elif hooks:
+            lines.add(indent, f"prof.begin_split({piece.site.id!r}, tape)")
+        if full:
+            temp = self.namer.fresh(f"{piece.callee}_result")
+            lines.stmt(indent, assign(temp, node), comment)
+            for n in full:
+                lines.stmt(indent, tape_push(name(n)))
+            lines.stmt(indent, ast.Assign(targets=[copy.deepcopy(stmt.targets[0])], value=name(temp)))
+        elif piece.targets:
+            lines.stmt(indent, ast.Assign(targets=[copy.deepcopy(stmt.targets[0])], value=node), comment)
+        else:
+            lines.stmt(indent, ast.Expr(value=node), comment)
+        if hooks and not piece.passive:
+            if checkpointed:
+                lines.add(indent, f"prof.end_advance({piece.site.id!r}, tape)")
+            else:
+                lines.add(indent, f"prof.end_split({piece.site.id!r}, tape)")
+
+    def _stmt_of(self, piece):
+        return piece.stmt
+
+    def forward_if(self, lines, stmt, indent, backward_of):
+        branches = _if_chain(stmt)
+        needs_flag = backward_of.get(id(stmt), False)
+        first = True
+        for k, (test, body) in enumerate(branches):
+            if test is not None:
+                keyword = "if" if first else "elif"
+                lines.add(indent, f"{keyword} {ast.unparse(test)}:")
+            else:
+                lines.add(indent, "else:")
+            first = False
+            inner = Lines()
+            self.forward(inner, body, indent + 1, backward_of)
+            if needs_flag:
+                inner.stmt(indent + 1, tape_push(const(k if len(branches) > 2 else (k == 0))))
+            if not inner.lines:
+                inner.add(indent + 1, "pass")
+            lines.extend(inner)
+        if needs_flag and branches[-1][0] is not None:
+            lines.add(indent, "else:")
+            lines.stmt(indent + 1, tape_push(const(len(branches) if len(branches) > 2 else False)))
+
+    def forward_for(self, lines, loop, indent, backward_of):
+        reversed_needed = backward_of.get(id(loop), False)
+        for n in sorted(self.tbr.loop_pushes.get(id(loop), ())):
+            if reversed_needed:
+                lines.stmt(indent, tape_push(name(n)))
+        counted = reversed_needed and id(loop) in self.counted_loops
+        target = loop.target.id
+        if counted:
+            rng = self.namer.fresh("iterations")
+            count = self.namer.fresh("count")
+            lines.stmt(indent, assign(rng, copy.deepcopy(loop.iter)))
+            lines.stmt(indent, assign(count, const(0)))
+            lines.add(indent, f"for {target} in {rng}:  # line {loop.lineno}")
+            lines.add(indent + 1, f"{count} += 1")
+            self._counted[id(loop)] = (rng, count)
+        else:
+            lines.add(indent, f"for {target} in {ast.unparse(loop.iter)}:  # line {loop.lineno}")
+        inner = Lines()
+        self.forward(inner, loop.body, indent + 1, backward_of)
+        if not inner.lines and not counted:
+            inner.add(indent + 1, "pass")
+        lines.extend(inner)
+        if counted:
+            rng, count = self._counted[id(loop)]
+            lines.add(indent, f"tape.push({rng}[:{count}])")
+
+    def forward_while(self, lines, loop, indent, backward_of):
+        reversed_needed = backward_of.get(id(loop), False)
+        if reversed_needed:
+            count = self.namer.fresh("count")
+            self._counted[id(loop)] = count
+            lines.add(indent, f"{count} = 0")
+        lines.add(indent, f"while {ast.unparse(loop.test)}:  # line {loop.lineno}")
+        inner = Lines()
+        if reversed_needed:
+            inner.add(indent + 1, f"{self._counted[id(loop)]} += 1")
+        self.forward(inner, loop.body, indent + 1, backward_of)
+        if not inner.lines:
+            inner.add(indent + 1, "pass")
+        lines.extend(inner)
+        if reversed_needed:
+            lines.add(indent, f"tape.push({self._counted[id(loop)]})")
+
+    # -- emission: backward sweep -----------------------------------------------------------------
+    def backward(self, stmts, indent, backward_of):
+        """Backward lines for a block; records in ``backward_of`` which compound statements have any."""
+        lines = Lines()
+        for stmt in reversed(stmts):
+            if isinstance(stmt, ast.If):
+                self.backward_if(lines, stmt, indent, backward_of)
+            elif isinstance(stmt, ast.For):
+                self.backward_for(lines, stmt, indent, backward_of)
+            elif isinstance(stmt, ast.While):
+                self.backward_while(lines, stmt, indent, backward_of)
+            elif isinstance(stmt, (ast.Break, ast.Pass, ast.Return)):
+                continue
+            else:
+                self.backward_simple(lines, stmt, indent)
+        return lines
+
+    def backward_simple(self, lines, stmt, indent):
+        piece = self.pieces[id(stmt)]
+        full = sorted(self.tbr.full_pushes.get(id(stmt), ()))
+        partial = sorted(self.tbr.partial_pushes.get(id(stmt), ()))
+        body = Lines()
+        if piece.call is not None:
+            self.backward_call(body, piece.call, full, partial, indent)
+        else:
+            for n in reversed(full):
+                body.stmt(indent, assign(n, tape_pop()))
+            for n in reversed(partial):
+                region = self.region(stmt, n)
+                if isinstance(region, ast.Name):
+                    body.stmt(indent, ast.Assign(targets=[everything(n)], value=tape_pop()))
+                else:
+                    body.stmt(indent, ast.Assign(targets=[store_copy(region)], value=tape_pop()))
+            for line in piece.reverse:
+                body.stmt(indent, line)
+        if body.lines:
+            lines.add(indent, f"# line {stmt.lineno}: {_source_line(stmt)}")
+            lines.extend(body)
+
+    def backward_call(self, lines, piece, full, partial, indent):
+        stmt = self._stmt_of(piece)
+        for n in reversed(full):
+            lines.stmt(indent, assign(n, tape_pop()))
+        if piece.passive:
+            for k, param, arg in reversed(piece.written):
+                base = storage_name(arg)
+                if base in partial:
+                    target = everything(base) if isinstance(arg, ast.Name) else store_copy(arg)
+                    lines.stmt(indent, ast.Assign(targets=[target], value=tape_pop()))
+            return
+        ctx = self.ctx
+        gen = self.pctx.functions_gen[piece.callee]
+        hooks = self.pctx.hooks
+        checkpointed = self.pctx.checkpointed(piece.site)
+        extra = []
+        pre = []
+        if gen.result_active():
+            if piece.targets:
+                temps = []
+                for t in piece.targets:
+                    if t in ctx.active:
+                        temp = self.namer.fresh("tmp_b")
+                        pre.append(assign(temp, name(ctx.adj(t))))
+                        temps.append(name(temp))
+                    else:
+                        temps.append(const(0.0))
+                for t in piece.targets:
+                    if t in ctx.active:
+                        pre.append(assign(ctx.adj(t), const(0.0)))
+                extra.append(temps[0] if len(temps) == 1 else ast.Tuple(elts=temps, ctx=ast.Load()))
+            else:
+                n = len(self.pctx.program.functions[piece.callee].result_names)
+                extra.append(const(0.0) if n == 1 else ast.Tuple(elts=[const(0.0)] * n, ctx=ast.Load()))
+        callee_params = self.pctx.summaries.params(piece.callee)
+        for param in gen.adjoint_inputs():
+            arg = piece.node.args[callee_params.index(param)]
+            base = storage_name(arg)
+            if base is not None and base in ctx.active and _is_storage(arg, ctx.kinds):
+                adj = ctx.adj(base)
+                if isinstance(arg, ast.Name):
+                    extra.append(name(adj))
+                else:
+                    pre.append(assign(adj, call("ad.dense", name(adj), name(base))))
+                    region = copy.deepcopy(arg)
+                    region.value = name(adj)
+                    extra.append(region)
+            else:
+                extra.append(const(0.0))
+        for line in pre:
+            lines.stmt(indent, line)
+        if checkpointed:
+            if hooks:
+                lines.add(indent, f"prof.snapshot_read({piece.site.id!r}, tape)")
+            for arg in reversed(self.snapshot(piece)):
+                target = everything(arg.id) if isinstance(arg, ast.Name) else store_copy(arg)
+                lines.stmt(indent, ast.Assign(targets=[target], value=tape_pop()), "restore the snapshot")
+            func = self.pctx.generated_name(piece.callee, "b")
+            if hooks:
+                lines.add(indent, f"prof.begin_reverse({piece.site.id!r}, tape)")
+        else:
+            func = self.pctx.generated_name(piece.callee, "bwd")
+            if hooks:
+                lines.add(indent, f"prof.begin_split_reverse({piece.site.id!r}, tape)")
+        args = [name("tape")] + [copy.deepcopy(a) for a in piece.node.args] + extra
+        if hooks:
+            args.append(name("prof"))
+        invocation = ast.Call(func=name(func), args=args, keywords=[])
+        outs = gen.active_params
+        if not outs:
+            lines.stmt(indent, ast.Expr(value=invocation))
+        else:
+            temps = [self.namer.fresh(f"{p}_b") if False else self.namer.fresh("tmp_b") for p in outs]
+            target = name(temps[0], True) if len(temps) == 1 else ast.Tuple(
+                elts=[name(t, True) for t in temps], ctx=ast.Store())
+            lines.stmt(indent, ast.Assign(targets=[target], value=invocation))
+        if hooks:
+            lines.add(indent, f"prof.end_reverse({piece.site.id!r}, tape)" if checkpointed else
+                      f"prof.end_split_reverse({piece.site.id!r}, tape)")
+        writes = self.pctx.summaries.writes(piece.callee)
+        accumulate = []
+        ex = ExprAdjoint(ctx, accumulate)
+        for param, temp in zip(outs, temps if outs else []):
+            arg = piece.node.args[callee_params.index(param)]
+            if param in writes and _is_storage(arg, ctx.kinds):
+                base = storage_name(arg)
+                if base in ctx.active:
+                    if isinstance(arg, ast.Name):
+                        accumulate.append(assign(ctx.adj(base), name(temp)))
+                    else:
+                        region = copy.deepcopy(arg)
+                        region.value = name(ctx.adj(base))
+                        accumulate.append(ast.Assign(targets=[store_copy(region)], value=name(temp)))
+                continue
+            if ex.active(arg):
+                ex.mark_needed(arg)
+                ex.propagate(arg, name(temp), True)
+        for line in accumulate:
+            lines.stmt(indent, line)
+
+    def backward_if(self, lines, stmt, indent, backward_of):
+        branches = _if_chain(stmt)
+        bodies = [self.backward(body, indent + 1, backward_of) for _, body in branches]
+        if not any(b.lines for b in bodies):
+            backward_of[id(stmt)] = False
+            return
+        backward_of[id(stmt)] = True
+        lines.add(indent, f"# line {stmt.lineno}: the branch taken")
+        if len(branches) <= 2:
+            lines.add(indent, "if tape.pop():")
+            lines.extend(bodies[0]) if bodies[0].lines else lines.add(indent + 1, "pass")
+            if len(branches) == 2 and bodies[1].lines:
+                lines.add(indent, "else:")
+                lines.extend(bodies[1])
+            return
+        branch = self.namer.fresh("branch")
+        lines.add(indent, f"{branch} = tape.pop()")
+        first = True
+        for k, body in enumerate(bodies):
+            if not body.lines:
+                continue
+            lines.add(indent, f"{'if' if first else 'elif'} {branch} == {k}:")
+            lines.extend(body)
+            first = False
+
+    def backward_for(self, lines, loop, indent, backward_of):
+        body = self.backward(loop.body, indent + 1, backward_of)
+        if not body.lines:
+            backward_of[id(loop)] = False
+            return
+        backward_of[id(loop)] = True
+        target = loop.target.id
+        if id(loop) in self.counted_loops:
+            lines.add(indent, f"for {target} in reversed(tape.pop()):  # line {loop.lineno}")
+        else:
+            lines.add(indent, f"for {target} in reversed({ast.unparse(loop.iter)}):  # line {loop.lineno}")
+        lines.extend(body)
+        for n in sorted(self.tbr.loop_pushes.get(id(loop), ()), reverse=True):
+            lines.stmt(indent, assign(n, tape_pop()))
+
+    def backward_while(self, lines, loop, indent, backward_of):
+        body = self.backward(loop.body, indent + 1, backward_of)
+        if not body.lines:
+            backward_of[id(loop)] = False
+            return
+        backward_of[id(loop)] = True
+        lines.add(indent, f"for _ in range(tape.pop()):  # line {loop.lineno}: while")
+        lines.extend(body)
+
+    # -- whole functions --------------------------------------------------------------------------
+    def sweeps(self):
+        """(forward Lines, backward Lines) of the body, at indent 1."""
+        self._counted = {}
+        backward_of = {}
+        backward = self.backward(self.func.node.body, 1, backward_of)
+        forward = Lines()
+        self.forward(forward, self.func.node.body, 1, backward_of)
+        return forward, backward
+
+    def pre_init(self, turn_pushes):
+        """Names pushed while possibly unbound get None first (so the push is defined)."""
+        names = set()
+        for stmt_id, pushed in self.tbr.full_pushes.items():
+            names |= {n for n in pushed if n not in self.bound_before.get(stmt_id, frozenset())}
+        for loop_id, pushed in self.tbr.loop_pushes.items():
+            names |= {n for n in pushed if n not in self.bound_before.get(loop_id, frozenset())}
+        names |= {n for n in turn_pushes if n not in self.bound_end}
+        return sorted(names)
+
+    def adjoint_init(self):
+        """Lines at the turn: adjoints start at zero, except the ones passed in."""
+        given = set(self.adjoint_inputs())
+        results = list(self.func.result_names) if self.result_active() else []
+        zeros = sorted(n for n in self.ctx.active if n not in given and n not in results
+                       and n in self.func.locals)
+        lines = []
+        if len(results) > 1:
+            lines.append(", ".join(self.ctx.adj(r) for r in results) + " = result_b")
+        for n in zeros:
+            lines.append(f"{self.ctx.adj(n)} = 0.0")
+        return lines
+
+    def signature(self, mode):
+        params = list(self.func.params)
+        head = ["tape"] + params
+        if mode == "fwd":
+            return head + (["prof"] if self.pctx.hooks else [])
+        extra = []
+        if self.result_active():
+            extra.append("result_b" if len(self.func.result_names) > 1 else self.ctx.adj(self.func.result_names[0]))
+        extra += [self.ctx.adj(p) for p in self.adjoint_inputs()]
+        return head + extra + (["prof"] if self.pctx.hooks else [])
+
+    def returns(self):
+        outs = [self.ctx.adj(p) for p in self.active_params]
+        if not outs:
+            return None
+        return outs[0] if len(outs) == 1 else ", ".join(outs)
+
+    def emit(self, modes, head=False):
+        """Source text of the requested variants ('b', 'fwd', 'bwd')."""
+        forward, backward = self.sweeps()
+        turn_pushes = self.turn_locals()
+        out = Lines()
+        label = f"{self.func.name} ({_short(self.func.path)}:{self.func.user.node.lineno})"
+        results = ", ".join(self.func.result_names)
+        init = self.pre_init(turn_pushes if "fwd" in modes else [])
+        if "b" in modes:
+            sig = ", ".join(self.signature("b"))
+            out.add(0, f"def {self.pctx.generated_name(self.key, 'b')}({sig}):")
+            what = "the head" if head else "joint mode: run when a checkpointed call is reversed"
+            out.add(1, f'"""Adjoint of {label}, {what}: forward sweep, turn, backward sweep."""')
+            for n in init:
+                out.add(1, f"{n} = None")
+            out.extend(forward)
+            out.add(1, "# turn")
+            if self.pctx.hooks:
+                out.add(1, f"prof.turn({self.key!r}, tape, {self._split_extra_expr(turn_pushes)})")
+            if head:
+                out.add(1, f"value = {results}")
+            for line in self.adjoint_init():
+                out.add(1, line)
+            out.extend(backward)
+            ret = self.returns()
+            if head:
+                out.add(1, f"return value, ({ret}{',' if ret and ',' not in ret else ''})" if ret else
+                        "return value, ()")
+            elif ret:
+                out.add(1, f"return {ret}")
+            out.add(0, "")
+            out.add(0, "")
+        if "fwd" in modes:
+            self._counted = {}
+            forward, _ = self.sweeps()
+            sig = ", ".join(self.signature("fwd"))
+            out.add(0, f"def {self.pctx.generated_name(self.key, 'fwd')}({sig}):")
+            out.add(1, f'"""Forward sweep of {label}, split mode (its backward sweep is '
+                       f'{self.pctx.generated_name(self.key, "bwd")})."""')
+            for n in init:
+                out.add(1, f"{n} = None")
+            out.extend(forward)
+            if turn_pushes:
+                out.add(1, "# locals the backward sweep needs, alive only until this function returns")
+            for n in turn_pushes:
+                out.add(1, f"tape.push({n})")
+            if results:
+                out.add(1, f"return {results}")
+            out.add(0, "")
+            out.add(0, "")
+        if "bwd" in modes:
+            self._counted = {}
+            _, backward = self.sweeps()
+            sig = ", ".join(self.signature("bwd"))
+            out.add(0, f"def {self.pctx.generated_name(self.key, 'bwd')}({sig}):")
+            out.add(1, f'"""Backward sweep of {label}, split mode (after '
+                       f'{self.pctx.generated_name(self.key, "fwd")})."""')
+            for n in reversed(turn_pushes):
+                out.add(1, f"{n} = tape.pop()")
+            for line in self.adjoint_init():
+                out.add(1, line)
+            out.extend(backward)
+            ret = self.returns()
+            if ret:
+                out.add(1, f"return {ret}")
+            elif not backward.lines and not turn_pushes and not self.adjoint_init():
+                out.add(1, "pass")
+            out.add(0, "")
+            out.add(0, "")
+        return "\n".join(out.lines)
+
+    def _split_extra_expr(self, turn_pushes):
+        if not turn_pushes:
+            return "()"
+        return "(" + ", ".join(turn_pushes) + ",)"
+
+
+def _short(path):
+    from pathlib import Path
+    return Path(path).name
+
+
+def _source_line(stmt):
+    text = ast.unparse(stmt).splitlines()[0]
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
+def _whole_index(index):
+    """``x[:]``, ``x[...]``, ``x[:, :]``: an index covering the whole array."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    for part in parts:
+        if isinstance(part, ast.Constant) and part.value is Ellipsis:
+            continue
+        if isinstance(part, ast.Slice) and part.lower is None and part.upper is None and part.step is None:
+            continue
+        return False
+    return True
+
+
+def _breaks(stmts):
+    for stmt in stmts:
+        if isinstance(stmt, ast.Break):
+            return True
+        if isinstance(stmt, ast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
+            return True
+    return False
+
+
+def _if_chain(stmt):
+    branches = [(stmt.test, stmt.body)]
+    orelse = stmt.orelse
+    while len(orelse) == 1 and isinstance(orelse[0], ast.If):
+        branches.append((orelse[0].test, orelse[0].body))
+        orelse = orelse[0].orelse
+    branches.append((None, orelse))
+    if not orelse:
+        branches[-1] = (None, [])
+    return branches
+
+
+def _is_storage(arg, kinds):
+    """An argument that designates an existing array (x, x[1:-1], x[:, k]) rather than a new value."""
+    if isinstance(arg, ast.Name):
+        kind = kinds.get(id(arg))
+        return kind is None or kind.maybe_array
+    if isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name):
+        kind = kinds.get(id(arg))
+        return (kind is None or kind.maybe_array) and _basic_index(arg.slice, kinds)
+    return False

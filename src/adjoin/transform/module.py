@@ -1,0 +1,299 @@
+"""The generated module: every adjoint variant a placement needs, with its imports.
+
+Pipeline from a user function to adjoint source text: load the program (frontend), infer kinds,
+effects and activity (analysis), find the checkpoint sites and their decisions, iterate the
+interprocedural TBR to a fixed point, then emit each function's variants.
+"""
+import ast
+import types
+from dataclasses import dataclass
+
+from ..version import __version__
+from ..analysis.activity import infer_activity
+from ..analysis.effects import infer_effects
+from ..analysis.kinds import UNKNOWN, infer_kinds, of_value
+from ..errors import UsageError
+from ..frontend.program import load_program
+from ..frontend.source import MISSING, resolve
+from .function import FunctionGen
+from .rules import RULES
+
+
+@dataclass(frozen=True)
+class Site:
+    """A checkpoint site: a call between user functions, or a marked fragment."""
+    id: str
+    caller: str
+    callee: str
+    file: str
+    line: int
+    checkpointed: bool = True
+
+
+def find_sites(program, nocheckpoint=()):
+    """Sites in a stable order (callers from the head down, calls in source order)."""
+    sites = []
+    by_call = {}
+    nocheckpoint = set(nocheckpoint)
+    for key in program.order():
+        func = program.functions[key]
+        calls = [node for node in ast.walk(func.node) if isinstance(node, ast.Call)
+                 and func.callees.get(id(node)) is not None and func.callees[id(node)].kind == "user"]
+        calls.sort(key=lambda n: (n.lineno, n.col_offset))
+        counts = {}
+        seen_lines = {}
+        for node in calls:
+            callee = func.callees[id(node)].key
+            position = (node.lineno, node.col_offset, callee)
+            if position in seen_lines:       # a call duplicated by normalization: same site
+                by_call[id(node)] = seen_lines[position]
+                continue
+            counts[callee] = counts.get(callee, 0) + 1
+            directive = _directive_before(func, node.lineno)
+            checkpointed = not (directive == "NOCHECKPOINT" or callee in nocheckpoint
+                                or program.functions[callee].name in nocheckpoint)
+            site = Site(f"{key}/{callee}#{counts[callee]}", key, callee, func.path, node.lineno, checkpointed)
+            sites.append(site)
+            seen_lines[position] = site
+            by_call[id(node)] = site
+        for k, (start, end, label) in enumerate(func.fragments, start=1):
+            ident = f"{key}/{label or 'fragment'}#{k}" if not label else f"{key}/{label}"
+            sites.append(Site(ident, key, label or "fragment", func.path, start, True))
+    return sites, by_call
+
+
+def _directive_before(func, line):
+    directives = func.user.source.directives
+    lines = func.user.source.text.splitlines()
+    k = line - 1
+    while k >= 1:
+        if k in directives:
+            words = directives[k].words
+            return words[0].upper() if words else None
+        text = lines[k - 1].strip() if k - 1 < len(lines) else ""
+        if text and not text.startswith("#"):
+            return None
+        k -= 1
+    return None
+
+
+class ProgramContext:
+    """Everything the generation of one adjoint module shares."""
+
+    def __init__(self, program, kinds, activity, summaries, sites, site_of_call, placement, hooks=False):
+        self.program = program
+        self.kinds = kinds
+        self.activity = activity
+        self.summaries = summaries
+        self.rules = RULES
+        self.sites = sites
+        self.site_of_call = site_of_call
+        self.placement = placement
+        self.hooks = hooks
+        self.needed_in = {}
+        self.needed_at_exit = {}
+        self.global_names = set()
+        self.functions_gen = {}
+        self.names = {}
+
+    def checkpointed(self, site):
+        if self.placement is None:
+            return site.checkpointed
+        return self.placement.checkpointed(site.id)
+
+    def primal_name(self, key):
+        return self.names[(key, "primal")]
+
+    def generated_name(self, key, mode):
+        return self.names[(key, mode)]
+
+
+def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False):
+    """Analyses the program of ``fn``; returns (ProgramContext, wrt names)."""
+    program = load_program(fn)
+    head = program.functions[program.head]
+    wrt = _wrt_names(head, wrt)
+    kinds_in = {p: UNKNOWN for p in head.params}
+    if head_kinds:
+        kinds_in.update(head_kinds)
+    for p in wrt:
+        kind = kinds_in.get(p)
+        if kind is not None and kind.cat not in ("float", "array", "unknown"):
+            raise UsageError(f"cannot differentiate with respect to {p!r}: it is {kind} (ints, bools and "
+                             "strings carry no derivative); pass a float or a float array")
+        if kind is not None and kind.array and kind.dtype not in ("f", None):
+            raise UsageError(f"cannot differentiate with respect to {p!r}: it is an array of integers; "
+                             "pass a float array (e.g. x.astype(float))")
+    kinds = infer_kinds(program, RULES, kinds_in)
+    summaries = infer_effects(program, kinds)
+    activity = infer_activity(program, kinds, RULES, summaries, wrt)
+    sites, site_of_call = find_sites(program, nocheckpoint)
+    pctx = ProgramContext(program, kinds, activity, summaries, sites, site_of_call, placement, hooks)
+    _bindings(pctx)
+    for key in program.order():
+        if key in kinds.expr_kinds:
+            gen = FunctionGen(pctx, key)
+            pctx.functions_gen[key] = gen
+    for gen in pctx.functions_gen.values():
+        gen.prepare()
+    for _ in range(30):
+        changed = False
+        for key, gen in pctx.functions_gen.items():
+            exit_needs, callee_needs = gen.analyze()
+            if exit_needs != pctx.needed_at_exit.get(key, set()):
+                pctx.needed_at_exit[key] = exit_needs
+                changed = True
+            for callee, params in callee_needs.items():
+                current = pctx.needed_in.setdefault(callee, set())
+                if not params <= current:
+                    current |= params
+                    changed = True
+        if not changed:
+            break
+        for gen in pctx.functions_gen.values():
+            for piece in gen.pieces.values():
+                if piece.call is not None:
+                    piece.effect = gen._call_effect(piece.call)
+    return pctx, wrt
+
+
+def _wrt_names(head, wrt):
+    if isinstance(wrt, (str, int)):
+        wrt = (wrt,)
+    names = []
+    for w in wrt:
+        if isinstance(w, int) and not isinstance(w, bool):
+            if not 0 <= w < len(head.params):
+                raise UsageError(f"wrt position {w} is out of range: {head.name}({', '.join(head.params)}) "
+                                 f"has {len(head.params)} parameters")
+            names.append(head.params[w])
+        elif isinstance(w, str):
+            if w not in head.params:
+                raise UsageError(f"wrt names {w!r}, but {head.name}({', '.join(head.params)}) has no parameter "
+                                 f"{w!r}; choose among {', '.join(head.params)}")
+            names.append(w)
+        else:
+            raise UsageError(f"wrt must name parameters (strings) or give their positions (ints), not {w!r}")
+    if not names:
+        raise UsageError("wrt is empty: name at least one parameter to differentiate with respect to")
+    if len(set(names)) != len(names):
+        raise UsageError(f"wrt names a parameter twice: {names}")
+    return tuple(names)
+
+
+def _bindings(pctx):
+    """Names the generated module binds: user functions (for advances), module constants, modules."""
+    program = pctx.program
+    imports = {}         # local name -> (module name, attribute or None)
+    for key, func in program.functions.items():
+        imports[key] = (func.user.fn.__module__, func.user.fn.__name__, func.user.fn)
+        for node in ast.walk(func.node):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in func.locals:
+                if node.id not in func.user.globals:
+                    continue  # a builtin
+                value = resolve(node, func.user.globals)
+                if value is MISSING or node.id in program.functions:
+                    continue
+                if isinstance(value, types.ModuleType):
+                    entry = (value.__name__, None, value)
+                elif isinstance(value, types.FunctionType) and node.id in {f.user.fn.__name__ for f in
+                                                                         program.functions.values()}:
+                    continue
+                elif callable(value) and not isinstance(value, type):
+                    continue     # NumPy/builtin functions are reached through their module
+                else:
+                    entry = (func.user.fn.__module__, node.id, value)
+                previous = imports.get(node.id)
+                if previous is not None and previous[2] is not value and not (
+                        _same_constant(previous[2], value)):
+                    raise UsageError(f"module-level name {node.id!r} means different things in "
+                                     f"{previous[0]} and {entry[0]}; rename one of them")
+                imports[node.id] = entry
+    pctx.imports = imports
+    taken = set(imports) | {"np", "math", "ad", "tape", "prof"}
+    pctx.global_names = set(taken)
+    from ..frontend.program import _Namer
+    namer = _Namer(taken)
+    for key in program.functions:
+        pctx.names[(key, "primal")] = key
+        for mode, suffix in (("b", "_b"), ("fwd", "_fwd"), ("bwd", "_bwd")):
+            pctx.names[(key, mode)] = namer.fresh(f"{key}{suffix}")
+    pctx.global_names |= {v for v in pctx.names.values()}
+
+
+def _same_constant(a, b):
+    try:
+        import numpy as np
+        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+            return np.array_equal(a, b)
+        return a == b
+    except Exception:
+        return False
+
+
+def variants(pctx):
+    """{key: set of 'b'/'fwd'/'bwd'} the placement needs (the head's joint adjoint first)."""
+    needed = {pctx.program.head: {"b"}}
+    for key in pctx.program.order():
+        if key not in needed or key not in pctx.functions_gen:
+            continue
+        gen = pctx.functions_gen[key]
+        for piece in gen.pieces.values():
+            if piece.call is None or piece.call.passive:
+                continue
+            modes = {"b"} if pctx.checkpointed(piece.call.site) else {"fwd", "bwd"}
+            needed.setdefault(piece.call.callee, set()).update(modes)
+    return needed
+
+
+def module_source(pctx, wrt):
+    """The text of the adjoint module."""
+    program = pctx.program
+    head = program.functions[program.head]
+    needed = variants(pctx)
+    lines = []
+    on = [s.id for s in pctx.sites if pctx.checkpointed(s)]
+    off = [s.id for s in pctx.sites if not pctx.checkpointed(s)]
+    lines.append(f'"""Adjoint of {head.name} ({head.path}), generated by adjoin {__version__}.')
+    lines.append("")
+    lines.append(f"Differentiated with respect to: {', '.join(wrt)}.")
+    lines.append(f"Checkpointed sites (joint mode): {', '.join(on) if on else 'none'}.")
+    lines.append(f"Sites not checkpointed (split mode): {', '.join(off) if off else 'none'}.")
+    lines.append("Every function takes the tape first; x_b is the adjoint of x; f_b is the joint adjoint of f,")
+    lines.append("f_fwd / f_bwd its forward and backward sweeps in split mode; '# line N' points to the source.")
+    lines.append('"""')
+    lines.append("import math")
+    lines.append("")
+    lines.append("import numpy as np")
+    lines.append("")
+    lines.append("from adjoin.runtime import vjp as ad")
+    by_module = {}
+    plain_imports = []
+    for local, (module, attr, value) in sorted(pctx.imports.items()):
+        if attr is None:
+            if module == "numpy" and local == "np" or module == "math" and local == "math":
+                continue
+            plain_imports.append(f"import {module} as {local}" if local != module else f"import {module}")
+        else:
+            by_module.setdefault(module, []).append((attr, local))
+    for text in sorted(plain_imports):
+        lines.append(text)
+    for module in sorted(by_module):
+        parts = ", ".join(a if a == l else f"{a} as {l}" for a, l in sorted(by_module[module]))
+        lines.append(f"from {module} import {parts}")
+    lines.append("")
+    lines.append("")
+    for key in program.order():
+        modes = needed.get(key)
+        if not modes or key not in pctx.functions_gen:
+            continue
+        gen = pctx.functions_gen[key]
+        text = gen.emit([m for m in ("b", "fwd", "bwd") if m in modes], head=(key == program.head))
+        lines.append(text)
+    source = "\n".join(lines).rstrip() + "\n"
+    return source
+
+
+def head_kinds_from_example(head_params, example):
+    """Kinds of the head's parameters from example argument values."""
+    return {p: of_value(example[p]) for p in head_params if p in example}

@@ -1,0 +1,2 @@
+"""adjoin's version."""
+__version__ = "0.1.0"
