@@ -72,15 +72,18 @@ def load_case():
 
 
 def random_direction(inputs, wrt, rng):
-    """A random direction for every wrt parameter, scaled by the parameter's RMS value.
+    """A random direction for every wrt parameter, scaled like the parameter varies.
 
     Parameters differ by orders of magnitude (a diffusivity of 500 m2/s next to temperatures of
-    10 degC); scaling makes each finite-difference step a relative perturbation of its parameter.
+    10 degC), so each direction is scaled by its parameter's spread: the standard deviation of an
+    array (a layer depth of 100 m that varies by 1 m is perturbed by ~1 m, not ~100 m), the
+    magnitude of a scalar.  A finite-difference step h is then a relative perturbation.
     """
     direction = {}
     for name in wrt:
         value = np.asarray(inputs[name], dtype=float)
-        scale = float(np.sqrt(np.mean(value * value))) or 1.0
+        scale = float(np.std(value)) if value.ndim else abs(float(value))
+        scale = scale or float(np.sqrt(np.mean(value * value))) or 1.0
         direction[name] = scale * (float(rng.normal()) if value.ndim == 0
                                    else rng.normal(size=value.shape))
     return direction
