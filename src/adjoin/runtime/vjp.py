@@ -74,7 +74,13 @@ def pow_base(g, a, b):
     """Adjoint of ``a ** b`` with respect to the base ``a``: ``g * b * a ** (b - 1)``.
 
     Zero where ``b == 0`` (so ``0.0 ** 0`` has derivative 0, not ``0 * inf``).  Elementwise.
+    Scalars take a pure-Python path: ``x ** 2`` in a scalar loop must stay cheap.
     """
+    if isinstance(a, float) and isinstance(b, (int, float)) and isinstance(g, (int, float)):
+        if b == 0:
+            return 0.0
+        if a != 0.0 or b >= 1:   # else 0.0 ** negative: NumPy's inf below, not ZeroDivisionError
+            return g * b * a ** (b - 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(np.equal(b, 0), 0.0, g * b * np.power(a, np.subtract(b, 1.0)))
 
@@ -449,16 +455,3 @@ def pad_values_adjoint(g, array, pad_width, mode, keyword, values):
         unit.flat[k] = 1.0
         out.flat[k] = np.sum(g * np.pad(zeros, pad_width, mode, **{keyword: unit}))
     return _shaped(out, values.shape)
-
-
-# ---------------------------------------------------------------------------------------------
-# builtins
-
-def first_max(values):
-    """Position of the value ``max(*values)`` returns: the first of the largest."""
-    return max(range(len(values)), key=values.__getitem__)
-
-
-def first_min(values):
-    """Position of the value ``min(*values)`` returns: the first of the smallest."""
-    return min(range(len(values)), key=values.__getitem__)

@@ -23,15 +23,16 @@ How a call binds to an entry (the engine does it the way Python binds a call):
   the primal call is never rewritten).  A keyword that is not in ``params`` cannot be bound: such
   a call is refused, never differentiated without it (``a.reshape(3, 4, order="F")``, ``out=``
   on any function, ``np.sum(..., where=...)``).
-* A ``sequence`` parameter takes a list or tuple display: the template is evaluated once per
-  element, with ``i`` the element's position and the parameter's name bound to the tuple of all
-  element values.  For ``np.array``/``np.asarray`` a nested display gives ``i`` as a tuple path
-  (``np.array([[x, y], [z, w]])``: ``y`` has ``i == (0, 1)``), and an argument that is not a
-  display is one element with ``i == ()`` (``g[()]`` is ``g``).
-* ``varargs`` names the ``*args`` parameter; it is listed last in ``params`` and collects the
-  remaining positional arguments as a tuple (``a.reshape(3, 4)``: ``shape == (3, 4)``).  It is
-  never active, except when it is also a ``sequence`` parameter: ``max(x, y, z)`` and
-  ``math.hypot(x, y)`` treat their positional arguments as the elements of one sequence.
+* A ``sequence`` parameter takes a list or tuple display (``np.concatenate((a, b))``): the
+  template is evaluated once per element, with ``i`` the element's position (an int) and the
+  parameter's name bound to the tuple of all element values.  Any other argument (a variable
+  holding a tuple) cannot be split and must be refused: ``i`` would be unbound.
+* A display passed to a plain parameter (``np.array([x, y, x * y])``, ``np.asarray``,
+  ``np.pad(..., constant_values=(lo, hi))``) receives the parameter's contribution as a whole;
+  element k gets its k-th entry, recursively for nested displays.
+* ``varargs`` names the ``*args`` parameter, listed last in ``params``; it collects the
+  remaining positional arguments as a tuple (``a.transpose(1, 0)``: ``axes == (1, 0)``) and is
+  never active.
 * Templates are single expressions; some are conditional expressions (``a if c else b``), so
   they must be inserted as parsed expressions (or parenthesised), never pasted as text.
 """
@@ -48,8 +49,7 @@ class Rule:
     elementwise: bool = False          # may return contributions in the broadcast shape
     result: str = "elementwise"        # kind of the result, see KIND_RULES
     sequence: tuple = ()               # parameters that take a list/tuple of arrays
-    varargs: str | None = None         # name of a *args parameter (e.g. reshape's dims), last in
-                                       # params; never active unless also in ``sequence``
+    varargs: str | None = None         # name of a *args parameter (e.g. reshape's dims), never active
 
 
 # result kinds understood by the kind inference (analysis/kinds.py)
@@ -250,11 +250,10 @@ RULES = {
     "np.copy": rule("a order subok", {"a": "g"}, defaults={"order": "K", "subok": False},
                     result="same"),
 
-    # --- joining arrays: sequence parameters, the template gives element i's adjoint -----------
-    "np.array": rule("object dtype", {"object": "g[i]"}, defaults={"dtype": None},
-                     sequence=("object",), result="array"),
-    "np.asarray": rule("a dtype order", {"a": "g[i]"}, defaults={"dtype": None, "order": None},
-                       sequence=("a",), result="array"),
+    # --- building and joining arrays (sequence parameters: the template gives element i's) -----
+    "np.array": rule("object dtype", {"object": "g"}, defaults={"dtype": None}, result="array"),
+    "np.asarray": rule("a dtype order", {"a": "g"}, defaults={"dtype": None, "order": None},
+                       result="array"),
     "np.concatenate": rule("arrays axis", {"arrays": "ad.concatenate_adjoint(g, arrays, axis, i)"},
                            defaults={"axis": 0}, sequence=("arrays",), result="array"),
     "np.stack": rule("arrays axis", {"arrays": "np.take(g, i, axis=axis)"},
@@ -349,8 +348,8 @@ RULES = {
     "math.cbrt": rule("x", {"x": "g / (3.0 * ans * ans)"}, elementwise=True, result="scalar"),
     "math.pow": rule("x y", {"x": "g * y * math.pow(x, y - 1.0) if y else 0.0",
                              "y": "g * ans * np.log(x)"}, elementwise=True, result="scalar"),
-    "math.hypot": rule("coordinates", {"coordinates": "g * coordinates[i] / ans"},
-                       sequence=("coordinates",), varargs="coordinates", result="scalar"),
+    "math.hypot": rule("x y", {"x": "g * x / ans", "y": "g * y / ans"}, elementwise=True,
+                       result="scalar"),                 # two coordinates; more are refused
     "math.fabs": rule("x", {"x": "g * ((x > 0) - (x < 0))"}, elementwise=True, result="scalar"),
     "math.erf": rule("x", {"x": "g * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x)"},
                      elementwise=True, result="scalar"),
@@ -371,10 +370,10 @@ RULES = {
 
     # --- builtins -----------------------------------------------------------------------------
     "builtins.abs": rule("x", {"x": "g * np.sign(x)"}, elementwise=True),
-    "builtins.max": rule("args", {"args": "g if i == ad.first_max(args) else 0.0"},
-                         sequence=("args",), varargs="args"),
-    "builtins.min": rule("args", {"args": "g if i == ad.first_min(args) else 0.0"},
-                         sequence=("args",), varargs="args"),
+    # max(a, b) returns a unless b > a: g goes to the argument returned (the first at a tie);
+    # three or more arguments are refused (nest the calls)
+    "builtins.max": rule("a b", {"a": "g if a >= b else 0.0", "b": "g if b > a else 0.0"}),
+    "builtins.min": rule("a b", {"a": "g if a <= b else 0.0", "b": "g if b < a else 0.0"}),
     "builtins.float": rule("x", {"x": "g"}, defaults={"x": 0}, elementwise=True, result="scalar"),
     "builtins.len": rule("obj", result="int"),
     "builtins.int": rule("x", defaults={"x": 0}, result="int"),
