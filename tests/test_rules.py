@@ -619,9 +619,11 @@ def test_rule_is_well_formed(key):
     assert set(rule.adjoints) <= set(rule.params)
     assert set(rule.defaults) <= set(rule.params)
     assert set(rule.sequence) <= set(rule.params)
+    # a trailing ``out`` would let out= bind; without it the call is refused (writes an argument)
+    assert rule.params[-1:] != ("out",)
     if rule.varargs:
         assert rule.params[-1] == rule.varargs
-        assert rule.varargs not in rule.adjoints or rule.varargs in rule.sequence
+        assert rule.varargs not in rule.adjoints
     allowed = {"g", "ans", "np", "math", "ad", *rule.params} | ({"i"} if rule.sequence else set())
     for param, template in rule.adjoints.items():
         tree = ast.parse(template, mode="eval")

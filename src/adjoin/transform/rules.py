@@ -21,8 +21,11 @@ How a call binds to an entry (the engine does it the way Python binds a call):
 * ``params`` follow the callee's real positional order and names, so keywords bind as in NumPy;
   a parameter missing from the call takes its value from ``defaults`` (values the templates see;
   the primal call is never rewritten).  A keyword that is not in ``params`` cannot be bound: such
-  a call is refused, never differentiated without it (``a.reshape(3, 4, order="F")``, ``out=``
-  on any function, ``np.sum(..., where=...)``).
+  a call is refused, never differentiated without it (``a.reshape(3, 4, order="F")``,
+  ``np.sum(..., where=...)``, ``np.cumsum(..., out=...)``).
+* ``out`` is listed only where NumPy has it before a parameter the table needs (``np.sum(a,
+  axis, dtype, out, keepdims)``), so that positions bind right; a call that passes an ``out``
+  writes its result into an argument and must be refused.
 * A ``sequence`` parameter takes a list or tuple display (``np.concatenate((a, b))``): the
   template is evaluated once per element, with ``i`` the element's position (an int) and the
   parameter's name bound to the tuple of all element values.  Any other argument (a variable
@@ -86,8 +89,8 @@ _CLOSE = {"rtol": 1e-05, "atol": 1e-08, "equal_nan": False}
 #
 # Conventions where the derivative does not exist: max/min reductions split g evenly among tied
 # extremes; np.maximum/np.minimum give half to each argument at a tie; builtins max/min give all
-# of g to the argument they return (the first extreme); abs, np.sign-based rules give 0 at 0;
-# clip gives g to its first argument when it sits exactly on a bound.
+# of g to the argument they return (the first at a tie); abs/fabs give 0 at 0, and std gives 0
+# where it is 0; clip gives g to its first argument when it sits exactly on a bound.
 RULES = {
     # --- operators ------------------------------------------------------------------------
     "op.add": rule("a b", {"a": "g", "b": "g"}, elementwise=True),
@@ -142,8 +145,8 @@ RULES = {
     "np.ceil": rule("x"),
     "np.rint": rule("x"),
     "np.trunc": rule("x"),
-    "np.fix": rule("x out", defaults={"out": None}),
-    "np.round": rule("a decimals out", defaults={"decimals": 0, "out": None}),
+    "np.fix": rule("x"),
+    "np.round": rule("a decimals", defaults={"decimals": 0}),
 
     # --- NumPy element-wise functions of two or three arguments --------------------------------
     "np.add": rule("x1 x2", {"x1": "g", "x2": "g"}, elementwise=True),
@@ -201,8 +204,8 @@ RULES = {
     "np.std": rule("a axis dtype out ddof keepdims",
                    {"a": "ad.std_adjoint(g, a, ans, axis, ddof, keepdims)"},
                    defaults=_VAR, result="reduce"),
-    "np.cumsum": rule("a axis dtype out", {"a": "ad.cumsum_adjoint(g, a, axis)"},
-                      defaults={"axis": None, "dtype": None, "out": None}, result="array"),
+    "np.cumsum": rule("a axis dtype", {"a": "ad.cumsum_adjoint(g, a, axis)"},
+                      defaults={"axis": None, "dtype": None}, result="array"),
     "np.diff": rule("a n axis prepend append",
                     {"a": "ad.diff_adjoint(g, a, n, axis, prepend, append, 'a')",
                      "prepend": "ad.diff_adjoint(g, a, n, axis, prepend, append, 'prepend')",
@@ -288,8 +291,8 @@ RULES = {
 
     # --- NumPy functions of indices, sizes and masks: never active ------------------------------
     "np.arange": rule("start stop step", {}, defaults={"stop": None, "step": 1}, result="inactive"),
-    "np.argmax": rule("a axis out", defaults={"axis": None, "out": None}, result="inactive"),
-    "np.argmin": rule("a axis out", defaults={"axis": None, "out": None}, result="inactive"),
+    "np.argmax": rule("a axis", defaults={"axis": None}, result="inactive"),
+    "np.argmin": rule("a axis", defaults={"axis": None}, result="inactive"),
     "np.argsort": rule("a axis kind order", defaults={"axis": -1, "kind": None, "order": None},
                        result="inactive"),
     "np.argwhere": rule("a", result="inactive"),
@@ -401,8 +404,8 @@ RULES = {
     "method.std": rule("a axis dtype out ddof keepdims",
                        {"a": "ad.std_adjoint(g, a, ans, axis, ddof, keepdims)"},
                        defaults=_VAR, result="reduce"),
-    "method.cumsum": rule("a axis dtype out", {"a": "ad.cumsum_adjoint(g, a, axis)"},
-                          defaults={"axis": None, "dtype": None, "out": None}, result="array"),
+    "method.cumsum": rule("a axis dtype", {"a": "ad.cumsum_adjoint(g, a, axis)"},
+                          defaults={"axis": None, "dtype": None}, result="array"),
     "method.dot": rule("a b", {"a": "ad.dot_a(g, a, b)", "b": "ad.dot_b(g, a, b)"},
                        result="matmul"),
     "method.copy": rule("a order", {"a": "g"}, defaults={"order": "C"}, result="same"),
@@ -423,9 +426,9 @@ RULES = {
                         defaults={"min": None, "max": None}, elementwise=True),
     "method.item": rule("a args", {"a": "ad.item_adjoint(g, a, args)"}, varargs="args",
                         result="scalar"),
-    "method.round": rule("a decimals out", defaults={"decimals": 0, "out": None}, result="same"),
-    "method.argmax": rule("a axis out", defaults={"axis": None, "out": None}, result="inactive"),
-    "method.argmin": rule("a axis out", defaults={"axis": None, "out": None}, result="inactive"),
+    "method.round": rule("a decimals", defaults={"decimals": 0}, result="same"),
+    "method.argmax": rule("a axis", defaults={"axis": None}, result="inactive"),
+    "method.argmin": rule("a axis", defaults={"axis": None}, result="inactive"),
     "method.any": rule("a axis out keepdims", defaults=_EXTREME, result="inactive"),
     "method.all": rule("a axis out keepdims", defaults=_EXTREME, result="inactive"),
     "method.nonzero": rule("a", result="inactive"),
