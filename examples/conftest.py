@@ -65,10 +65,16 @@ def make_case(name, size=None, **inputs_args):
     return Case(name, module, getattr(module, config["head"]), tuple(config["wrt"]), inputs, config)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def load_case():
     """``load_case(name, size=None, **inputs_args)`` -> Case."""
     return make_case
+
+
+@pytest.fixture(scope="session")
+def load_model():
+    """``load_model(name)`` -> the model module of example ``name`` (no inputs built)."""
+    return lambda name: load_module(EXAMPLES / name / read_case(name)["module"])
 
 
 def random_direction(inputs, wrt, rng):
@@ -135,7 +141,7 @@ def check_gradient(case, value, grads, seed=0, rtol=1e-5, steps=FD_STEPS):
                                f"finite differences disagree (best relative error {error:.2e})")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def gradient_checker():
     """``gradient_checker(case, value, grads, seed=0, rtol=1e-5)`` asserts the gradient is right."""
     return check_gradient
