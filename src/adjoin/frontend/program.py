@@ -661,6 +661,20 @@ class _Normalizer:
                 before.append(assign)
                 return ast.copy_location(ast.Name(id=temp, ctx=ast.Load()), expr)
             return expr
+        if isinstance(expr, ast.IfExp) and any(isinstance(sub, ast.Call) and self.user_target(sub) is not None
+                                               for sub in ast.walk(expr)):
+            # a conditional expression calling user functions becomes an if statement
+            temp = self.namer.fresh("choice")
+            test = self.hoist(expr.test, before)
+            branches = []
+            for part in (expr.body, expr.orelse):
+                inner = []
+                value = self.hoist(part, inner, top=True)
+                inner.append(ast.copy_location(ast.Assign(targets=[ast.Name(id=temp, ctx=ast.Store())],
+                                                          value=value), expr))
+                branches.append(inner)
+            before.append(ast.copy_location(ast.If(test=test, body=branches[0], orelse=branches[1]), expr))
+            return ast.copy_location(ast.Name(id=temp, ctx=ast.Load()), expr)
         if isinstance(expr, (ast.IfExp, ast.BoolOp)):
             for sub in ast.walk(expr):
                 if isinstance(sub, ast.Call) and self.user_target(sub) is not None:

@@ -93,11 +93,26 @@ class FunctionContext:
 class ExprAdjoint:
     """Propagates an adjoint through one expression tree, appending code to ``lines``."""
 
-    def __init__(self, ctx, lines):
+    def __init__(self, ctx, lines, parent=None):
         self.ctx = ctx
         self.lines = lines
-        self.needed = set()       # ids of nodes whose value the adjoint code needs
-        self.temps = {}           # id(node) -> temp name
+        self.needed = parent.needed if parent else set()   # ids of nodes whose value is needed
+        self.temps = dict(parent.temps) if parent else {}    # id(node) -> temp name
+
+    def shape_rules(self, node):
+        """True when an active part of ``node`` uses a rule that needs its adjoint's exact shape."""
+        if not self.active(node):
+            return False
+        if isinstance(node, ast.Call):
+            callee = self.ctx.func.callees[id(node)]
+            rule = self.ctx.rules[callee.key]
+            if not rule.elementwise:
+                return True
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+            return True
+        if isinstance(node, ast.Attribute) and not self.ctx.rules[f"attr.{node.attr}"].elementwise:
+            return True
+        return any(self.shape_rules(child) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
 
     # -- activity of expression nodes --------------------------------------------------------------
     def active(self, node):
@@ -448,17 +463,22 @@ def reverse_assign(ctx, stmt, maybe_bound_before):
                 lines.append(assign(adj, const(ZERO)))
             return lines
         ex.mark_needed(value)
-        if reads_self:
+        target_kind = ctx.kind(target)
+        guard = (target_kind is None or not target_kind.scalar) and ex.shape_rules(value)
+        if reads_self or guard:
             temp = ctx.namer.fresh("tmp_b")
             lines.append(assign(temp, name(adj)))
             lines.append(assign(adj, const(ZERO)))
-            ex.propagate(value, name(temp), True)
+            if guard:
+                # an adjoint still 0.0 (nothing flowed into it) has no shape for the rules below
+                body = []
+                ExprAdjoint(ctx, body, ex).propagate(value, name(temp), True)
+                lines.append(ast.If(test=call("ad.nonzero", name(temp)), body=body or [ast.Pass()], orelse=[]))
+            else:
+                ex.propagate(value, name(temp), True)
         else:
             ex.propagate(value, name(adj), True)
-            if target.id in maybe_bound_before:
-                lines.append(assign(adj, const(ZERO)))
-            else:
-                lines.append(assign(adj, const(ZERO)))
+            lines.append(assign(adj, const(ZERO)))
         return lines
     if isinstance(target, (ast.Tuple, ast.List)):
         names_ = [e.id for e in target.elts]
