@@ -1,0 +1,257 @@
+"""Gradients of random programs: invariants 1 and 2 of DESIGN.md, checked with hypothesis.
+
+tests/programgen.py writes random programs ``f(x, a, n)`` in adjoin's input language. For each:
+
+- the adjoint returns the primal's value, leaves its arguments unchanged, gives gradients shaped
+  like ``x`` and ``a``, and its directional derivatives agree with central finite differences
+  (best of h in 1e-3..1e-7, relative 1e-6, with an absolute floor for derivatives near zero);
+- every placement of the checkpoint sites gives the same gradient (relative 1e-12);
+- the generator itself writes programs that run, and are smooth enough at the drawn point for
+  finite differences to be a valid oracle (this one needs no adjoint).
+
+Runs are deterministic (``derandomize=True``, no example database). A failure prints the
+program's source (``note``) and the arguments; paste them into a file to reproduce it.
+"""
+import copy
+import importlib.util
+import itertools
+import math
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, event, given, note, reject, settings
+
+import adjoin
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from programgen import arguments, programs  # noqa: E402
+
+FD_STEPS = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7)
+FD_RTOL = 1e-6
+PLACEMENT_RTOL = 1e-12
+MAX_PLACEMENTS = 16      # every subset of the sites when there are at most 4, a sample beyond
+
+SETTINGS = dict(deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                       HealthCheck.filter_too_much, HealthCheck.large_base_example])
+
+_serial = itertools.count()
+# Programs that passed, per test. Hypothesis often draws a program again (different draws can
+# write the same text); running it again proves nothing, so such an example is rejected and
+# hypothesis draws another: every run covers max_examples distinct programs. A failing program
+# is never in here, so replaying and shrinking a failure work as usual.
+_passed = {}
+
+
+def skip_if_passed(test, program):
+    if program.source in _passed.setdefault(test, set()):
+        reject()
+
+
+def passed(test, program):
+    _passed[test].add(program.source)
+
+
+@pytest.fixture(scope="module")
+def program_dir(tmp_path_factory):
+    """Where generated programs are written, so that adjoin can read their source."""
+    return tmp_path_factory.mktemp("random_programs")
+
+
+class Loaded:
+    """A generated program imported as a module under a unique name; removed from sys.modules on exit."""
+
+    def __init__(self, program, directory):
+        self.name = f"adjoin_random_{next(_serial)}_{zlib.crc32(program.source.encode()):08x}"
+        self.path = Path(directory) / f"{self.name}.py"
+        self.path.write_text(program.source)
+
+    def __enter__(self):
+        spec = importlib.util.spec_from_file_location(self.name, self.path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[self.name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    def __exit__(self, *exc):
+        sys.modules.pop(self.name, None)
+        return False
+
+
+def describe(program, x, a, n):
+    """The program and its arguments, for hypothesis' report and for assertion messages."""
+    text = f"{program.source}\n# arguments\nx = np.array({x.tolist()!r})\na = {a!r}\nn = {n!r}\n"
+    note(text)
+    return text
+
+
+def primal(module, x, a, n):
+    """The primal's value; f may update its argument x in place, so it gets a copy."""
+    return float(module.f(x.copy(), a, n))
+
+
+def central_differences(fun):
+    """Central differences (fun(h) - fun(-h)) / 2h for every h in FD_STEPS."""
+    return [(fun(h) - fun(-h)) / (2.0 * h) for h in FD_STEPS]
+
+
+def five_point(fun, h):
+    """A fourth-order difference quotient of fun at 0."""
+    return (-fun(2 * h) + 8.0 * fun(h) - 8.0 * fun(-h) + fun(-2 * h)) / (12.0 * h)
+
+
+def floor_for(value):
+    """Below this, a directional derivative is compared absolutely: rounding noise in the cost
+    divided by the step makes relative errors of tiny derivatives meaningless."""
+    return 1e-4 * max(1.0, abs(value))
+
+
+def relative_errors(predicted, estimates, floor):
+    return [abs(fd - predicted) / max(abs(predicted), floor) for fd in estimates]
+
+
+def reference_derivative(fun, floor):
+    """(derivative, smooth): a Richardson-extrapolated fourth-order difference of fun at 0, and
+    whether the two differences it extrapolates agree (no kink or jump between them). Tries steps
+    1e-4 then 1e-5: the larger is less noisy, the smaller sees past a kink 4e-4 away."""
+    for h in (1e-4, 1e-5):
+        near, far = five_point(fun, h), five_point(fun, 2 * h)
+        if abs(near - far) <= 1e-7 * max(abs(near), floor):
+            return near + (near - far) / 15.0, True
+    return near, False
+
+
+def directions(program, length):
+    rng = np.random.default_rng(zlib.crc32(program.source.encode()))
+    return rng.normal(size=length)
+
+
+def call_adjoint(module, x, a, n, placement=None):
+    fn = adjoin.value_and_grad(module.f, wrt=("x", "a"), placement=placement)
+    return fn(x, a, n)
+
+
+@pytest.mark.adjoint
+@settings(max_examples=250, **SETTINGS)
+@given(program=programs(), args=arguments())
+def test_gradient_matches_finite_differences(program_dir, program, args):
+    skip_if_passed("fd", program)
+    x, a, n = args
+    text = describe(program, x, a, n)
+    for construct in sorted(program.constructs):
+        event(construct)
+    with Loaded(program, program_dir) as module:
+        expected = primal(module, x, a, n)
+        before = (x.copy(), a, n)
+        try:
+            value, grads = call_adjoint(module, x, a, n)
+        except adjoin.AdjoinError as error:
+            raise AssertionError(f"adjoin refused a program of its input language: {error}\n{text}") from error
+
+        assert np.array_equal(x, before[0]) and x.dtype == before[0].dtype, \
+            f"value_and_grad modified its argument x\n{text}"
+        assert (a, n) == before[1:], f"value_and_grad modified a or n\n{text}"
+        assert np.ndim(value) == 0, f"the value has shape {np.shape(value)}\n{text}"
+        assert math.isclose(float(value), expected, rel_tol=1e-12, abs_tol=1e-300), \
+            f"value {float(value)!r} differs from the primal's {expected!r}\n{text}"
+        grads = tuple(grads)
+        assert len(grads) == 2, f"{len(grads)} gradients for wrt=('x', 'a')\n{text}"
+        g_x, g_a = grads
+        assert np.shape(g_x) == x.shape, f"gradient of x has shape {np.shape(g_x)}, x has {x.shape}\n{text}"
+        assert np.shape(g_a) == (), f"gradient of a has shape {np.shape(g_a)}, a is a float\n{text}"
+        assert np.all(np.isfinite(g_x)) and math.isfinite(float(g_a)), f"gradient is not finite\n{text}"
+
+        dx = directions(program, x.size)
+        checks = {
+            "x": (lambda h: primal(module, x + h * dx, a, n), float(np.dot(np.asarray(g_x), dx))),
+            "a": (lambda h: primal(module, x, a + h, n), float(g_a)),
+        }
+        floor = floor_for(expected)
+        for name, (fun, predicted) in checks.items():
+            estimates = central_differences(fun)
+            errors = relative_errors(predicted, estimates, floor)
+            if min(errors) <= FD_RTOL:
+                continue
+            if not reference_derivative(fun, floor)[1]:
+                # finite differences are no oracle across a kink: this example proves nothing
+                event("rejected: the primal has a kink next to the drawn point")
+                reject()
+            best = int(np.argmin(errors))
+            raise AssertionError(
+                f"directional derivative along {name} is {predicted!r}, finite differences give "
+                f"{estimates[best]!r} (h={FD_STEPS[best]:g}, best relative error {errors[best]:.2e} > "
+                f"{FD_RTOL:.0e}); all estimates: {estimates}\n{text}")
+    passed("fd", program)
+
+
+def placements(ids, rng):
+    """Sets of sites not to checkpoint: all subsets when few, else a deterministic sample."""
+    if 2 ** len(ids) <= MAX_PLACEMENTS:
+        return [list(c) for k in range(len(ids) + 1) for c in itertools.combinations(ids, k)]
+    chosen = [[], list(ids)] + [[i] for i in ids] + [[j for j in ids if j != i] for i in ids]
+    while len(chosen) < MAX_PLACEMENTS:
+        mask = rng.random(len(ids)) < 0.5
+        chosen.append([i for i, m in zip(ids, mask) if m])
+    return chosen
+
+
+@pytest.mark.adjoint
+@settings(max_examples=250, **SETTINGS)
+@given(program=programs(min_helpers=1), args=arguments())
+def test_every_placement_gives_the_same_gradient(program_dir, program, args):
+    skip_if_passed("placements", program)
+    x, a, n = args
+    text = describe(program, x, a, n)
+    with Loaded(program, program_dir) as module:
+        sites = list(adjoin.checkpoint_sites(module.f))
+        ids = [site.id for site in sites]
+        note(f"checkpoint sites: {ids}")
+        assert len(set(ids)) == len(ids), f"site ids are not unique: {ids}\n{text}"
+        assert len(ids) == program.sites, \
+            f"{len(ids)} checkpoint sites found, the program has {program.sites} calls: {ids}\n{text}"
+        event(f"{len(ids)} checkpoint sites")
+        value0, grads0 = call_adjoint(module, x, a, n, adjoin.Placement())
+        rng = np.random.default_rng(zlib.crc32(program.source.encode()))
+        for off in placements(ids, rng):
+            value, grads = call_adjoint(module, x.copy(), a, n, adjoin.Placement(nocheckpoint=off))
+            assert math.isclose(float(value), float(value0), rel_tol=PLACEMENT_RTOL, abs_tol=1e-300), \
+                f"the value changes when not checkpointing {off}: {float(value)!r} != {float(value0)!r}\n{text}"
+            for name, g0, g1 in zip(("x", "a"), grads0, grads):
+                scale = max(1.0, float(np.max(np.abs(g0))))
+                diff = float(np.max(np.abs(np.asarray(g1) - np.asarray(g0))))
+                assert diff <= PLACEMENT_RTOL * scale, (
+                    f"the gradient of {name!r} changes by {diff:.3e} (scale {scale:.3e}) when not "
+                    f"checkpointing {off}\n{text}")
+    passed("placements", program)
+
+
+@settings(max_examples=50, **SETTINGS)
+@given(program=programs(), args=arguments())
+def test_generated_programs_run_and_are_smooth(program_dir, program, args):
+    """The generator's promise: valid programs, a finite float cost, deterministic, and smooth at
+    the drawn point, so that finite differences (best of FD_STEPS) can judge an exact gradient."""
+    skip_if_passed("primal", program)
+    x, a, n = args
+    text = describe(program, x, a, n)
+    for construct in sorted(program.constructs):
+        event(construct)
+    with Loaded(program, program_dir) as module:
+        value = module.f(x.copy(), a, n)
+        assert isinstance(value, (float, np.floating)) and np.ndim(value) == 0, \
+            f"the cost is a {type(value).__name__}, not a scalar float\n{text}"
+        assert math.isfinite(value), f"the cost is {value}\n{text}"
+        assert primal(module, x, a, n) == float(value), f"the program is not deterministic\n{text}"
+        dx = directions(program, x.size)
+        floor = floor_for(value)
+        for name, fun in (("x", lambda h: primal(module, x + h * dx, a, n)),
+                          ("a", lambda h: primal(module, x, a + h, n))):
+            exact, smooth = reference_derivative(fun, floor)
+            assert smooth, f"the cost is not smooth along {name} at the drawn point\n{text}"
+            error = min(relative_errors(exact, central_differences(fun), floor))
+            assert error <= FD_RTOL / 10, (
+                f"central differences miss the derivative along {name} ({exact!r}) by {error:.1e}, "
+                f"too close to the tolerance {FD_RTOL:.0e}\n{text}")
+    passed("primal", program)
