@@ -56,6 +56,7 @@ STR = Kind("str")
 NONE = Kind("none")
 UNKNOWN = Kind("unknown")
 MODULE = Kind("module")
+BOTTOM = Kind("bottom")     # not known yet (a callee's result before its first analysis)
 
 
 def array(rank=None, dtype="f"):
@@ -86,9 +87,9 @@ def of_value(value):
 
 def join(a, b):
     """Least upper bound of two kinds."""
-    if a is None:
+    if a is None or a == BOTTOM:
         return b
-    if b is None or a == b:
+    if b is None or b == BOTTOM or a == b:
         return a
     if a.scalar and b.scalar:
         if "float" in (a.cat, b.cat):
@@ -180,6 +181,10 @@ def infer_kinds(program, rules, head_kinds):
                                            for k, p in enumerate(params)}
         if (repr(ctx.param_kinds), repr(ctx.result_kinds)) == before:
             break
+    for table in ctx.expr_kinds.values():
+        for node_id, kind in table.items():
+            if kind == BOTTOM:
+                table[node_id] = UNKNOWN
     return ctx
 
 
@@ -256,6 +261,9 @@ class KindAnalysis(Forward):
     # -- expressions ------------------------------------------------------------------------------
     def expr(self, node, env):
         kind = self._expr(node, env)
+        if kind != BOTTOM and any(self.kinds.get(id(c)) == BOTTOM for c in ast.iter_child_nodes(node)
+                                  if isinstance(c, ast.expr)) and not isinstance(node, (ast.IfExp,)):
+            kind = BOTTOM
         if id(node) in self.kinds:
             kind = join(self.kinds[id(node)], kind) if self.kinds[id(node)] != kind else kind
         self.kinds[id(node)] = kind
@@ -390,8 +398,10 @@ class KindAnalysis(Forward):
             return UNKNOWN
         if callee.kind == "user":
             self.calls.append((callee.key, args))
+            if callee.key not in self.ctx.result_kinds:
+                return BOTTOM
             result = self.ctx.result_kinds.get(callee.key)
-            return result if result is not None else UNKNOWN
+            return result if result is not None else NONE
         if callee.kind == "print":
             return NONE
         if callee.kind != "rule":

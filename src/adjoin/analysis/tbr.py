@@ -102,7 +102,10 @@ class TBR(Forward):
         if partial:
             self.result.partial_pushes.setdefault(id(stmt), set()).update(partial)
         if effect.call is not None:
-            wanted = {param for param, arg in effect.call.written_args if before.get(arg) == VALUE}
+            # the callee's reverse must give back the before-call values of the arrays it updates
+            # that earlier statements read, or that this call's own argument expressions read
+            wanted = {param for param, arg in effect.call.written_args
+                      if before.get(arg) == VALUE or arg in effect.value_reads}
             if wanted:
                 self.result.callee_needed_in.setdefault(effect.call.callee, set()).update(wanted)
         for n in effect.full_writes:
