@@ -366,9 +366,12 @@ class FunctionGen:
                 lines.add(indent, "else:")
             first = False
             inner = Lines()
-            self.forward(inner, body, indent + 1, backward_of)
+            ends_in_break = bool(body) and isinstance(body[-1], ast.Break)
+            self.forward(inner, body[:-1] if ends_in_break else body, indent + 1, backward_of)
             if needs_flag:
                 inner.stmt(indent + 1, tape_push(const(k if len(branches) > 2 else (k == 0))))
+            if ends_in_break:
+                inner.add(indent + 1, "break")
             if not inner.lines:
                 inner.add(indent + 1, "pass")
             lines.extend(inner)
