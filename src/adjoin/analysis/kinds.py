@@ -151,13 +151,19 @@ def infer_kinds(program, rules, head_kinds):
     ctx = KindContext(program, rules)
     order = program.order()
     ctx.param_kinds[program.head] = dict(head_kinds)
-    for _ in range(6):
+    for _ in range(12):
         before = (repr(ctx.param_kinds), repr(ctx.result_kinds))
         site_kinds = {}
         for key in order:
             func = program.functions[key]
-            params = ctx.param_kinds.get(key)
-            if params is None:
+            if key == program.head:
+                params = ctx.param_kinds[key]
+            elif key in site_kinds:
+                # callers come first: this function's call sites are all known by now
+                args = site_kinds[key]
+                params = {p: (args[k] if k < len(args) and args[k] else UNKNOWN) for k, p in enumerate(func.params)}
+                ctx.param_kinds[key] = params
+            else:
                 continue
             analysis = KindAnalysis(ctx, func)
             env = {p: params.get(p, UNKNOWN) for p in func.params}
@@ -175,10 +181,6 @@ def infer_kinds(program, rules, head_kinds):
                 for k, kind in enumerate(args):
                     if k < len(current):
                         current[k] = join(current[k], kind)
-        for callee_key, args in site_kinds.items():
-            params = program.functions[callee_key].params
-            ctx.param_kinds[callee_key] = {p: (args[k] if k < len(args) and args[k] else UNKNOWN)
-                                           for k, p in enumerate(params)}
         if (repr(ctx.param_kinds), repr(ctx.result_kinds)) == before:
             break
     for table in ctx.expr_kinds.values():
