@@ -360,7 +360,9 @@ def cg2d(b, x, coef, maskW, maskS, hmask, n_iter):
     """Conjugate gradients for cg2d_operator(x) = b from the first guess in x, in place.
 
     A fixed number of iterations and no convergence test: the program, and so its derivative,
-    do not depend on a tolerance test switching at some iteration.
+    do not depend on a tolerance test switching at some iteration. n_iter must still let the
+    solve converge: an unconverged iterate depends on b through the Krylov polynomial, strongly
+    nonlinearly, and its derivative is not the derivative of the solution.
     """
     r = b - cg2d_operator(x, coef, maskW, maskS, hmask)
     p = r.copy()
@@ -519,7 +521,7 @@ def cost(T0, S0, kappa, tau0, T_obs, obs_weight, T_prior, kappa_prior, hmask, dr
 BASIN_DX = 50.0e3           # m, at every size (the basin grows with size)
 TOTAL_DEPTH = 1500.0        # m
 TIME_STEP = 1200.0          # s
-CG_ITERS = 40
+CG_ITERS = 80
 
 
 def level_thicknesses(nz, total=TOTAL_DEPTH, ratio=1.6):

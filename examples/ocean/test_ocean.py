@@ -82,7 +82,7 @@ def test_time_step_is_stable_at_every_size(size, load_model):
     assert np.sqrt(mod.GRAV * mod.TOTAL_DEPTH) * mod.TIME_STEP / mod.BASIN_DX > 1.0
 
 
-def test_free_surface_solver(small, load_case):
+def test_free_surface_solver(small):
     mod, inputs = small.module, small.inputs
     g = mod.setup(inputs)
     hmask, dx, dt, drF = inputs["hmask"], inputs["dx"], inputs["dt"], inputs["drF"]
@@ -93,15 +93,18 @@ def test_free_surface_solver(small, load_case):
     # symmetric and positive definite on the ocean points: what conjugate gradients needs
     assert np.isclose(np.sum(op(x) * y), np.sum(x * op(y)), rtol=1e-12)
     assert np.sum(x * op(x)) > np.sum(x * x) > 0.0
-    # CG_ITERS iterations reduce a smooth residual by far more than 1e4, at the default size too
-    for case_inputs in (inputs, load_case("ocean", size=1.0).inputs):
-        gg = mod.setup(case_inputs)
-        hm = case_inputs["hmask"]
+    # From a cold start, CG_ITERS iterations converge far (relative residual < 1e-8) on basins
+    # of every size: the operator's condition number (~70) does not depend on the size. An
+    # unconverged solve would make the cost too rough for finite differences (README).
+    for n in (8, 30, 60):
+        hm = np.zeros((n, n))
+        hm[1:-1, 1:-1] = 1.0
+        mask_w, mask_s = hm * np.roll(hm, 1, axis=1), hm * np.roll(hm, 1, axis=0)
         b = mod.smooth_noise(rng, hm.shape) * hm
         solution = np.zeros_like(b)
-        mod.cg2d(b, solution, coef, gg["maskW"], gg["maskS"], hm, case_inputs["cg_iters"])
-        residual = b - mod.cg2d_operator(solution, coef, gg["maskW"], gg["maskS"], hm)
-        assert np.linalg.norm(residual) < 1e-4 * np.linalg.norm(b)
+        mod.cg2d(b, solution, coef, mask_w, mask_s, hm, inputs["cg_iters"])
+        residual = b - mod.cg2d_operator(solution, coef, mask_w, mask_s, hm)
+        assert np.linalg.norm(residual) < 1e-8 * np.linalg.norm(b)
         assert np.all(solution[hm == 0] == 0.0)
 
 
