@@ -50,8 +50,16 @@ class Tape:
 
     def push(self, value):
         """Saves ``value`` (arrays are copied)."""
-        size = size_of(value)
-        self._values.append(stored(value))
+        kind = type(value)
+        if kind is float or kind is int or kind is bool or kind is np.float64 or value is None:
+            size = SCALAR_BYTES
+            self._values.append(value)
+        elif kind is np.ndarray:
+            size = value.nbytes
+            self._values.append(value.copy())
+        else:
+            size = size_of(value)
+            self._values.append(stored(value))
         self._sizes.append(size)
         self.bytes += size
         self.pushes += 1

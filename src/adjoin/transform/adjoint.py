@@ -73,6 +73,7 @@ class FunctionContext:
         self.rules = rules
         self.namer = namer
         self.adjoint_names = {}
+        self.dense_names = frozenset()   # arrays whose adjoint is made dense at the turn
 
     def adj(self, primal):
         """The adjoint variable of a primal name (x -> x_b)."""
@@ -392,7 +393,7 @@ class ExprAdjoint:
             self.propagate(base, name(temp), True)
             return
         adj = self.ctx.adj(base.id)
-        self.lines.append(assign(adj, call("ad.dense", name(adj), name(base.id))))
+        self.lines.extend(ctx_dense(self.ctx, base.id))
         self.scatter(adj, node.slice, g, exact, node)
 
     def scatter(self, adj, index, g, exact, node):
@@ -418,6 +419,14 @@ class ExprAdjoint:
         return ast.Slice(lower=self.value(s.lower) if s.lower else None,
                          upper=self.value(s.upper) if s.upper else None,
                          step=self.value(s.step) if s.step else None)
+
+
+def ctx_dense(ctx, primal):
+    """``x_b = ad.dense(x_b, x)`` unless x_b is dense from the turn on (x's binding never changes)."""
+    if primal in ctx.dense_names:
+        return []
+    adj = ctx.adj(primal)
+    return [assign(adj, call("ad.dense", name(adj), name(primal)))]
 
 
 def _elementwise_operands(node):
@@ -513,7 +522,7 @@ def reverse_assign(ctx, stmt, maybe_bound_before):
             return lines
         adj = ctx.adj(base)
         reads_self = any(isinstance(n, ast.Name) and n.id == base for n in ast.walk(value))
-        lines.append(assign(adj, call("ad.dense", name(adj), name(base))))
+        lines.extend(ctx_dense(ctx, base))
         index = ex.value_index(target.slice)
         region = ast.Subscript(value=name(adj), slice=index, ctx=ast.Load())
         zero = assign(ast.Subscript(value=name(adj), slice=copy.deepcopy(index), ctx=ast.Store()), const(ZERO))
@@ -563,7 +572,7 @@ def reverse_augassign(ctx, stmt, maybe_bound_before):
                 ctx.is_scalar(stmt.value) and ctx.is_scalar(target))
         else:
             adj = ctx.adj(base)
-            lines.append(assign(adj, call("ad.dense", name(adj), name(base))))
+            lines.extend(ctx_dense(ctx, base))
             g = ast.Subscript(value=name(adj), slice=ex.value_index(target.slice), ctx=ast.Load())
             exact = ctx.is_scalar(target) and ctx.is_scalar(stmt.value)
         if isinstance(op, ast.Sub):

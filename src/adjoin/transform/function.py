@@ -12,7 +12,7 @@ import copy
 from ..analysis.activity import storage_name
 from ..analysis.effects import _basic_index
 from ..analysis.tbr import CallEffect, StatementEffect, definitely_bound, maybe_bound, run_tbr
-from .adjoint import (FunctionContext, ExprAdjoint, assign, augadd, call, const, name, primal_reads,
+from .adjoint import (FunctionContext, ExprAdjoint, assign, call, const, ctx_dense, name, primal_reads,
                       reverse_assign, reverse_augassign, store_copy)
 
 
@@ -92,6 +92,7 @@ class FunctionGen:
         self.bound_before, self.bound_end = definitely_bound(self.func)
         self.maybe_before = maybe_bound(self.func)
         self.rebound = self._rebound_names()
+        self.ctx.dense_names = self._stable_arrays()
 
     # -- preparation ------------------------------------------------------------------------------
     @property
@@ -122,6 +123,47 @@ class FunctionGen:
             elif isinstance(node, ast.For):
                 out.add(node.target.id)
         return out
+
+    def _stable_arrays(self):
+        """Active float array parameters never rebound: bound to one array for the whole backward
+        sweep (also in a split backward sweep), so their adjoint is made dense once, at the turn."""
+        kinds = self.pctx.kinds.env_before.get(self.key, {})
+        counts = {}
+        for node in ast.walk(self.func.node):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                counts[node.id] = counts.get(node.id, 0) + 1
+        top_level = set()
+        for stmt in self.func.node.body:
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
+                top_level.add(stmt.targets[0].id)
+        stable = set()
+        for n in self.ctx.active:
+            if n in self.func.params and n not in self.rebound:
+                pass
+            else:
+                continue
+            kind = self._kind_of_name(n)
+            if kind is not None and kind.array and kind.dtype in ("f", None):
+                stable.add(n)
+        return frozenset(stable)
+
+    def _kind_of_name(self, n):
+        found = None
+        for node in ast.walk(self.func.node):
+            if isinstance(node, ast.Name) and node.id == n:
+                kind = self.ctx.kinds.get(id(node))
+                if kind is not None:
+                    if found is None:
+                        found = kind
+                    elif found != kind:
+                        from ..analysis.kinds import join
+                        found = join(found, kind)
+        if n in self.func.params:
+            param_kind = self.pctx.kinds.param_kinds.get(self.key, {}).get(n)
+            if param_kind is not None:
+                from ..analysis.kinds import join
+                found = join(found, param_kind) if found is not None else param_kind
+        return found
 
     def prepare(self):
         self._prepare_block(self.func.node.body)
@@ -373,11 +415,11 @@ class FunctionGen:
             if ends_in_break:
                 inner.add(indent + 1, "break")
             if not inner.lines:
+                if test is None:
+                    lines.lines.pop()     # an empty else
+                    continue
                 inner.add(indent + 1, "pass")
             lines.extend(inner)
-        if needs_flag and branches[-1][0] is not None:
-            lines.add(indent, "else:")
-            lines.stmt(indent + 1, tape_push(const(len(branches) if len(branches) > 2 else False)))
 
     def forward_for(self, lines, loop, indent, backward_of):
         reversed_needed = backward_of.get(id(loop), False)
@@ -504,7 +546,7 @@ class FunctionGen:
                 if isinstance(arg, ast.Name):
                     extra.append(name(adj))
                 else:
-                    pre.append(assign(adj, call("ad.dense", name(adj), name(base))))
+                    pre.extend(ctx_dense(ctx, base))
                     region = copy.deepcopy(arg)
                     region.value = name(adj)
                     extra.append(region)
@@ -639,8 +681,14 @@ class FunctionGen:
         lines = []
         if len(results) > 1:
             lines.append(", ".join(self.ctx.adj(r) for r in results) + " = result_b")
+        dense = self.ctx.dense_names
         for n in zeros:
-            lines.append(f"{self.ctx.adj(n)} = 0.0")
+            if n in dense:
+                lines.append(f"{self.ctx.adj(n)} = np.zeros_like({n}, dtype=float)")
+            else:
+                lines.append(f"{self.ctx.adj(n)} = 0.0")
+        for n in sorted(given & dense):
+            lines.append(f"{self.ctx.adj(n)} = ad.dense({self.ctx.adj(n)}, {n})")
         return lines
 
     def signature(self, mode):
