@@ -9,7 +9,8 @@ import numpy as np
 from .errors import AdjoinError, UsageError
 from .placement import Placement
 from .runtime.tape import Tape
-from .transform.module import Site, build, find_sites, head_kinds_from_example, module_source
+from .transform.module import (USER_IMPORT, Site, bindings, build, find_sites, head_kinds_from_example,
+                               module_source)
 
 _COMPILED = {}     # source text -> code object
 
@@ -131,11 +132,15 @@ class Adjoint:
 
 
 def _compile(source, pctx):
+    """Runs the generated module here; the user's objects are bound directly, not imported
+    (functions defined in scripts, notebooks or other functions cannot be imported by name)."""
     code = _COMPILED.get(source)
     if code is None:
-        code = compile(source, f"<adjoint of {pctx.program.head}>", "exec")
+        runnable = "\n".join("" if line.endswith(USER_IMPORT) else line for line in source.splitlines())
+        code = compile(runnable, f"<adjoint of {pctx.program.head}>", "exec")
         _COMPILED[source] = code
     namespace = {"__name__": f"adjoin_generated_{pctx.program.head}"}
+    namespace.update(bindings(pctx))
     exec(code, namespace)
     return namespace
 

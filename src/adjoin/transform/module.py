@@ -231,6 +231,14 @@ def _same_constant(a, b):
         return False
 
 
+USER_IMPORT = "  # the user's code"
+
+
+def bindings(pctx):
+    """The objects the user-import lines bind, for running the module in this process."""
+    return {local: value for local, (module, attr, value) in pctx.imports.items()}
+
+
 def variants(pctx):
     """{key: set of 'b'/'fwd'/'bwd'} the placement needs (the head's joint adjoint first)."""
     needed = {pctx.program.head: {"b"}}
@@ -277,10 +285,10 @@ def module_source(pctx, wrt):
         else:
             by_module.setdefault(module, []).append((attr, local))
     for text in sorted(plain_imports):
-        lines.append(text)
+        lines.append(text + USER_IMPORT)
     for module in sorted(by_module):
         parts = ", ".join(a if a == l else f"{a} as {l}" for a, l in sorted(by_module[module]))
-        lines.append(f"from {module} import {parts}")
+        lines.append(f"from {module} import {parts}" + USER_IMPORT)
     lines.append("")
     lines.append("")
     for key in program.order():

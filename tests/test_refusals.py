@@ -1,0 +1,82 @@
+"""Every refusal is an AdjoinError naming file:line:col, the construct and what to do."""
+import inspect
+import re
+
+import numpy as np
+import pytest
+
+import adjoin
+from programs import refused
+
+CASES = [
+    ("uses_try", "'try' statements", "x"),
+    ("uses_with", "'with' statements", "x"),
+    ("uses_lambda", "lambda", "x"),
+    ("uses_comprehension", "comprehension", "x"),
+    ("uses_global", "'global'", "x"),
+    ("writes_module_array", "module-level array", "x"),
+    ("uses_eval", "eval()", "x"),
+    ("loops_over_array", "range(...)", "x"),
+    ("stores_attribute", "attribute", "x"),
+    ("calls_unknown_external", "no derivative rule", "x"),
+    ("view_written_while_base_used", "share its memory", "x"),
+    ("same_array_twice", "same array is passed", "x"),
+    ("recursive", "recursion", "x"),
+    ("uses_nested_function", "nested functions", "x"),
+    ("uses_yield", "yield", "x"),
+    ("bool_op_on_floats", "'and'/'or'", "a"),
+    ("args_star", "*args", "xs"),
+]
+
+
+def _line_of(fn, text):
+    lines, start = inspect.getsourcelines(fn)
+    for offset, line in enumerate(lines):
+        if text in line:
+            return start + offset
+    return start
+
+
+@pytest.mark.parametrize("name, words, wrt", CASES, ids=[c[0] for c in CASES])
+def test_refusal_names_where_what_and_hint(name, words, wrt):
+    fn = getattr(refused, name)
+    args = {"x": np.linspace(0.1, 0.9, 4), "a": 0.5, "n": 2, "xs": np.ones(3)}
+    params = list(inspect.signature(fn).parameters)
+    with pytest.raises(adjoin.AdjoinError) as caught:
+        if name == "args_star":
+            adjoin.value_and_grad(fn, wrt=0)(np.ones(3))
+        else:
+            adjoin.value_and_grad(fn, wrt=wrt)(**{p: args[p] for p in params})
+    message = str(caught.value)
+    assert words in message
+    assert re.search(r"refused\.py:\d+:\d+: ", message), message
+    assert ";" in message.splitlines()[0] or "\n" in message, "a hint follows the problem"
+
+
+def test_refusal_lists_every_problem_at_once():
+    with pytest.raises(adjoin.AdjoinError) as caught:
+        adjoin.value_and_grad(refused.uses_nested_function, wrt="x")(np.ones(3))
+    assert "nested functions" in str(caught.value)
+
+
+@pytest.mark.parametrize("wrt, words", [("y", "has no parameter 'y'"), (5, "out of range"), ((), "empty"),
+                                        (("x", "x"), "twice")])
+def test_bad_wrt(wrt, words):
+    def f(x):
+        return np.sum(x * x)
+    with pytest.raises(adjoin.AdjoinError, match=re.escape(words)):
+        adjoin.value_and_grad(f, wrt=wrt)(np.ones(3))
+
+
+def test_wrt_an_int_argument_is_refused():
+    def f(x, n):
+        return np.sum(x) * n
+    with pytest.raises(adjoin.AdjoinError, match="carry no derivative"):
+        adjoin.value_and_grad(f, wrt="n")(np.ones(3), 2)
+
+
+def test_non_scalar_cost_is_refused():
+    def f(x):
+        return x * 2.0
+    with pytest.raises(adjoin.AdjoinError, match="scalar"):
+        adjoin.value_and_grad(f, wrt="x")(np.ones(3))
