@@ -1,0 +1,73 @@
+"""The tape: exact byte accounting, copies of arrays, balance."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from adjoin.errors import TapeError
+from adjoin.runtime.tape import SCALAR_BYTES, Tape, size_of
+
+
+def test_byte_accounting():
+    tape = Tape()
+    tape.push(1.0)
+    tape.push(np.zeros((3, 4)))
+    tape.push(3)
+    tape.push(None)
+    tape.push(range(2, 10, 2))
+    assert tape.bytes == SCALAR_BYTES * 3 + 96 + 24
+    assert tape.peak_bytes == tape.bytes
+    tape.pop()
+    tape.pop()
+    assert tape.bytes == 8 + 96 + 8
+    assert tape.peak_bytes == 8 * 3 + 96 + 24
+
+
+def test_arrays_are_copied():
+    tape = Tape()
+    a = np.arange(4.0)
+    tape.push(a)
+    a[:] = -1.0
+    assert np.array_equal(tape.pop(), np.arange(4.0))
+
+
+def test_views_are_copied_whole_region_only():
+    tape = Tape()
+    a = np.arange(10.0)
+    tape.push(a[2:5])
+    assert tape.bytes == 24
+    a[2:5] = 0.0
+    assert np.array_equal(tape.pop(), [2.0, 3.0, 4.0])
+
+
+def test_pop_empty_and_check_empty():
+    tape = Tape()
+    with pytest.raises(TapeError):
+        tape.pop()
+    tape.push(1.0)
+    with pytest.raises(TapeError, match="still holds 1 values"):
+        tape.check_empty()
+
+
+values = st.one_of(st.floats(allow_nan=False), st.integers(-5, 5), st.booleans(), st.none(),
+                   st.integers(0, 5).map(lambda n: np.ones(n)),
+                   st.integers(0, 3).map(lambda n: np.ones((n, 2))))
+
+
+@given(st.lists(values, max_size=30))
+def test_balance_and_lifo(items):
+    tape = Tape()
+    total = 0
+    peak = 0
+    for item in items:
+        tape.push(item)
+        total += size_of(item)
+        peak = max(peak, total)
+    assert tape.bytes == total and tape.peak_bytes == peak
+    for item in reversed(items):
+        out = tape.pop()
+        if isinstance(item, np.ndarray):
+            assert np.array_equal(out, item)
+        else:
+            assert out == item or out is item
+    tape.check_empty()
+    assert tape.bytes == 0
