@@ -110,6 +110,8 @@ class Function:
     callees: dict = field(default_factory=dict)   # id(ast.Call) -> Callee
     locals: frozenset = frozenset()
     fragments: list = field(default_factory=list)  # [(start_line, end_line, label)]
+    fragment_of: str | None = None   # for a checkpointed fragment: the function it was cut from
+    fragment_label: str = ""
 
     @property
     def name(self):
@@ -166,8 +168,12 @@ def load_program(fn):
                 pending.append(new)
     problems.raise_if_any(head.name)
     functions = {}
-    for key, func in raw.items():
-        functions[key] = normalize(key, func, keys, problems)
+    pending = list(raw.items())
+    while pending:
+        key, func = pending.pop(0)
+        function, fragments = normalize(key, func, keys, problems)
+        functions[key] = function
+        pending.extend(fragments)
     problems.raise_if_any(head.name)
     program = Program(keys[id(head.fn)], functions)
     _check_recursion(program, problems)
@@ -498,6 +504,8 @@ def resolve_call(node, func, locals_, keys):
         return Callee("rule", f"method.{f.attr}")
     if isinstance(f, ast.Name) and f.id in locals_:
         return Callee("external", f.id)
+    if isinstance(f, ast.Name) and f.id in _FRAGMENTS:
+        return Callee("user", f.id)
     target = resolve(f, func.globals)
     if target is print:
         return Callee("print")
@@ -530,6 +538,13 @@ def normalize(key, func, keys, problems):
     namer = _Namer(locals_ | set(func.globals) | {"np", "math", "tape", "ad"})
     state = _Normalizer(key, func, keys, problems, locals_, namer)
     body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    fragments = []
+    if not getattr(func, "synthetic", False):
+        for k, (start, end, label) in enumerate(_fragments(func), start=1):
+            found = _outline(key, func, node, body, start, end, label, k, keys, problems, locals_)
+            if found is not None:
+                body, fragment = found
+                fragments.append(fragment)
     body = state.block(body)
     result_names = state.result_names()
     body = state.structure(body, in_loop=False)
@@ -555,8 +570,119 @@ def normalize(key, func, keys, problems):
     for call in ast.walk(node):
         if isinstance(call, ast.Call):
             function.callees[id(call)] = resolve_call(call, func, function.locals, keys)
-    function.fragments = _fragments(func)
-    return function
+    function.fragments = _fragments(func) if not getattr(func, "synthetic", False) else []
+    if getattr(func, "synthetic", False):
+        function.fragment_of, function.fragment_label = func.fragment_of, func.fragment_label
+    return function, fragments
+
+
+# ---------------------------------------------------------------------------------------------
+# fragments: `# $AD CHECKPOINT-START` ... `# $AD CHECKPOINT-END` become a function of their own
+
+_FRAGMENTS = {}     # synthetic function name -> its function object (for call resolution)
+
+
+class FragmentFunction(UserFunction):
+    """A fragment cut out of a user function: a function with the fragment's statements."""
+    synthetic = True
+
+
+def _outline(key, func, node, body, start, end, label, ordinal, keys, problems, locals_):
+    """Replaces the statements between the directives by a call to a new function."""
+    block, first, last = _find_block(body, start, end)
+    if block is None:
+        problems.add(func, func.node, f"the checkpointed fragment between lines {start} and {end} does not "
+                     "hold whole statements of one block", "put START and END around statements of one block")
+        return None
+    statements = block[first:last]
+    inner = ast.Module(body=statements, type_ignores=[])
+    for sub in ast.walk(inner):
+        if isinstance(sub, (ast.Return, ast.Break, ast.Continue)) and _leaves_fragment(sub, statements):
+            problems.add(func, sub, "a jump out of a checkpointed fragment", "end the fragment before it")
+            return None
+    stored = _assigned_names(inner)
+    read = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    outside = [s for s in ast.walk(ast.Module(body=body, type_ignores=[]))
+               if not any(s is t for t in ast.walk(inner))]
+    stored_outside = {n.id for n in outside if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    read_outside = {n.id for n in outside if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    params_ = set(a.arg for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs)
+    inputs = sorted(n for n in read if n in locals_ and (n in params_ or n in stored_outside))
+    outputs = sorted(n for n in stored if n in read_outside or n in params_ and n in stored)
+    name = f"{func.name}_{_identifier(label) if label else 'fragment'}{ordinal}"
+    while name in func.globals or name in locals_ or name in _FRAGMENTS:
+        name += "_"
+    definition = ast.FunctionDef(
+        name=name, args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in inputs], vararg=None,
+                                      kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
+        body=copy.deepcopy(statements) + ([ast.Return(value=ast.Tuple(
+            elts=[ast.Name(id=n, ctx=ast.Load()) for n in outputs], ctx=ast.Load()) if len(outputs) > 1
+            else ast.Name(id=outputs[0], ctx=ast.Load()))] if outputs else []),
+        decorator_list=[], returns=None, type_params=[])
+    ast.copy_location(definition, statements[0])
+    definition.lineno = start
+    for sub in definition.body[-1:]:
+        ast.copy_location(sub, statements[-1])
+        for child in ast.walk(sub):
+            ast.copy_location(child, statements[-1])
+    module = ast.fix_missing_locations(ast.Module(body=[definition], type_ignores=[]))
+    code = compile(module, func.path, "exec")
+    function_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    fn = types.FunctionType(function_code, func.globals, name)
+    fn.__module__ = func.fn.__module__
+    fragment = FragmentFunction(name, fn, definition, func.source)
+    fragment.fragment_of = key
+    fragment.fragment_label = label or "fragment"
+    fragment.primal_source = ast.unparse(definition)
+    _FRAGMENTS[name] = fragment
+    keys[id(fn)] = name
+    call = ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[ast.Name(id=n, ctx=ast.Load()) for n in inputs],
+                    keywords=[])
+    if len(outputs) > 1:
+        replacement = ast.Assign(targets=[ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Store()) for n in outputs],
+                                                    ctx=ast.Store())], value=call)
+    elif outputs:
+        replacement = ast.Assign(targets=[ast.Name(id=outputs[0], ctx=ast.Store())], value=call)
+    else:
+        replacement = ast.Expr(value=call)
+    ast.copy_location(call, statements[0])
+    ast.copy_location(replacement, statements[0])
+    ast.fix_missing_locations(replacement)
+    block[first:last] = [replacement]
+    return body, (name, fragment)
+
+
+def _identifier(text):
+    cleaned = "".join(c if c.isalnum() else "_" for c in text).strip("_")
+    return cleaned or "fragment"
+
+
+def _find_block(stmts, start, end):
+    """(block list, first, last) of the statements strictly between lines start and end."""
+    inside = [k for k, s in enumerate(stmts) if start < s.lineno < end]
+    if inside:
+        first, last = inside[0], inside[-1] + 1
+        if all(start < s.lineno and getattr(s, "end_lineno", s.lineno) < end for s in stmts[first:last]):
+            return stmts, first, last
+        return None, 0, 0
+    for s in stmts:
+        for field_name in ("body", "orelse"):
+            child = getattr(s, field_name, None)
+            if isinstance(child, list) and child and s.lineno < start < getattr(s, "end_lineno", 0):
+                found = _find_block(child, start, end)
+                if found[0] is not None:
+                    return found
+    return None, 0, 0
+
+
+def _leaves_fragment(jump, statements):
+    if isinstance(jump, ast.Return):
+        return True
+    for s in statements:
+        for loop in ast.walk(s):
+            if isinstance(loop, (ast.For, ast.While)) and any(j is jump for j in ast.walk(loop)):
+                return False
+    return True
 
 
 def _init_results(state, body, result_names):
@@ -613,6 +739,8 @@ class _Normalizer:
     # -- user calls: bind arguments, hoist nested ones --------------------------------------------
     def user_target(self, call):
         f = call.func
+        if isinstance(f, ast.Name) and f.id in _FRAGMENTS:
+            return _FRAGMENTS[f.id].fn
         if isinstance(f, ast.Attribute) and _is_local_root(f.value, self.locals):
             return None
         if isinstance(f, ast.Name) and f.id in self.locals:

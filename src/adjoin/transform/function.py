@@ -23,6 +23,8 @@ class Lines:
         self.lines = []
 
     def add(self, indent, text):
+        if not text:
+            self.lines.append("")
         for line in text.splitlines():
             self.lines.append("    " * indent + line)
 

@@ -48,17 +48,23 @@ def find_sites(program, nocheckpoint=()):
             if position in seen_lines:       # a call duplicated by normalization: same site
                 by_call[id(node)] = seen_lines[position]
                 continue
-            counts[callee] = counts.get(callee, 0) + 1
-            directive = _directive_before(func, node.lineno)
-            checkpointed = not (directive == "NOCHECKPOINT" or callee in nocheckpoint
-                                or program.functions[callee].name in nocheckpoint)
-            site = Site(f"{key}/{callee}#{counts[callee]}", key, callee, func.path, node.lineno, checkpointed)
+            target = program.functions[callee]
+            if target.fragment_of is not None:
+                # a checkpointed fragment: its id names the fragment, its line is the START directive
+                label = target.fragment_label
+                counts[label] = counts.get(label, 0) + 1
+                line = target.user.node.lineno
+                site = Site(f"{key}/{label}#{counts[label]}", key, callee, func.path, line,
+                            label not in nocheckpoint)
+            else:
+                counts[callee] = counts.get(callee, 0) + 1
+                directive = _directive_before(func, node.lineno)
+                checkpointed = not (directive == "NOCHECKPOINT" or callee in nocheckpoint
+                                    or target.name in nocheckpoint)
+                site = Site(f"{key}/{callee}#{counts[callee]}", key, callee, func.path, node.lineno, checkpointed)
             sites.append(site)
             seen_lines[position] = site
             by_call[id(node)] = site
-        for k, (start, end, label) in enumerate(func.fragments, start=1):
-            ident = f"{key}/{label or 'fragment'}#{k}" if not label else f"{key}/{label}"
-            sites.append(Site(ident, key, label or "fragment", func.path, start, True))
     return sites, by_call
 
 
@@ -186,7 +192,8 @@ def _bindings(pctx):
     program = pctx.program
     imports = {}         # local name -> (module name, attribute or None)
     for key, func in program.functions.items():
-        imports[key] = (func.user.fn.__module__, func.user.fn.__name__, func.user.fn)
+        if func.fragment_of is None:
+            imports[key] = (func.user.fn.__module__, func.user.fn.__name__, func.user.fn)
         for node in ast.walk(func.node):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in func.locals:
                 if node.id not in func.user.globals:
@@ -242,6 +249,7 @@ def bindings(pctx):
 def variants(pctx):
     """{key: set of 'b'/'fwd'/'bwd'} the placement needs (the head's joint adjoint first)."""
     needed = {pctx.program.head: {"b"}}
+    pctx.plain_calls = set()
     for key in pctx.program.order():
         if key not in needed or key not in pctx.functions_gen:
             continue
@@ -251,6 +259,9 @@ def variants(pctx):
                 continue
             modes = {"b"} if pctx.checkpointed(piece.call.site) else {"fwd", "bwd"}
             needed.setdefault(piece.call.callee, set()).update(modes)
+        for piece in gen.pieces.values():
+            if piece.call is not None and (piece.call.passive or pctx.checkpointed(piece.call.site)):
+                pctx.plain_calls.add(piece.call.callee)
     return needed
 
 
@@ -291,6 +302,14 @@ def module_source(pctx, wrt):
         lines.append(f"from {module} import {parts}" + USER_IMPORT)
     lines.append("")
     lines.append("")
+    for key in program.order():
+        func = program.functions[key]
+        if func.fragment_of is not None and key in pctx.plain_calls:
+            lines.append(f"# the checkpointed fragment of {func.fragment_of} at line {func.user.node.lineno}, "
+                         "as a function: its advance")
+            lines.append(func.user.primal_source)
+            lines.append("")
+            lines.append("")
     for key in program.order():
         modes = needed.get(key)
         if not modes or key not in pctx.functions_gen:
