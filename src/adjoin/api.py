@@ -120,6 +120,14 @@ class Adjoint:
         value, grads, _ = self._run(args, kwargs, Tape())
         return value, self._shape_result(grads)
 
+    def record(self, *args, **kwargs):
+        """Runs the adjoint in profiling mode: (value, grads, Recorder with the raw events, Tape)."""
+        from .runtime.profiler import Recorder
+        recorder = Recorder()
+        tape = Tape()
+        value, grads, _ = self._run(args, kwargs, tape, prof=recorder)
+        return value, self._shape_result(grads), recorder, tape
+
     def measure(self, *args, **kwargs):
         """Runs the adjoint once: value, grads, seconds, peak_tape_bytes."""
         values = self._bind(args, kwargs)

@@ -25,9 +25,12 @@ VIEW_RULES = {"np.reshape", "method.reshape", "np.ravel", "method.ravel", "np.tr
 class Summary:
     """What a function does to its parameters' arrays."""
     params: tuple
-    reads: frozenset = frozenset()        # params whose entry arrays (or values) it reads
+    reads: frozenset = frozenset()        # params whose values on entry it may read
     writes: frozenset = frozenset()       # params whose entry arrays it updates in place
     result_aliases: tuple = ()            # per result: params the result may share memory with
+    rewrites: frozenset = frozenset()     # written params it may write after reading their entry
+                                          # values: the ones a checkpointed call must snapshot
+    kills: frozenset = frozenset()        # params whose every element it overwrites (before reading)
 
 
 @dataclass
@@ -60,8 +63,13 @@ def infer_effects(program, kinds):
         result_aliases = tuple(
             frozenset(o[2:] for o in analysis.result_objects.get(name, ()) if o.startswith("P:"))
             for name in func.result_names)
-        summaries.by_key[key] = Summary(func.params, frozenset(analysis.read_params),
-                                        frozenset(analysis.written_params), result_aliases)
+        access = EntryAccess(func, expr_kinds, summaries, analysis.env_before)
+        end = access.run(func.node.body, (frozenset(), frozenset()))
+        kills = end[0] if end is not None else frozenset()
+        summaries.by_key[key] = Summary(func.params, frozenset(access.reads),
+                                        frozenset(analysis.written_params), result_aliases,
+                                        frozenset(access.rewrites) & frozenset(analysis.written_params),
+                                        frozenset(kills) & frozenset(analysis.written_params))
     problems.raise_if_any(program.head)
     return summaries
 
@@ -145,6 +153,7 @@ class PointsTo(Forward):
         self.written_params = set()
         self.result_objects = {}
         self.globals = func.user.globals
+        self.env_before = {}
 
     def join(self, a, b):
         out = dict(a)
@@ -236,6 +245,8 @@ class PointsTo(Forward):
         return state
 
     def transfer(self, stmt, env):
+        previous = self.env_before.get(id(stmt))
+        self.env_before[id(stmt)] = env if previous is None else self.join(previous, env)
         if isinstance(stmt, ast.Assign):
             value = stmt.value
             self.note_reads(value, env)
@@ -386,6 +397,140 @@ def _basic_index(index, kinds):
             continue
         kind = kinds.get(id(part))
         if kind is not None and kind.cat in ("int",):
+            continue
+        return False
+    return True
+
+
+class EntryAccess(Forward):
+    """Which parameters' values on entry a function reads, and which it writes after reading.
+
+    State: (params whose every element is overwritten, on every path; params whose entry values
+    may have been read).  A write to a parameter after a read of its entry values makes it part of
+    the snapshot of a checkpointed call: its re-run must start from the values on entry.  A
+    parameter written before it is read (a work array) needs no snapshot, and one read but never
+    written after that read keeps its values until the call is reversed, if its caller keeps them.
+    """
+
+    def __init__(self, func, kinds, summaries, env_before):
+        self.func = func
+        self.kinds = kinds
+        self.summaries = summaries
+        self.env_before = env_before
+        self.reads = set()
+        self.rewrites = set()
+
+    def join(self, a, b):
+        return (a[0] & b[0], a[1] | b[1])
+
+    def params_of(self, node, env):
+        """Parameters whose entry arrays (or values) an expression designates."""
+        out = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+                for obj in env.get(sub.id, ()):
+                    if obj.startswith("P:"):
+                        out.add(obj[2:])
+                if sub.id in self.func.params and sub.id not in env:
+                    out.add(sub.id)
+        return out
+
+    def read(self, params, state):
+        killed, read = state
+        fresh = {p for p in params if p not in killed}
+        self.reads |= fresh
+        return (killed, read | frozenset(fresh))
+
+    def write(self, params, state, whole=False):
+        killed, read = state
+        self.rewrites |= {p for p in params if p in read}
+        if whole:
+            killed = killed | frozenset(p for p in params if p not in read)
+        return (killed, read)
+
+    def loop_entry(self, loop, state):
+        env = self.env_before.get(id(loop.body[0]), {}) if loop.body else {}
+        test = loop.iter if isinstance(loop, ast.For) else loop.test
+        return self.read(self.params_of(test, env), state)
+
+    def before_if(self, stmt, state):
+        env = self.env_before.get(id(stmt.body[0]), {}) if stmt.body else {}
+        return self.read(self.params_of(stmt.test, env), state)
+
+    def transfer(self, stmt, state):
+        env = self.env_before.get(id(stmt), {})
+        if isinstance(stmt, ast.Assign):
+            value = stmt.value
+            callee = self.func.callees.get(id(value)) if isinstance(value, ast.Call) else None
+            if callee is not None and callee.kind == "user":
+                state = self.call(value, callee, env, state)
+            else:
+                state = self.read(self.params_of(value, env), state)
+            for target in stmt.targets:
+                if isinstance(target, ast.Subscript):
+                    state = self.read(self.params_of(target.slice, env), state)
+                    storage = self.params_of(target.value, env)
+                    state = self.write(storage, state, whole=_whole(target.slice))
+            return state
+        if isinstance(stmt, ast.AugAssign):
+            target = stmt.target
+            state = self.read(self.params_of(stmt.value, env), state)
+            base = target if isinstance(target, ast.Name) else target.value
+            if isinstance(target, ast.Subscript):
+                state = self.read(self.params_of(target.slice, env), state)
+            storage = self.params_of(base, env)
+            state = self.read(storage, state)
+            kind = self.kinds.get(id(target))
+            if isinstance(target, ast.Subscript) or kind is not None and kind.array:
+                state = self.write(storage, state)
+            return state
+        if isinstance(stmt, ast.Expr):
+            value = stmt.value
+            callee = self.func.callees.get(id(value))
+            if callee is not None and callee.kind == "user":
+                return self.call(value, callee, env, state)
+            return self.read(self.params_of(value, env), state)
+        if isinstance(stmt, ast.Return) and stmt.value is not None:
+            return self.read(self.params_of(stmt.value, env), state)
+        if isinstance(stmt, ast.Assert):
+            return self.read(self.params_of(stmt.test, env), state)
+        return state
+
+    def call(self, node, callee, env, state):
+        summary = self.summaries.by_key.get(callee.key)
+        if summary is None:
+            return self.read(self.params_of(node, env), state)
+        for k, param in enumerate(summary.params[:len(node.args)]):
+            arg = node.args[k]
+            storage = isinstance(arg, ast.Name) or isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name)
+            if not storage or param in summary.reads:
+                state = self.read(self.params_of(arg, env), state)
+            elif isinstance(arg, ast.Subscript):
+                state = self.read(self.params_of(arg.slice, env), state)
+        for k, param in enumerate(summary.params[:len(node.args)]):
+            arg = node.args[k]
+            if param not in summary.writes:
+                continue
+            base = arg.value if isinstance(arg, ast.Subscript) else arg
+            targets = self.params_of(base, env)
+            if param in summary.rewrites:
+                self.rewrites |= {p for p in targets if p in summary.reads or True} & self._read_now(state, targets)
+                self.rewrites |= {p for p in targets if param in summary.reads and p not in state[0]}
+            whole = param in summary.kills and (isinstance(arg, ast.Name) or _whole(arg.slice))
+            state = self.write(targets, state, whole)
+        return state
+
+    @staticmethod
+    def _read_now(state, targets):
+        return {p for p in targets if p in state[1]}
+
+
+def _whole(index):
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    for part in parts:
+        if isinstance(part, ast.Constant) and part.value is Ellipsis:
+            continue
+        if isinstance(part, ast.Slice) and part.lower is None and part.upper is None and part.step is None:
             continue
         return False
     return True

@@ -265,7 +265,7 @@ class FunctionGen:
         summary = self.pctx.summaries.by_key[piece.callee]
         needed_in = self.pctx.needed_in.get(piece.callee, set())
         return [arg for k, param, arg in piece.written
-                if (param in summary.reads or param in needed_in) and _is_storage(arg, self.ctx.kinds)]
+                if (param in summary.rewrites or param in needed_in) and _is_storage(arg, self.ctx.kinds)]
 
     def _call_effect(self, piece):
         summary = self.pctx.summaries.by_key[piece.callee]
@@ -292,7 +292,8 @@ class FunctionGen:
         if not piece.passive:
             exit_needs = self.pctx.needed_at_exit.get(piece.callee, set())
             for param, base in written_args:
-                if param in exit_needs:
+                # after-call values its split reverse reads; entry values it reads and leaves alone
+                if param in exit_needs or param in summary.reads and param not in summary.rewrites:
                     after.add(base)
         full = set(piece.targets)
         if piece.passive:
@@ -363,7 +364,7 @@ class FunctionGen:
             node.func = name(self.pctx.primal_name(piece.callee))
         else:
             node.func = name(self.pctx.generated_name(piece.callee, "fwd"))
-            node.args = [name("tape")] + node.args
+            node.args = [name("tape")] + node.args + ([name("prof")] if self.pctx.hooks else [])
         comment = f"line {piece_stmt.lineno}"
         hooks = self.pctx.hooks
         if piece.passive:
@@ -378,7 +379,9 @@ class FunctionGen:
             if hooks:
                 lines.add(indent, f"prof.begin_advance({piece.site.id!r}, tape)")
         elif hooks:
-            lines.add(indent, f"prof.begin_split({piece.site.id!r}, tape)")
+            # the snapshot this call would save if checkpointed: measured, not pushed
+            snapshot = ", ".join(ast.unparse(a) for a in self.snapshot(piece))
+            lines.add(indent, f"prof.begin_split({piece.site.id!r}, tape, ({snapshot}{',' if snapshot else ''}))")
         if full:
             temp = self.namer.fresh(f"{piece.callee}_result")
             lines.stmt(indent, assign(temp, node), comment)
@@ -752,6 +755,8 @@ class FunctionGen:
             for n in init:
                 out.add(1, f"{n} = None")
             out.extend(forward)
+            if self.pctx.hooks:
+                out.add(1, f"prof.split_turn({self.key!r}, tape, {self._split_extra_expr(turn_pushes)})")
             if turn_pushes:
                 out.add(1, "# locals the backward sweep needs, alive only until this function returns")
             for n in turn_pushes:

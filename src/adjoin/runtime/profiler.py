@@ -1,0 +1,74 @@
+"""Profiling hooks called by the generated adjoint in profiling mode (``prof`` in generated code).
+
+Generated code calls these at every checkpoint instance; each call records the event, the site,
+the tape's size in bytes and a monotonic clock.  When profiling is off the calls are not in the
+generated code at all.  The recorder keeps the raw events; profiling/profile.py turns them into
+the checkpoint tree and the paper's ΔT and ΔPM.
+"""
+import time
+
+from .tape import size_of
+
+# event kinds, in the vocabulary of DESIGN.md
+SNAPSHOT_WRITE = "snapshot-write"
+BEGIN_ADVANCE = "begin-advance"
+END_ADVANCE = "end-advance"
+SNAPSHOT_READ = "snapshot-read"
+BEGIN_REVERSE = "begin-reverse"
+END_REVERSE = "end-reverse"
+TURN = "turn"
+BEGIN_SPLIT = "begin-split"              # a split call's forward sweep (f_fwd) starts
+END_SPLIT = "end-split"
+SPLIT_TURN = "split-turn"                # f_fwd is about to push the locals its f_bwd needs
+BEGIN_SPLIT_REVERSE = "begin-split-reverse"
+END_SPLIT_REVERSE = "end-split-reverse"
+
+
+class Recorder:
+    """Records every profiling event as (kind, site, tape bytes, seconds, extra bytes)."""
+
+    def __init__(self, clock=time.perf_counter):
+        self.clock = clock
+        self.events = []
+        self.start = clock()
+
+    def _add(self, kind, site, tape, extra=0):
+        self.events.append((kind, site, tape.bytes, self.clock() - self.start, extra))
+
+    def snapshot_write(self, site, tape):
+        self._add(SNAPSHOT_WRITE, site, tape)
+
+    def begin_advance(self, site, tape):
+        self._add(BEGIN_ADVANCE, site, tape)
+
+    def end_advance(self, site, tape):
+        self._add(END_ADVANCE, site, tape)
+
+    def snapshot_read(self, site, tape):
+        self._add(SNAPSHOT_READ, site, tape)
+
+    def begin_reverse(self, site, tape):
+        self._add(BEGIN_REVERSE, site, tape)
+
+    def end_reverse(self, site, tape):
+        self._add(END_REVERSE, site, tape)
+
+    def turn(self, function, tape, split_locals):
+        """The turn of a joint adjoint; ``split_locals``: what a split forward sweep would push here."""
+        self._add(TURN, function, tape, sum(size_of(v) for v in split_locals))
+
+    def begin_split(self, site, tape, snapshot):
+        """A split call starts; ``snapshot``: what it would save if it were checkpointed."""
+        self._add(BEGIN_SPLIT, site, tape, sum(size_of(v) for v in snapshot))
+
+    def end_split(self, site, tape):
+        self._add(END_SPLIT, site, tape)
+
+    def split_turn(self, function, tape, split_locals):
+        self._add(SPLIT_TURN, function, tape, sum(size_of(v) for v in split_locals))
+
+    def begin_split_reverse(self, site, tape):
+        self._add(BEGIN_SPLIT_REVERSE, site, tape)
+
+    def end_split_reverse(self, site, tape):
+        self._add(END_SPLIT_REVERSE, site, tape)
