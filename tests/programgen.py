@@ -26,9 +26,12 @@ central finite differences agree with the true directional derivative to about 1
 - ties in ``np.max``/``np.maximum`` between two different active values would need a
   coincidence; ties between identical values have one derivative whichever side wins.
 
-No two names ever refer to one array (every array stored under a name is fresh, helpers never
-return their arguments, an array passed for in-place update is never passed twice), so no
-program depends on how adjoin treats aliasing.
+No two names ever refer to one array (every array stored under a name is fresh, tuple
+assignments bind new arrays, helpers never return their arguments, an array passed for in-place
+update is never passed twice), and an argument updated in place is always, or never, the
+caller's array at that point (never rebound in a loop that updates it, not updated after a branch
+that rebinds it on one path only), so no program depends on how adjoin treats aliasing, which
+DESIGN.md allows it to refuse.
 """
 from __future__ import annotations
 
@@ -74,8 +77,9 @@ class Var:
     """What the generator knows about a name: its kind and a bound on its magnitude."""
     kind: str             # "F" 1-D float array of len(x), "S" float, "M" (3, len(x)), "P" (len(x), len(x))
     bound: float
-    owned: bool = True    # may be updated in place without changing an array the caller holds
-    pinned: bool = False  # an in-place helper's output argument: updated in place, never rebound
+    owned: bool = True    # may be updated in place (a fresh array, or an argument meant to change)
+    pinned: bool = False  # updated in place, never rebound (an in-place helper's output argument)
+    origin: str = "local"  # "arg": the array the caller passed; "local": made here; "mixed": either
 
 
 @dataclass
@@ -485,7 +489,7 @@ class _Writer:
             text = f"{name}[:] = np.tanh({name})"
         else:
             text = f"{name} = np.tanh({name})"
-            v.owned = True
+            v.owned, v.origin = True, "local"
         v.bound = 1.0
         self.note("squash")
         return self.line(sc, text)
@@ -636,14 +640,14 @@ class _Writer:
         arrays = [n for n in sc.names("F") if not sc.vars[n].pinned]
         if len(arrays) >= 2 and self.chance(0.4):
             y, z = self.pick(arrays), self.pick(arrays)
-            # z must hold its own array: y takes it over, and may update it in place later
-            if y != z and sc.vars[z].owned:
-                fresh = self.bounded(self.array(sc, "F", 1), "F").copied()
-                # y takes z's array, z a fresh one: still one name per array
-                vy, vz = sc.vars[y], sc.vars[z]
-                sc.vars[y] = Var("F", vz.bound, vz.owned)
-                sc.vars[z] = Var("F", fresh.bound)
-                return self.line(sc, f"{y}, {z} = {z}, {fresh.text}"), False
+            if y != z:
+                # both new arrays, computed from the old values: a swap of names (y, z = z, y)
+                # would leave adjoin's alias analysis to prove that no two names share an array
+                left = self.bounded(self.array(sc, "F", 1), "F").copied()
+                right = self.bounded(self.array(sc, "F", 1), "F").copied()
+                sc.vars[y] = Var("F", left.bound)
+                sc.vars[z] = Var("F", right.bound)
+                return self.line(sc, f"{y}, {z} = {left.text}, {right.text}"), False
         s = self.pick(scalars)
         t = self.new_name(sc, "S")
         left = self.bounded(self.scalar(sc, 1), "S")
@@ -734,8 +738,10 @@ class _Writer:
             if any(v.kind != vs[0].kind for v in vs):
                 sc.vars.pop(name, None)
                 continue
-            sc.vars[name] = Var(vs[0].kind, max(v.bound for v in vs), all(v.owned for v in vs),
-                                vs[0].pinned)
+            same = all(v.origin == vs[0].origin for v in vs)
+            # an array that may or may not be the caller's is not updated in place any more
+            sc.vars[name] = Var(vs[0].kind, max(v.bound for v in vs), same and all(v.owned for v in vs),
+                                vs[0].pinned, vs[0].origin if same else "mixed")
         return False
 
     def st_if(self, sc):
@@ -766,10 +772,15 @@ class _Writer:
         return lines, self.merge(sc, branches)
 
     def loop_scope(self, sc, loop, ints):
-        """The scope of a loop body: every name assumed as large as CAP (the loop invariant)."""
+        """The scope of a loop body: every name assumed as large as CAP (the loop invariant).
+
+        An argument updated in place is not rebound in the body: the next iteration would update
+        a different array at the same place."""
         inner = self.child(sc, loop, ints)
         for v in inner.vars.values():
             v.bound = max(v.bound, CAP)
+            if v.origin == "arg" and v.owned:
+                v.pinned = True
         return inner
 
     def after_loop(self, sc, inner):
@@ -777,7 +788,9 @@ class _Writer:
             w = inner.vars.get(name)
             v.bound = max(v.bound, CAP)
             if w is not None and w.kind == v.kind:
-                v.owned = v.owned and w.owned
+                same = v.origin == w.origin
+                v.owned = v.owned and w.owned and same
+                v.origin = v.origin if same else "mixed"
 
     def st_for(self, sc):
         free = [k for k in ("k", "m", "l") if k not in sc.ints]
@@ -966,9 +979,9 @@ class _Writer:
         variables, ints = {}, {}
         for p, pk in params:
             if pk == "out":
-                variables[p] = Var("F", CAP, owned=True, pinned=True)
+                variables[p] = Var("F", CAP, owned=True, pinned=True, origin="arg")
             elif pk == "F":
-                variables[p] = Var("F", CAP, owned=False)   # the caller's array: read only
+                variables[p] = Var("F", CAP, owned=False, origin="arg")   # the caller's: read only
             elif pk in ("S", "kw"):
                 variables[p] = Var("S", CAP)
             else:
@@ -1011,7 +1024,7 @@ class _Writer:
             self.available = saved
 
     def head(self):
-        sc = Scope({"x": Var("F", 1.0, owned=False), "a": Var("S", 1.0)},
+        sc = Scope({"x": Var("F", 1.0, owned=False, origin="arg"), "a": Var("S", 1.0)},
                    {"n": ("count", N_MAX)}, "head", returns="cost")
         if self.chance(0.15):
             sc.vars["x"].owned = True   # the head may update its argument x in place

@@ -32,9 +32,10 @@ from programgen import arguments, programs  # noqa: E402
 FD_STEPS = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7)
 FD_RTOL = 1e-6
 PLACEMENT_RTOL = 1e-12
-MAX_PLACEMENTS = 16      # every subset of the sites when there are at most 4, a sample beyond
+MAX_PLACEMENTS = 8       # every subset of the sites when there are at most 3, a sample beyond
 
-SETTINGS = dict(deadline=None, derandomize=True, database=None,
+# report_multiple_bugs=False: one failure is shrunk and reported, which keeps a failing run short
+SETTINGS = dict(deadline=None, derandomize=True, database=None, report_multiple_bugs=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much, HealthCheck.large_base_example])
 
@@ -129,9 +130,12 @@ def directions(program, length):
     return rng.normal(size=length)
 
 
-def call_adjoint(module, x, a, n, placement=None):
-    fn = adjoin.value_and_grad(module.f, wrt=("x", "a"), placement=placement)
-    return fn(x, a, n)
+def differentiate(module, x, a, n, text, placement=None):
+    """value_and_grad of f at (x, a, n); a refusal is a failure: the program is in the input language."""
+    try:
+        return adjoin.value_and_grad(module.f, wrt=("x", "a"), placement=placement)(x, a, n)
+    except adjoin.AdjoinError as error:
+        raise AssertionError(f"adjoin refused a program of its input language: {error}\n{text}") from error
 
 
 @pytest.mark.adjoint
@@ -146,10 +150,7 @@ def test_gradient_matches_finite_differences(program_dir, program, args):
     with Loaded(program, program_dir) as module:
         expected = primal(module, x, a, n)
         before = (x.copy(), a, n)
-        try:
-            value, grads = call_adjoint(module, x, a, n)
-        except adjoin.AdjoinError as error:
-            raise AssertionError(f"adjoin refused a program of its input language: {error}\n{text}") from error
+        value, grads = differentiate(module, x, a, n, text)
 
         assert np.array_equal(x, before[0]) and x.dtype == before[0].dtype, \
             f"value_and_grad modified its argument x\n{text}"
@@ -188,10 +189,11 @@ def test_gradient_matches_finite_differences(program_dir, program, args):
 
 
 def placements(ids, rng):
-    """Sets of sites not to checkpoint: all subsets when few, else a deterministic sample."""
+    """Sets of sites not to checkpoint: all subsets when few, else none, all, each one alone, and
+    random subsets up to MAX_PLACEMENTS (deterministic: rng is seeded by the program)."""
     if 2 ** len(ids) <= MAX_PLACEMENTS:
         return [list(c) for k in range(len(ids) + 1) for c in itertools.combinations(ids, k)]
-    chosen = [[], list(ids)] + [[i] for i in ids] + [[j for j in ids if j != i] for i in ids]
+    chosen = [[], list(ids)] + [[i] for i in ids]
     while len(chosen) < MAX_PLACEMENTS:
         mask = rng.random(len(ids)) < 0.5
         chosen.append([i for i, m in zip(ids, mask) if m])
@@ -213,10 +215,10 @@ def test_every_placement_gives_the_same_gradient(program_dir, program, args):
         assert len(ids) == program.sites, \
             f"{len(ids)} checkpoint sites found, the program has {program.sites} calls: {ids}\n{text}"
         event(f"{len(ids)} checkpoint sites")
-        value0, grads0 = call_adjoint(module, x, a, n, adjoin.Placement())
+        value0, grads0 = differentiate(module, x, a, n, text, adjoin.Placement())
         rng = np.random.default_rng(zlib.crc32(program.source.encode()))
-        for off in placements(ids, rng):
-            value, grads = call_adjoint(module, x.copy(), a, n, adjoin.Placement(nocheckpoint=off))
+        for off in placements(ids, rng)[1:]:     # the first is [], the reference itself
+            value, grads = differentiate(module, x.copy(), a, n, text, adjoin.Placement(nocheckpoint=off))
             assert math.isclose(float(value), float(value0), rel_tol=PLACEMENT_RTOL, abs_tol=1e-300), \
                 f"the value changes when not checkpointing {off}: {float(value)!r} != {float(value0)!r}\n{text}"
             for name, g0, g1 in zip(("x", "a"), grads0, grads):
