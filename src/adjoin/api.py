@@ -128,6 +128,25 @@ class Adjoint:
         value, grads, _ = self._run(args, kwargs, tape, prof=recorder)
         return value, self._shape_result(grads), recorder, tape
 
+    def profile(self, *args, **kwargs):
+        """Runs the adjoint once with profiling hooks: a Profile (checkpoint tree, ΔT, ΔPM)."""
+        from .profiling.profile import Profile
+        from .profiling.tree import build_tree, estimate_unmeasured, finish_root, merge
+        from .runtime.profiler import Recorder
+        values = self._bind(args, kwargs)
+        source, entry, wrt, pctx = self._specialize(values, hooks=True)
+        recorder = Recorder()
+        tape = Tape()
+        start = recorder.clock()
+        self._run(args, kwargs, tape, prof=recorder)
+        seconds = recorder.clock() - start
+        tree = build_tree(recorder.events)
+        finish_root(tree, recorder.clock() - recorder.start)
+        tree = merge(tree)
+        ratio = estimate_unmeasured(tree)
+        off = {s.id for s in pctx.sites if not pctx.checkpointed(s)}
+        return Profile(pctx.program.head, wrt, pctx.sites, off, tree, tape.peak_bytes, seconds, ratio)
+
     def measure(self, *args, **kwargs):
         """Runs the adjoint once: value, grads, seconds, peak_tape_bytes."""
         values = self._bind(args, kwargs)

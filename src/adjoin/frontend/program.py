@@ -148,7 +148,7 @@ def load_program(fn):
     """Checks and normalizes ``fn`` and every user function it reaches."""
     head = user_function(fn)
     problems = Problems()
-    keys = {}                   # id(fn object) -> key
+    keys = Keys()               # id(fn object) -> key
     raw = {}                    # key -> UserFunction
     pending = [head]
     keys[id(head.fn)] = _unique_key(head.fn, keys)
@@ -504,7 +504,7 @@ def resolve_call(node, func, locals_, keys):
         return Callee("rule", f"method.{f.attr}")
     if isinstance(f, ast.Name) and f.id in locals_:
         return Callee("external", f.id)
-    if isinstance(f, ast.Name) and f.id in _FRAGMENTS:
+    if isinstance(f, ast.Name) and f.id in keys.fragments:
         return Callee("user", f.id)
     target = resolve(f, func.globals)
     if target is print:
@@ -579,7 +579,12 @@ def normalize(key, func, keys, problems):
 # ---------------------------------------------------------------------------------------------
 # fragments: `# $AD CHECKPOINT-START` ... `# $AD CHECKPOINT-END` become a function of their own
 
-_FRAGMENTS = {}     # synthetic function name -> its function object (for call resolution)
+class Keys(dict):
+    """id(function object) -> function key, for one program; ``fragments``: name -> FragmentFunction."""
+
+    def __init__(self):
+        super().__init__()
+        self.fragments = {}
 
 
 class FragmentFunction(UserFunction):
@@ -610,7 +615,7 @@ def _outline(key, func, node, body, start, end, label, ordinal, keys, problems, 
     inputs = sorted(n for n in read if n in locals_ and (n in params_ or n in stored_outside))
     outputs = sorted(n for n in stored if n in read_outside or n in params_ and n in stored)
     name = f"{func.name}_{_identifier(label) if label else 'fragment'}{ordinal}"
-    while name in func.globals or name in locals_ or name in _FRAGMENTS:
+    while name in func.globals or name in locals_ or name in keys.fragments:
         name += "_"
     definition = ast.FunctionDef(
         name=name, args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in inputs], vararg=None,
@@ -634,7 +639,7 @@ def _outline(key, func, node, body, start, end, label, ordinal, keys, problems, 
     fragment.fragment_of = key
     fragment.fragment_label = label or "fragment"
     fragment.primal_source = ast.unparse(definition)
-    _FRAGMENTS[name] = fragment
+    keys.fragments[name] = fragment
     keys[id(fn)] = name
     call = ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[ast.Name(id=n, ctx=ast.Load()) for n in inputs],
                     keywords=[])
@@ -739,8 +744,8 @@ class _Normalizer:
     # -- user calls: bind arguments, hoist nested ones --------------------------------------------
     def user_target(self, call):
         f = call.func
-        if isinstance(f, ast.Name) and f.id in _FRAGMENTS:
-            return _FRAGMENTS[f.id].fn
+        if isinstance(f, ast.Name) and f.id in self.keys.fragments:
+            return self.keys.fragments[f.id].fn
         if isinstance(f, ast.Attribute) and _is_local_root(f.value, self.locals):
             return None
         if isinstance(f, ast.Name) and f.id in self.locals:

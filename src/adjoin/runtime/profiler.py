@@ -7,7 +7,7 @@ the checkpoint tree and the paper's ΔT and ΔPM.
 """
 import time
 
-from .tape import size_of
+from .tape import size_of, stored
 
 # event kinds, in the vocabulary of DESIGN.md
 SNAPSHOT_WRITE = "snapshot-write"
@@ -25,15 +25,15 @@ END_SPLIT_REVERSE = "end-split-reverse"
 
 
 class Recorder:
-    """Records every profiling event as (kind, site, tape bytes, seconds, extra bytes)."""
+    """Records every event as (kind, site, tape bytes, seconds, extra bytes, extra seconds)."""
 
     def __init__(self, clock=time.perf_counter):
         self.clock = clock
         self.events = []
         self.start = clock()
 
-    def _add(self, kind, site, tape, extra=0):
-        self.events.append((kind, site, tape.bytes, self.clock() - self.start, extra))
+    def _add(self, kind, site, tape, extra=0, extra_seconds=0.0):
+        self.events.append((kind, site, tape.bytes, self.clock() - self.start, extra, extra_seconds))
 
     def snapshot_write(self, site, tape):
         self._add(SNAPSHOT_WRITE, site, tape)
@@ -58,8 +58,13 @@ class Recorder:
         self._add(TURN, function, tape, sum(size_of(v) for v in split_locals))
 
     def begin_split(self, site, tape, snapshot):
-        """A split call starts; ``snapshot``: what it would save if it were checkpointed."""
-        self._add(BEGIN_SPLIT, site, tape, sum(size_of(v) for v in snapshot))
+        """A split call starts; ``snapshot``: what it would save if it were checkpointed (its size,
+        and the time a copy of it takes, measured here without pushing it)."""
+        start = self.clock()
+        copies = [stored(v) for v in snapshot]
+        seconds = self.clock() - start
+        del copies
+        self._add(BEGIN_SPLIT, site, tape, sum(size_of(v) for v in snapshot), seconds)
 
     def end_split(self, site, tape):
         self._add(END_SPLIT, site, tape)

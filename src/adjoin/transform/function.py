@@ -382,21 +382,25 @@ class FunctionGen:
             # the snapshot this call would save if checkpointed: measured, not pushed
             snapshot = ", ".join(ast.unparse(a) for a in self.snapshot(piece))
             lines.add(indent, f"prof.begin_split({piece.site.id!r}, tape, ({snapshot}{',' if snapshot else ''}))")
+        end_hook = None
+        if hooks and not piece.passive:
+            end_hook = (f"prof.end_advance({piece.site.id!r}, tape)" if checkpointed else
+                        f"prof.end_split({piece.site.id!r}, tape)")
         if full:
             temp = self.namer.fresh(f"{piece.callee}_result")
             lines.stmt(indent, assign(temp, node), comment)
+            if end_hook:
+                lines.add(indent, end_hook)
             for n in full:
                 lines.stmt(indent, tape_push(name(n)))
             lines.stmt(indent, ast.Assign(targets=[copy.deepcopy(stmt.targets[0])], value=name(temp)))
-        elif piece.targets:
+            return
+        if piece.targets:
             lines.stmt(indent, ast.Assign(targets=[copy.deepcopy(stmt.targets[0])], value=node), comment)
         else:
             lines.stmt(indent, ast.Expr(value=node), comment)
-        if hooks and not piece.passive:
-            if checkpointed:
-                lines.add(indent, f"prof.end_advance({piece.site.id!r}, tape)")
-            else:
-                lines.add(indent, f"prof.end_split({piece.site.id!r}, tape)")
+        if end_hook:
+            lines.add(indent, end_hook)
 
     def _stmt_of(self, piece):
         return piece.stmt

@@ -1,0 +1,229 @@
+"""The checkpoint tree: from the profiling events of one adjoint run to the model's quantities.
+
+Every checkpoint instance is a node with, in DESIGN.md's notation: ``S`` snapshot bytes, ``Tj`` /
+``Ts`` its own bytes pushed by its forward sweep in joint / split mode, ``P`` primal time of its
+subtree (the advance), ``W`` / ``R`` snapshot write / read times, ``F`` / ``B`` its own forward /
+backward sweep times, and its children in call order, each with the own bytes its parent pushed
+just before it.  The root is the head, always joint.
+
+Instances repeated identically (the same site, the same structure and bytes: a time loop) are
+merged into one node with a count, so the tree stays small and the simulator fast.  Their times
+are averaged.
+"""
+from dataclasses import dataclass, field
+
+from ..runtime import profiler as ev
+
+
+@dataclass
+class Node:
+    """One checkpoint instance (or several identical ones: see ``Child.count``)."""
+    site: str                     # site id ("" for the root)
+    function: str = ""
+    measured_joint: bool = True   # the mode it ran in when profiled
+    S: int = 0
+    Tj: int = 0
+    Ts: int = 0
+    P: float = 0.0
+    W: float = 0.0
+    R: float = 0.0
+    F: float = 0.0
+    B: float = 0.0
+    children: list = field(default_factory=list)     # [Child]
+    P_measured: bool = True
+    # raw marks while building
+    marks: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class Child:
+    """A run of ``count`` identical child instances, each after ``own_before`` own bytes of its parent."""
+    node: Node
+    own_before: int
+    count: int = 1
+
+
+class TreeError(Exception):
+    """The events do not nest as generated code makes them (a bug)."""
+
+
+def build_tree(events):
+    """The checkpoint tree (instances, not yet merged) of one run's events."""
+    root = Node("", measured_joint=True)
+    root.marks["t_begin"] = 0.0
+    root.marks["base"] = 0
+    stack = [root]           # nodes whose forward or backward sweep is running
+    pending = {id(root): []}  # node -> children not reversed yet (in call order)
+    for kind, site, nbytes, t, extra, extra_t in events:
+        current = stack[-1]
+        if kind == ev.SNAPSHOT_WRITE:
+            node = Node(site, measured_joint=True)
+            node.marks.update(sw_bytes=nbytes, sw_t=t)
+            _attach(current, node, nbytes)
+            pending.setdefault(id(current), []).append(node)
+        elif kind == ev.BEGIN_ADVANCE:
+            node = _last_child(current, site)
+            node.S = nbytes - node.marks["sw_bytes"]
+            node.W = t - node.marks["sw_t"]
+            node.marks.update(ba_t=t, contribution=node.S)
+        elif kind == ev.END_ADVANCE:
+            node = _last_child(current, site)
+            node.P = t - node.marks["ba_t"]
+            node.marks["fwd_time"] = t - node.marks["sw_t"]
+        elif kind == ev.BEGIN_SPLIT:
+            node = Node(site, measured_joint=False)
+            node.S = extra
+            node.W = extra_t
+            node.marks.update(base=nbytes, t_begin=t)
+            _attach(current, node, nbytes)
+            pending.setdefault(id(current), []).append(node)
+            stack.append(node)
+        elif kind == ev.SPLIT_TURN:
+            current.marks.update(turn_bytes=nbytes, turn_t=t, split_locals=extra)
+        elif kind == ev.END_SPLIT:
+            node = stack.pop()
+            if node.site != site:
+                raise TreeError(f"end of split {site} while in {node.site}")
+            node.marks.update(end_bytes=nbytes, end_t=t)
+            node.marks["contribution"] = nbytes - node.marks["base"]
+            node.marks["fwd_time"] = t - node.marks["t_begin"]
+            _own_forward(node, nbytes - node.marks["base"], t - node.marks["t_begin"])
+            node.Tj = node.Ts - node.marks.get("split_locals", 0)
+        elif kind == ev.TURN:
+            current.marks.update(turn_bytes=nbytes, turn_t=t, split_locals=extra)
+            if current is root:
+                root.marks["base"] = 0
+            _own_forward(current, nbytes - current.marks["base"], t - current.marks["t_begin"])
+            current.Ts = current.Tj + extra
+            current.function = site
+        elif kind == ev.SNAPSHOT_READ:
+            node = _next_to_reverse(pending, current, site)
+            node.marks.update(sr_t=t)
+            stack.append(node)
+            node.marks["reversing"] = True
+        elif kind == ev.BEGIN_REVERSE:
+            node = stack[-1]
+            node.R = t - node.marks["sr_t"]
+            node.marks.update(base=nbytes, t_begin=t)
+        elif kind == ev.END_REVERSE:
+            node = stack.pop()
+            node.B = t - node.marks["turn_t"] - _children_backward(node)
+            node.marks["bwd_time"] = t - node.marks["sr_t"]
+        elif kind == ev.BEGIN_SPLIT_REVERSE:
+            node = _next_to_reverse(pending, current, site)
+            node.marks.update(bwd_begin=t)
+            stack.append(node)
+        elif kind == ev.END_SPLIT_REVERSE:
+            node = stack.pop()
+            node.B = t - node.marks["bwd_begin"] - _children_backward(node)
+            node.marks["bwd_time"] = t - node.marks["bwd_begin"]
+        else:
+            raise TreeError(f"unknown event {kind}")
+    return root
+
+
+def finish_root(root, end_t):
+    """The root's backward sweep time, once the run is over."""
+    root.B = end_t - root.marks["turn_t"] - _children_backward(root)
+
+
+def _attach(parent, node, nbytes):
+    contributions = sum(c.node.marks.get("contribution", 0) * c.count for c in parent.children)
+    own = nbytes - parent.marks["base"] - contributions
+    parent.children.append(Child(node, own - sum(c.own_before * c.count for c in parent.children)))
+
+
+def _last_child(parent, site):
+    for child in reversed(parent.children):
+        if child.node.site == site:
+            return child.node
+    raise TreeError(f"no instance of {site} under {parent.site or 'the head'}")
+
+
+def _next_to_reverse(pending, parent, site):
+    queue = pending.get(id(parent), [])
+    if not queue or queue[-1].site != site:
+        raise TreeError(f"reversal of {site} out of order under {parent.site or 'the head'}")
+    return queue.pop()
+
+
+def _own_forward(node, pushed, seconds):
+    """Own bytes and time of a forward sweep: what is left after the children's parts."""
+    contributions = sum(c.node.marks.get("contribution", 0) * c.count for c in node.children)
+    child_time = sum(c.node.marks.get("fwd_time", 0.0) * c.count for c in node.children)
+    if node.measured_joint:
+        node.Tj = pushed - contributions
+    else:
+        node.Ts = pushed - contributions
+    node.F = seconds - child_time
+
+
+def _children_backward(node):
+    return sum(c.node.marks.get("bwd_time", 0.0) * c.count for c in node.children)
+
+
+# -- merging identical instances ------------------------------------------------------------------
+
+def signature(node):
+    """What makes two instances interchangeable for the model: site, bytes and children's signatures."""
+    return (node.site, node.S, node.Tj, node.Ts,
+            tuple((signature(c.node), c.own_before, c.count) for c in node.children))
+
+
+def merge(root):
+    """Merges identical siblings in runs (a loop's instances) and averages their times."""
+    for child in root.children:
+        merge(child.node)
+    merged = []
+    for child in root.children:
+        if merged and merged[-1].own_before == child.own_before and \
+                signature(merged[-1].node) == signature(child.node):
+            last = merged[-1]
+            _average_into(last.node, child.node, last.count, child.count)
+            last.count += child.count
+        else:
+            merged.append(child)
+    root.children = merged
+    return root
+
+
+def _average_into(target, other, n, m):
+    for name in ("P", "W", "R", "F", "B"):
+        setattr(target, name, (getattr(target, name) * n + getattr(other, name) * m) / (n + m))
+    _average_children(target.children, other.children, n, m)
+
+
+def _average_children(a, b, n, m):
+    for x, y in zip(a, b):
+        _average_into(x.node, y.node, n, m)
+
+
+def estimate_unmeasured(root):
+    """Primal times of instances profiled in split mode (no advance ran): their forward sweep time,
+    scaled by the ratio primal / forward sweep seen on the instances that did run an advance."""
+    pairs = []
+
+    def forward_total(node):
+        return node.F + sum(c.count * (forward_total(c.node) if not c.node.measured_joint else
+                                       c.node.W + c.node.P) for c in node.children)
+
+    def collect(node):
+        for c in node.children:
+            if c.node.measured_joint and c.node.P > 0:
+                inner = forward_total(c.node)
+                if inner > 0:
+                    pairs.append(c.node.P / inner)
+            collect(c.node)
+    collect(root)
+    pairs.sort()
+    ratio = pairs[len(pairs) // 2] if pairs else 1.0
+
+    def fill(node):
+        for c in node.children:
+            fill(c.node)
+            if not c.node.measured_joint:
+                c.node.P = ratio * forward_total(c.node)
+                c.node.R = c.node.W
+                c.node.P_measured = False
+    fill(root)
+    return ratio
