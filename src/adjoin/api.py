@@ -128,13 +128,18 @@ class Adjoint:
         value, grads, _ = self._run(args, kwargs, tape, prof=recorder)
         return value, self._shape_result(grads), recorder, tape
 
-    def profile(self, *args, **kwargs):
-        """Runs the adjoint once with profiling hooks: a Profile (checkpoint tree, ΔT, ΔPM)."""
+    def profile(self, *args, warmup=True, **kwargs):
+        """Runs the adjoint with profiling hooks: a Profile (checkpoint tree, ΔT, ΔPM).
+
+        ``warmup`` runs it once first, unrecorded, so that the recorded times are not those of a
+        first run (imports, caches)."""
         from .profiling.profile import Profile
         from .profiling.tree import build_tree, estimate_unmeasured, finish_root, merge
         from .runtime.profiler import Recorder
         values = self._bind(args, kwargs)
         source, entry, wrt, pctx = self._specialize(values, hooks=True)
+        if warmup:
+            self._run(args, kwargs, Tape(), prof=Recorder())
         recorder = Recorder()
         tape = Tape()
         start = recorder.clock()
@@ -145,7 +150,9 @@ class Adjoint:
         tree = merge(tree)
         ratio = estimate_unmeasured(tree)
         off = {s.id for s in pctx.sites if not pctx.checkpointed(s)}
-        return Profile(pctx.program.head, wrt, pctx.sites, off, tree, tape.peak_bytes, seconds, ratio)
+        profile = Profile(pctx.program.head, wrt, pctx.sites, off, tree, tape.peak_bytes, seconds, ratio)
+        profile.events = recorder.events      # the raw events, for a trace; not saved
+        return profile
 
     def measure(self, *args, **kwargs):
         """Runs the adjoint once: value, grads, seconds, peak_tape_bytes."""

@@ -198,7 +198,9 @@ def compare(head, inputs, name, gradient, rng, rtol):
     predicted = float(np.sum(np.asarray(gradient) * direction))
     row["adjoint"] = predicted
     best = None
-    for h in FD_STEPS:
+    # steps relative to the parameter's size: a diffusivity of 8000 is not moved by 1e-7
+    scale = max(1.0, float(np.sqrt(np.mean(np.square(base)))) if np.size(base) else 1.0)
+    for h in (step * scale for step in FD_STEPS):
         plus = evaluate(head, moved(inputs, name, base + h * direction), name)
         minus = evaluate(head, moved(inputs, name, base - h * direction), name)
         fd = (plus - minus) / (2.0 * h)
@@ -319,6 +321,197 @@ def run_sites(options):
 
 
 # ---------------------------------------------------------------------------------------------
+# profile
+
+def profile_arguments(parser):
+    parser.add_argument("case", metavar="CASE.toml", help="the case to profile")
+    set_argument(parser)
+    parser.add_argument("-o", "--output", type=Path, metavar="PROFILE.json",
+                        help="write the profile (JSON, docs/profile-format.md) to this file")
+    parser.add_argument("--trace", type=Path, metavar="TRACE.json",
+                        help="write a Chrome trace-event file of the run (open it in Perfetto)")
+    checkpoint_arguments(parser)
+    json_argument(parser)
+
+
+def run_profile(options):
+    """Runs the adjoint once with light profiling; prints the peak tape, the time and, per
+    checkpoint site, the time spared by not checkpointing it (ΔT) and its cost in peak tape (ΔPM)."""
+    case = load_case_quietly(options.case, options.set)
+    placement = load_placement(options.placement)
+    own = [case.path, Path(case.module.__file__)] + ([options.placement] if options.placement else [])
+    for path in (options.output, options.trace):
+        if path is not None:
+            refuse_own_file(path, own)
+    inputs = case.build_inputs()
+    adj = api.adjoint(case.head, wrt=case.wrt, placement=placement, nocheckpoint=options.nocheckpoint)
+    with user_output_to_stderr():
+        if options.quiet or options.json:
+            profile = adj.profile(**inputs)
+        else:
+            from rich.console import Console
+            with Console(file=sys.stderr).status(f"profiling the adjoint of {case.head.__name__} "
+                                                 f"with respect to {', '.join(case.wrt)}..."):
+                profile = adj.profile(**inputs)
+    if options.output is not None:
+        profile.save(options.output)
+        progress(options, f"wrote {shown(options.output)}")
+    if options.trace is not None:
+        from .profiling.trace import write_trace
+        write_trace(options.trace, profile.events, case.head.__name__)
+        progress(options, f"wrote {shown(options.trace)} (open it in Perfetto: ui.perfetto.dev)")
+    if options.json:
+        data = profile.to_json()
+        data.pop("tree")
+        print(json.dumps(data, indent=2))
+        return OK
+    from .report.terminal import profile_tables
+    profile_tables(profile, make_console(), shown)
+    return OK
+
+
+# ---------------------------------------------------------------------------------------------
+# advise
+
+def advise_arguments(parser):
+    parser.add_argument("profile", type=Path, metavar="PROFILE.json", help="a profile from 'adjoin profile -o'")
+    parser.add_argument("--memory-budget", metavar="SIZE",
+                        help="largest peak tape allowed: 512MiB, 2GB, 1e6 (default: unlimited)")
+    parser.add_argument("--strategy", default="auto", choices=("auto", "ratio", "greedy", "exact", "local"),
+                        help="search strategy (default: auto = exact for <= 16 sites, else local search)")
+    parser.add_argument("-o", "--output", type=Path, metavar="P.toml", help="write the advised placement here")
+    parser.add_argument("--pareto", action="store_true", help="print the time/memory Pareto front")
+    parser.add_argument("--verify", metavar="CASE.toml",
+                        help="run the adjoint with the advised placement and print predicted against measured")
+    parser.add_argument("--annotate", type=Path, metavar="DIR",
+                        help="write copies of the source files with the advice as # $AD NOCHECKPOINT "
+                             "directives into DIR (never over your files)")
+    set_argument(parser)
+    json_argument(parser)
+
+
+def run_advise(options):
+    """Finds the fastest placement whose predicted peak tape fits the budget, from one profile;
+    compares it with the default (every site checkpointed) and with the paper's ΔT/ΔPM advice."""
+    from .profiling.advisor import advise, pareto
+    from .profiling.profile import Profile
+    from .report.terminal import advice_table, human_bytes, human_seconds, parse_bytes
+    profile = Profile.load(options.profile)
+    budget = parse_bytes(options.memory_budget) if options.memory_budget else None
+    default = profile.predict(Placement())
+    paper = advise(profile, budget, "ratio")
+    mine = advise(profile, budget, options.strategy)
+    ids = [s.id for s in profile.sites]
+    if options.output is not None:
+        refuse_own_file(options.output, [options.profile] + [Path(r.file) for r in profile.sites])
+        mine.placement.save(options.output, ids, comments=[
+            f"advised by adjoin from {options.profile.name} for a budget of "
+            f"{human_bytes(budget) if budget is not None else 'unlimited'} ({mine.strategy} search)",
+            f"predicted: {human_seconds(mine.predicted.seconds)}, peak tape {mine.predicted.peak_tape_bytes} bytes"])
+        progress(options, f"wrote {shown(options.output)}")
+    result = {"budget": budget, "default": _prediction_json(default), "paper": _advice_json(paper),
+              "advised": _advice_json(mine)}
+    if options.pareto:
+        result["pareto"] = [dict(_prediction_json(p), nocheckpoint=sorted(pl.nocheckpoint))
+                            for p, pl in pareto(profile)]
+    if options.verify:
+        result["verify"] = _verify(options, profile, mine)
+    if options.annotate is not None:
+        result["annotated"] = [str(p) for p in _annotate(options, profile, mine.placement)]
+    if options.json:
+        print(json.dumps(result, indent=2))
+        return OK
+    console = make_console()
+    fits = (lambda p: budget is None or p.peak_tape_bytes <= budget)
+    advice_table([("default: every site checkpointed", default, fits(default)),
+                  (f"the paper's ΔT/ΔPM advice ({len(paper.placement.nocheckpoint)} sites off)",
+                   paper.predicted, paper.feasible),
+                  (f"adjoin's advice, {mine.strategy} ({len(mine.placement.nocheckpoint)} sites off)",
+                   mine.predicted, mine.feasible)], console, budget)
+    if not mine.feasible:
+        console.print("[red]no placement fits the budget[/red]: the advice is the one with the "
+                      "smallest peak; raise the budget")
+    off = sorted(mine.placement.nocheckpoint)
+    console.print(f"not checkpointed: {', '.join(off) if off else 'none'}")
+    if options.pareto:
+        from rich.table import Table
+        table = Table(title="time/memory Pareto front (predicted)", title_justify="left")
+        for column in ("peak tape", "time", "sites off"):
+            table.add_column(column, justify="right")
+        for point in result["pareto"]:
+            table.add_row(human_bytes(point["peak_tape_bytes"]), human_seconds(point["seconds"]),
+                          str(len(point["nocheckpoint"])))
+        console.print(table)
+    if options.verify:
+        v = result["verify"]
+        console.print(f"verified on {v['case']}: predicted {human_seconds(v['predicted_seconds'])}, "
+                      f"peak {v['predicted_peak']} bytes; measured {human_seconds(v['measured_seconds'])} "
+                      f"(median of {v['runs']}), peak {v['measured_peak']} bytes"
+                      + ("" if v["measured_peak"] == v["predicted_peak"] else " [red](peaks differ)[/red]"))
+    return OK
+
+
+def refuse_own_file(output, own):
+    """Refuses to write ``output`` over one of the user's files (or into a folder path)."""
+    if output.is_dir():
+        raise UsageError(f"{shown(output)} is a folder; give the file to write")
+    for path in own:
+        if Path(path).exists() and same_file(output, path):
+            raise UsageError(f"{shown(output)} would overwrite your own file {shown(path)}; write elsewhere")
+
+
+def _prediction_json(p):
+    return {"seconds": p.seconds, "peak_tape_bytes": p.peak_tape_bytes}
+
+
+def _advice_json(a):
+    return dict(_prediction_json(a.predicted), strategy=a.strategy, feasible=a.feasible,
+                evaluations=a.evaluations, nocheckpoint=sorted(a.placement.nocheckpoint))
+
+
+def _verify(options, profile, advice, runs=3):
+    case = load_case_quietly(options.verify, options.set)
+    if case.head.__name__ != profile.head and profile.head not in (case.head.__name__,):
+        raise UsageError(f"{options.verify}: its head is {case.head.__name__}, the profile's {profile.head}")
+    adj = api.adjoint(case.head, wrt=case.wrt, placement=advice.placement)
+    inputs = case.build_inputs()
+    with user_output_to_stderr():
+        adj(**copy.deepcopy(inputs))
+        measured = [adj.measure(**copy.deepcopy(inputs)) for _ in range(runs)]
+    seconds = sorted(m.seconds for m in measured)[runs // 2]
+    return {"case": str(options.verify), "runs": runs, "predicted_seconds": advice.predicted.seconds,
+            "predicted_peak": advice.predicted.peak_tape_bytes, "measured_seconds": seconds,
+            "measured_peak": measured[0].peak_tape_bytes}
+
+
+def _annotate(options, profile, placement):
+    """Copies of the source files with '# $AD NOCHECKPOINT' above every call site turned off."""
+    out_dir = options.annotate
+    by_file = {}
+    for row in profile.sites:
+        if row.id in placement.nocheckpoint and "/fragment" not in row.id:
+            by_file.setdefault(row.file, set()).add(row.line)
+    written = []
+    for file, lines in sorted(by_file.items()):
+        source = Path(file)
+        target = out_dir / source.name
+        if target.resolve() == source.resolve():
+            raise UsageError(f"--annotate {out_dir}: that would overwrite {file}; choose another folder")
+        text = source.read_text().splitlines(keepends=True)
+        result = []
+        for number, line in enumerate(text, start=1):
+            previous = result[-1].strip() if result else ""
+            if number in lines and previous.upper() != "# $AD NOCHECKPOINT":
+                indent = line[:len(line) - len(line.lstrip())]
+                result.append(f"{indent}# $AD NOCHECKPOINT\n")
+            result.append(line)
+        write_text_atomic(target, "".join(result))
+        written.append(target)
+        progress(options, f"wrote {shown(target)}")
+    return written
+
+
+# ---------------------------------------------------------------------------------------------
 # the command table
 
 @dataclasses.dataclass(frozen=True)
@@ -349,6 +542,17 @@ COMMANDS = (
             "  adjoin sites model.py:cost\n"
             "  adjoin sites case.toml --placement placement.toml --json",
             sites_arguments, run_sites),
+    Command("profile", "profile the adjoint: ΔT and ΔPM of every checkpoint site",
+            "examples:\n"
+            "  adjoin profile case.toml -o profile.json\n"
+            "  adjoin profile case.toml --set size=0.5 --trace trace.json",
+            profile_arguments, run_profile),
+    Command("advise", "advise a placement for a memory budget, from a profile",
+            "examples:\n"
+            "  adjoin advise profile.json --memory-budget 512MiB -o placement.toml\n"
+            "  adjoin advise profile.json --pareto\n"
+            "  adjoin advise profile.json --memory-budget 2GB --verify case.toml",
+            advise_arguments, run_advise),
 )
 
 

@@ -52,6 +52,7 @@ class Profile:
         self.primal_ratio = primal_ratio
         self.simulator = Simulator(tree)
         self._sites = None
+        self.events = None
 
     # -- the model --------------------------------------------------------------------------------
     def predict(self, placement):
