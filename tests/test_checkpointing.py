@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import adjoin
+import conformance_programs
 from adjoin.runtime.profiler import BEGIN_ADVANCE, BEGIN_SPLIT, SNAPSHOT_WRITE
 
 CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "programs"
@@ -29,12 +30,7 @@ def write_module(tmp_path, name, text):
 
 
 def conformance(name):
-    if not CONFORMANCE.exists():
-        pytest.skip("the conformance suite (../shared) is not beside this repository")
-    sys.path.insert(0, str(CONFORMANCE))
-    path = next(CONFORMANCE.glob(f"{name}*.py"))
-    module = load(path, f"ck_{path.stem}")
-    return module, module.inputs(np.random.default_rng(0))
+    return conformance_programs.load(name, "ck")
 
 
 def peak(fn, wrt, args, off):
@@ -59,7 +55,7 @@ def snapshot_bytes(recorder):
     """Bytes pushed between each snapshot-write and the begin-advance that follows, per site."""
     out = {}
     pending = {}
-    for kind, site, nbytes, _, extra in recorder.events:
+    for kind, site, nbytes, _, extra, _ in recorder.events:
         if kind == SNAPSHOT_WRITE:
             pending[site] = nbytes
         elif kind == BEGIN_ADVANCE:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import adjoin
+import conformance_programs
 from adjoin.profiling.profile import Profile
 
 CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "programs"
@@ -162,15 +163,8 @@ def test_fragment_site(hand):
 
 
 def _conformance(name):
-    if not CONFORMANCE.exists():
-        pytest.skip("the conformance suite (../shared) is not beside this repository")
-    sys.path.insert(0, str(CONFORMANCE))
-    path = next(CONFORMANCE.glob(f"{name}*.py"))
-    spec = importlib.util.spec_from_file_location(f"prof_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.HEAD, module.WRT, module.inputs(np.random.default_rng(0))
+    module, args = conformance_programs.load(name, "prof")
+    return module.HEAD, module.WRT, args
 
 
 def _example(name, size):
