@@ -37,14 +37,7 @@ def peak(fn, wrt, args, off):
     return adjoin.adjoint(fn, wrt=wrt, placement=adjoin.Placement(off)).measure(**copy.deepcopy(args)).peak_tape_bytes
 
 
-ARRAY_GRANULARITY = ("whole-array snapshots: step reads the boundary of its work array lap and writes its "
-                     "interior, so lap is saved whole when checkpointed, while the split forward sweep "
-                     "pushes only the interior it overwrites (see docs/checkpointing.md, 'Limits')")
-
-
-@pytest.mark.parametrize("name", ["p30", "p18", "p25", "p31",
-                                  pytest.param("p22", marks=pytest.mark.xfail(strict=True,
-                                                                              reason=ARRAY_GRANULARITY))])
+@pytest.mark.parametrize("name", ["p22", "p30", "p17", "p18", "p25", "p31"])
 def test_checkpointing_everything_lowers_the_peak(name):
     module, args = conformance(name)
     sites = [s.id for s in adjoin.checkpoint_sites(module.HEAD)]

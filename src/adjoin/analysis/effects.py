@@ -31,6 +31,8 @@ class Summary:
     rewrites: frozenset = frozenset()     # written params it may write after reading their entry
                                           # values: the ones a checkpointed call must snapshot
     kills: frozenset = frozenset()        # params whose every element it overwrites (before reading)
+    write_regions: tuple = ()             # (param, region) pairs: every write to param is in region,
+                                          # a constant index such as "1:-1, 1:-1"
 
 
 @dataclass
@@ -66,10 +68,12 @@ def infer_effects(program, kinds):
         access = EntryAccess(func, expr_kinds, summaries, analysis.env_before)
         end = access.run(func.node.body, (frozenset(), frozenset()))
         kills = end[0] if end is not None else frozenset()
+        regions = tuple(sorted((p, r) for p, r in access.regions.items()
+                               if r is not None and p in analysis.written_params))
         summaries.by_key[key] = Summary(func.params, frozenset(access.reads),
                                         frozenset(analysis.written_params), result_aliases,
                                         frozenset(access.rewrites) & frozenset(analysis.written_params),
-                                        frozenset(kills) & frozenset(analysis.written_params))
+                                        frozenset(kills) & frozenset(analysis.written_params), regions)
     problems.raise_if_any(program.head)
     return summaries
 
@@ -419,9 +423,17 @@ class EntryAccess(Forward):
         self.env_before = env_before
         self.reads = set()
         self.rewrites = set()
+        self.regions = {}         # param -> the one constant region all its writes touch, or None
 
     def join(self, a, b):
         return (a[0] & b[0], a[1] | b[1])
+
+    def region(self, params, region):
+        for p in params:
+            if p in self.regions and self.regions[p] != region:
+                self.regions[p] = None
+            else:
+                self.regions.setdefault(p, region)
 
     def params_of(self, node, env):
         """Parameters whose entry arrays (or values) an expression designates."""
@@ -470,6 +482,7 @@ class EntryAccess(Forward):
                 if isinstance(target, ast.Subscript):
                     state = self.read(self.params_of(target.slice, env), state)
                     storage = self.params_of(target.value, env)
+                    self.region(storage, constant_region(target.slice))
                     state = self.write(storage, state, whole=_whole(target.slice))
             return state
         if isinstance(stmt, ast.AugAssign):
@@ -482,6 +495,7 @@ class EntryAccess(Forward):
             state = self.read(storage, state)
             kind = self.kinds.get(id(target))
             if isinstance(target, ast.Subscript) or kind is not None and kind.array:
+                self.region(storage, constant_region(target.slice) if isinstance(target, ast.Subscript) else None)
                 state = self.write(storage, state)
             return state
         if isinstance(stmt, ast.Expr):
@@ -517,12 +531,27 @@ class EntryAccess(Forward):
                 self.rewrites |= {p for p in targets if p in summary.reads or True} & self._read_now(state, targets)
                 self.rewrites |= {p for p in targets if param in summary.reads and p not in state[0]}
             whole = param in summary.kills and (isinstance(arg, ast.Name) or _whole(arg.slice))
+            inner = dict(summary.write_regions).get(param)
+            self.region(targets, inner if isinstance(arg, ast.Name) else None)
             state = self.write(targets, state, whole)
         return state
 
     @staticmethod
     def _read_now(state, targets):
         return {p for p in targets if p in state[1]}
+
+
+def constant_region(index):
+    """The text of an index made of integer constants, slices of them and None ("1:-1, 1:-1"),
+    or None when it depends on values (only such regions can be compared)."""
+    for sub in ast.walk(index):
+        if isinstance(sub, ast.Name) or isinstance(sub, ast.Constant) and not (
+                sub.value is None or isinstance(sub.value, int) and not isinstance(sub.value, bool)):
+            return None
+        if isinstance(sub, (ast.Call, ast.Attribute, ast.Subscript)):
+            return None
+    text = ast.unparse(index)
+    return text[1:-1] if text.startswith("(") and text.endswith(")") else text
 
 
 def _whole(index):

@@ -19,6 +19,33 @@ from dataclasses import dataclass, field
 from .flow import Forward
 
 VALUE, BINDING = "v", "b"
+# A third kind of need, ("e", region): the value is needed except in ``region``, a constant index
+# that the array's later writers all stay within (a work array whose interior a routine rewrites
+# and whose boundary it only reads).  Writes to that region need no push.
+
+
+def stronger(a, b):
+    """The need that covers both ``a`` and ``b``."""
+    if a is None:
+        return b
+    if b is None or a == b:
+        return a
+    if VALUE in (a, b):
+        return VALUE
+    if a == BINDING:
+        return b
+    if b == BINDING:
+        return a
+    return VALUE       # two different exempt regions
+
+
+def overwrites_needed(need, region):
+    """Does writing ``region`` (None: unknown or whole) destroy values that ``need`` keeps?"""
+    if need == VALUE:
+        return True
+    if isinstance(need, tuple):
+        return region is None or region != need[1]
+    return False
 
 
 @dataclass
@@ -31,13 +58,15 @@ class StatementEffect:
     call: object = None                        # CallEffect for user calls
     reads_after: frozenset = frozenset()       # names whose after-statement values its reverse reads
     whole_writes: frozenset = frozenset()      # arrays whose every element is overwritten in place
+    write_regions: tuple = ()                  # (name, constant region) of its partial writes
+    kept_except: tuple = ()                    # (name, region): after it, needed except region
 
 
 @dataclass
 class CallEffect:
     """A user call's written arguments, for needed_in propagation."""
     callee: str
-    written_args: tuple       # (param, storage name) pairs
+    written_args: tuple       # (param, storage name, region the callee writes or None) triples
 
 
 @dataclass
@@ -61,15 +90,13 @@ class TBR(Forward):
     def join(self, a, b):
         out = dict(a)
         for k, v in b.items():
-            if out.get(k) != VALUE:
-                out[k] = v if out.get(k) is None else (VALUE if VALUE in (v, out[k]) else BINDING)
+            out[k] = stronger(out.get(k), v)
         return out
 
     @staticmethod
     def need(state, names, kind):
         for n in names:
-            if state.get(n) != VALUE:
-                state[n] = kind
+            state[n] = stronger(state.get(n), kind)
 
     def before_loop(self, stmt, state):
         state = dict(state)
@@ -96,7 +123,8 @@ class TBR(Forward):
         self.need(state, effect.binding_reads, BINDING)
         self.need(state, effect.value_reads, VALUE)
         full = {n for n in effect.full_writes if n in state}
-        partial = {n for n in effect.partial_writes if state.get(n) == VALUE}
+        regions = dict(effect.write_regions)
+        partial = {n for n in effect.partial_writes if overwrites_needed(state.get(n), regions.get(n))}
         if full:
             self.result.full_pushes.setdefault(id(stmt), set()).update(full)
         if partial:
@@ -104,8 +132,8 @@ class TBR(Forward):
         if effect.call is not None:
             # the callee's reverse must give back the before-call values of the arrays it updates
             # that earlier statements read, or that this call's own argument expressions read
-            wanted = {param for param, arg in effect.call.written_args
-                      if before.get(arg) == VALUE or arg in effect.value_reads}
+            wanted = {param for param, arg, region in effect.call.written_args
+                      if overwrites_needed(before.get(arg), region) or arg in effect.value_reads}
             if wanted:
                 self.result.callee_needed_in.setdefault(effect.call.callee, set()).update(wanted)
         for n in effect.full_writes:
@@ -114,6 +142,8 @@ class TBR(Forward):
             if n in state:
                 state[n] = BINDING    # the old values are saved; the array object is still needed
         self.need(state, effect.reads_after, VALUE)
+        for n, region in effect.kept_except:
+            self.need(state, (n,), ("e", region) if region is not None else VALUE)
         return state
 
 

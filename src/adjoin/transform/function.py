@@ -10,7 +10,7 @@ import ast
 import copy
 
 from ..analysis.activity import storage_name
-from ..analysis.effects import _basic_index
+from ..analysis.effects import _basic_index, constant_region
 from ..analysis.tbr import CallEffect, StatementEffect, definitely_bound, maybe_bound, run_tbr
 from .adjoint import (FunctionContext, ExprAdjoint, assign, call, const, ctx_dense, name, primal_reads,
                       reverse_assign, reverse_augassign, store_copy)
@@ -213,10 +213,12 @@ class FunctionGen:
             piece.reverse = reverse_augassign(self.ctx, stmt, maybe)
         values, bindings = primal_reads(piece.reverse, self.func.locals)
         full, partial, whole = set(), set(), set()
+        regions = {}
         if isinstance(stmt, ast.Assign):
             target = stmt.targets[0]
             if isinstance(target, ast.Subscript):
                 partial.add(target.value.id)
+                regions[target.value.id] = constant_region(target.slice)
                 if _whole_index(target.slice):
                     whole.add(target.value.id)
                 values |= {n.id for n in ast.walk(target.slice) if isinstance(n, ast.Name)} & self.func.locals
@@ -226,6 +228,7 @@ class FunctionGen:
             target = stmt.target
             if isinstance(target, ast.Subscript):
                 partial.add(target.value.id)
+                regions[target.value.id] = constant_region(target.slice)
                 values |= {n.id for n in ast.walk(target.slice) if isinstance(n, ast.Name)} & self.func.locals
             else:
                 kind = self.ctx.kind(target)
@@ -235,7 +238,9 @@ class FunctionGen:
                 else:
                     full.add(target.id)
         piece.effect = StatementEffect(frozenset(values), frozenset(bindings - values), frozenset(full),
-                                       frozenset(partial), whole_writes=frozenset(whole))
+                                       frozenset(partial), whole_writes=frozenset(whole),
+                                       write_regions=tuple(sorted((k, v) for k, v in regions.items()
+                                                                  if v is not None)))
         return piece
 
     # -- calls ------------------------------------------------------------------------------------
@@ -269,6 +274,7 @@ class FunctionGen:
 
     def _call_effect(self, piece):
         summary = self.pctx.summaries.by_key[piece.callee]
+        regions = dict(summary.write_regions)
         values, bindings, partial = set(), set(), set()
         written_args = []
         locals_ = self.func.locals
@@ -279,29 +285,33 @@ class FunctionGen:
                 base = storage_name(arg)
                 index_names = names - {base}
                 values |= index_names
+                region = regions.get(param) if isinstance(arg, ast.Name) else None
                 if piece.passive:
                     partial.add(base)
                 else:
                     bindings.add(base)
-                    written_args.append((param, base))
+                    written_args.append((param, base, region))
             elif piece.passive and param not in summary.reads:
                 continue
             else:
                 values |= names
-        after = set()
+        after, kept = set(), []
         if not piece.passive:
             exit_needs = self.pctx.needed_at_exit.get(piece.callee, set())
-            for param, base in written_args:
-                # after-call values its split reverse reads; entry values it reads and leaves alone
-                if param in exit_needs or param in summary.reads and param not in summary.rewrites:
-                    after.add(base)
+            for param, base, region in written_args:
+                if param in exit_needs:
+                    after.add(base)          # after-call values its split reverse reads
+                elif param in summary.reads and param not in summary.rewrites:
+                    # entry values it reads and leaves alone: keep them, outside what it rewrites
+                    kept.append((base, region))
         full = set(piece.targets)
         if piece.passive:
             values = set()  # the reverse of a passive call reads nothing: it only restores
             after = set()
+            kept = []
         return StatementEffect(frozenset(values), frozenset(bindings - values), frozenset(full),
                                frozenset(partial), CallEffect(piece.callee, tuple(written_args)),
-                               frozenset(after))
+                               frozenset(after), kept_except=tuple(kept))
 
     # -- TBR --------------------------------------------------------------------------------------
     def analyze(self):
@@ -309,13 +319,33 @@ class FunctionGen:
         needed_in = self.pctx.needed_in.get(self.key, set())
         self.tbr = run_tbr(self.func.node.body, effects, self.loop_reads, needed_in)
         end = self.tbr.needed_at_end
-        exit_needs = {p for p in self.func.params if end.get(p) == "v" and p not in self.rebound}
+        writes = self.pctx.summaries.writes(self.key)
+        # the caller keeps the parameters this function only reads; the ones it updates in place
+        # are saved at the end of its split forward sweep (turn_locals), not by every caller
+        exit_needs = {p for p in self.func.params if end.get(p) == "v" and p not in self.rebound
+                      and p not in writes}
         return exit_needs, self.tbr.callee_needed_in
 
     def turn_locals(self):
-        """Names the backward sweep reads that a split forward sweep must push at its end."""
+        """Names the backward sweep reads that a split forward sweep must push at its end: locals,
+        and the arrays of parameters it updates in place whose final values it reads."""
         end = self.tbr.needed_at_end
-        return sorted(n for n in end if not (n in self.func.params and n not in self.rebound))
+        writes = self.pctx.summaries.writes(self.key)
+        out = []
+        for n in sorted(end):
+            if n in self.func.params and n not in self.rebound:
+                if n in writes and end[n] == "v":
+                    out.append(n)
+                continue
+            out.append(n)
+        return out
+
+    def restore_turn_local(self, n):
+        """How f_bwd gets back a value its f_fwd pushed at the end: parameters' arrays in place."""
+        writes = self.pctx.summaries.writes(self.key)
+        if n in self.func.params and n not in self.rebound and n in writes:
+            return f"{n}[...] = tape.pop()"
+        return f"{n} = tape.pop()"
 
     # -- emission: forward sweep ------------------------------------------------------------------
     def forward(self, lines, stmts, indent, backward_of):
@@ -777,7 +807,7 @@ class FunctionGen:
             out.add(1, f'"""Backward sweep of {label}, split mode (after '
                        f'{self.pctx.generated_name(self.key, "fwd")})."""')
             for n in reversed(turn_pushes):
-                out.add(1, f"{n} = tape.pop()")
+                out.add(1, self.restore_turn_local(n))
             for line in self.adjoint_init():
                 out.add(1, line)
             out.extend(backward)
