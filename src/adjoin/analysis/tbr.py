@@ -73,6 +73,8 @@ class CallEffect:
 class TBRResult:
     """Push decisions of one function."""
     full_pushes: dict = field(default_factory=dict)       # id(stmt) -> set of names
+    shape_only: set = field(default_factory=set)          # (id(stmt), name): only its shape is needed
+    _kinds: dict = field(default_factory=dict, repr=False)
     partial_pushes: dict = field(default_factory=dict)    # id(stmt) -> set of names
     loop_pushes: dict = field(default_factory=dict)       # id(loop) -> set of names (loop index)
     needed_at_end: dict = field(default_factory=dict)     # name -> 'v' | 'b'
@@ -127,6 +129,13 @@ class TBR(Forward):
         partial = {n for n in effect.partial_writes if overwrites_needed(state.get(n), regions.get(n))}
         if full:
             self.result.full_pushes.setdefault(id(stmt), set()).update(full)
+            for n in full:
+                key = (id(stmt), n)
+                self.result._kinds[key] = stronger(self.result._kinds.get(key), state[n])
+                if self.result._kinds[key] == BINDING:
+                    self.result.shape_only.add(key)
+                else:
+                    self.result.shape_only.discard(key)
         if partial:
             self.result.partial_pushes.setdefault(id(stmt), set()).update(partial)
         if effect.call is not None:

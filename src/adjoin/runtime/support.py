@@ -43,3 +43,9 @@ def add_at(g, index, value):
 def nonzero(g):
     """False for an adjoint that is still the plain 0.0 it started as (nothing flowed into it)."""
     return not (type(g) is float and g == 0.0)
+
+
+def shaped(shape):
+    """A stand-in for an array whose values the backward sweep never reads, only its shape (and
+    maybe writes into it): zeros of that shape, saved on the tape as a tuple of ints."""
+    return np.zeros(shape) if shape != () else 0.0

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..errors import UnsupportedError
-from .support import add_at, dense, nonzero, sum_to  # noqa: F401  (re-exported for generated code)
+from .support import add_at, dense, nonzero, shaped, sum_to  # noqa: F401  (re-exported for generated code)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -374,8 +374,20 @@ class FunctionGen:
         for n in partial:
             lines.stmt(indent, tape_push(self.region(stmt, n)))
         for n in full:
-            lines.stmt(indent, tape_push(name(n)))
+            lines.stmt(indent, self.save(stmt, n))
         lines.stmt(indent, stmt, line_comment)
+
+    def save(self, stmt, n):
+        """The push saving ``n`` before ``stmt`` rebinds it: its value, or only its shape when the
+        backward sweep needs no more (``ad.sum_to``/``ad.dense`` and the arrays passed to calls)."""
+        if (id(stmt), n) in self.tbr.shape_only:
+            return tape_push(call("np.shape", name(n)))
+        return tape_push(name(n))
+
+    def restore(self, stmt, n):
+        if (id(stmt), n) in self.tbr.shape_only:
+            return assign(n, call("ad.shaped", tape_pop()))
+        return assign(n, tape_pop())
 
     def region(self, stmt, base):
         """The region of ``base`` a statement updates in place (for pushing and restoring)."""
@@ -422,7 +434,7 @@ class FunctionGen:
             if end_hook:
                 lines.add(indent, end_hook)
             for n in full:
-                lines.stmt(indent, tape_push(name(n)))
+                lines.stmt(indent, self.save(stmt, n))
             lines.stmt(indent, ast.Assign(targets=[copy.deepcopy(stmt.targets[0])], value=name(temp)))
             return
         if piece.targets:
@@ -529,7 +541,7 @@ class FunctionGen:
             self.backward_call(body, piece.call, full, partial, indent)
         else:
             for n in reversed(full):
-                body.stmt(indent, assign(n, tape_pop()))
+                body.stmt(indent, self.restore(stmt, n))
             for n in reversed(partial):
                 region = self.region(stmt, n)
                 if isinstance(region, ast.Name):
@@ -545,7 +557,7 @@ class FunctionGen:
     def backward_call(self, lines, piece, full, partial, indent):
         stmt = self._stmt_of(piece)
         for n in reversed(full):
-            lines.stmt(indent, assign(n, tape_pop()))
+            lines.stmt(indent, self.restore(stmt, n))
         if piece.passive:
             for k, param, arg in reversed(piece.written):
                 base = storage_name(arg)
