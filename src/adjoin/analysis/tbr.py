@@ -116,6 +116,13 @@ class TBR(Forward):
             del state[loop.target.id]
         return state
 
+    def after_loop(self, loop, state):
+        # the reversed loop gives the index its values, and the push before the loop its old one
+        if isinstance(loop, ast.For) and state is not None and loop.target.id in state:
+            state = dict(state)
+            del state[loop.target.id]
+        return state
+
     def transfer(self, stmt, state):
         effect = self.effects.get(id(stmt))
         if effect is None:

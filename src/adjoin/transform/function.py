@@ -532,6 +532,50 @@ class FunctionGen:
                 self.backward_simple(lines, stmt, indent)
         return lines
 
+    def _dense_lines(self, stmts):
+        """(names densified, names whose adjoint or binding changes) in the backward code of stmts."""
+        densified, changed = set(), set()
+        for stmt in stmts:
+            if isinstance(stmt, (ast.If, ast.For, ast.While)):
+                inner = stmt.body + getattr(stmt, "orelse", [])
+                d, c = self._dense_lines(inner)
+                densified |= d
+                changed |= c
+                if isinstance(stmt, ast.For):
+                    changed.add(stmt.target.id)
+                continue
+            piece = self.pieces.get(id(stmt))
+            if piece is None:
+                continue
+            for n in self.tbr.full_pushes.get(id(stmt), ()):
+                changed.add(n)
+            if isinstance(stmt, ast.Assign):
+                for target in stmt.targets:
+                    if not isinstance(target, ast.Subscript):
+                        changed |= {x.id for x in ast.walk(target) if isinstance(x, ast.Name)}
+            lines = list(piece.reverse)
+            if piece.call is not None:
+                changed |= set(piece.call.targets)
+                changed |= {storage_name(arg) for _, _, arg in piece.call.written if storage_name(arg)}
+            for line in ast.walk(ast.Module(body=lines, type_ignores=[])):
+                if isinstance(line, ast.Assign) and isinstance(line.targets[0], ast.Name):
+                    target = line.targets[0].id
+                    primal = self._primal_of_adjoint(target)
+                    if primal is None:
+                        continue
+                    value = line.value
+                    if isinstance(value, ast.Call) and ast.unparse(value.func) == "ad.dense":
+                        densified.add(primal)
+                    else:
+                        changed.add(primal)
+        return densified, changed
+
+    def _primal_of_adjoint(self, adjoint_name):
+        for primal, adj in self.ctx.adjoint_names.items():
+            if adj == adjoint_name:
+                return primal
+        return None
+
     def backward_simple(self, lines, stmt, indent):
         piece = self.pieces[id(stmt)]
         full = sorted(self.tbr.full_pushes.get(id(stmt), ()))
@@ -549,10 +593,34 @@ class FunctionGen:
                 else:
                     body.stmt(indent, ast.Assign(targets=[store_copy(region)], value=tape_pop()))
             for line in piece.reverse:
+                if self._redundant_dense(line):
+                    continue
                 body.stmt(indent, line)
+                self._note_assignment(line)
         if body.lines:
             lines.add(indent, f"# line {stmt.lineno}: {_source_line(stmt)}")
             lines.extend(body)
+
+    def _redundant_dense(self, line):
+        """Is ``line`` an ``x_b = ad.dense(x_b, x)`` already done (x_b dense since, x not rebound)?"""
+        if isinstance(line, ast.Assign) and isinstance(line.targets[0], ast.Name) and \
+                isinstance(line.value, ast.Call) and ast.unparse(line.value.func) == "ad.dense":
+            primal = self._primal_of_adjoint(line.targets[0].id)
+            if primal in self._dense_scope:
+                return True
+            self._dense_scope.add(primal)
+        return False
+
+    def _note_assignment(self, line):
+        if isinstance(line, ast.Assign):
+            for target in line.targets:
+                for sub in ast.walk(target):
+                    if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                        primal = self._primal_of_adjoint(sub.id)
+                        if primal is not None and not (isinstance(line.value, ast.Call) and
+                                                       ast.unparse(line.value.func) == "ad.dense"):
+                            self._dense_scope.discard(primal)
+                        self._dense_scope.discard(sub.id)
 
     def backward_call(self, lines, piece, full, partial, indent):
         stmt = self._stmt_of(piece)
@@ -656,7 +724,13 @@ class FunctionGen:
 
     def backward_if(self, lines, stmt, indent, backward_of):
         branches = _if_chain(stmt)
-        bodies = [self.backward(body, indent + 1, backward_of) for _, body in branches]
+        saved = set(self._dense_scope)
+        bodies = []
+        for _, body in branches:
+            self._dense_scope = set(saved)
+            bodies.append(self.backward(body, indent + 1, backward_of))
+        _, changed = self._dense_lines([stmt])
+        self._dense_scope = saved - changed
         if not any(b.lines for b in bodies):
             backward_of[id(stmt)] = False
             return
@@ -680,11 +754,19 @@ class FunctionGen:
             first = False
 
     def backward_for(self, lines, loop, indent, backward_of):
+        densified, changed = self._dense_lines(loop.body)
+        hoisted = sorted(n for n in densified - changed if n not in self._dense_scope)
+        saved = set(self._dense_scope)
+        self._dense_scope |= set(hoisted)
         body = self.backward(loop.body, indent + 1, backward_of)
+        self._dense_scope = (saved - changed) | set(hoisted)
         if not body.lines:
             backward_of[id(loop)] = False
             return
         backward_of[id(loop)] = True
+        for n in hoisted:
+            adj = self.ctx.adj(n)
+            lines.add(indent, f"{adj} = ad.dense({adj}, {n})")
         target = loop.target.id
         if id(loop) in self.counted_loops:
             lines.add(indent, f"for {target} in reversed(tape.pop()):  # line {loop.lineno}")
@@ -695,7 +777,11 @@ class FunctionGen:
             lines.stmt(indent, assign(n, tape_pop()))
 
     def backward_while(self, lines, loop, indent, backward_of):
+        saved = set(self._dense_scope)
+        _, changed = self._dense_lines(loop.body)
+        self._dense_scope -= changed
         body = self.backward(loop.body, indent + 1, backward_of)
+        self._dense_scope = saved - changed
         if not body.lines:
             backward_of[id(loop)] = False
             return
@@ -707,6 +793,7 @@ class FunctionGen:
     def sweeps(self):
         """(forward Lines, backward Lines) of the body, at indent 1."""
         self._counted = {}
+        self._dense_scope = set(self.ctx.dense_names)
         backward_of = {}
         backward = self.backward(self.func.node.body, 1, backward_of)
         forward = Lines()
