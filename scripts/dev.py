@@ -39,17 +39,24 @@ def setup(extras):
 
 
 def demo():
+    """The main job on the bundled ocean model: generate, check, profile, advise, report."""
     setup("test,plots")
     adjoin = VENV / "bin" / "adjoin"
     case = "examples/ocean/case.toml"
-    if not (ROOT / case).exists():
-        case = "examples/burgers/case.toml"
+    size = ["--set", "size=0.5"]          # a few minutes on a 2-core machine; size=1 is the default
     out = ROOT / "out"
     out.mkdir(exist_ok=True)
-    run(adjoin, "generate", case, "-o", out / "adjoint.py")
+    run(adjoin, "generate", case, *size, "-o", out / "adjoint.py")
     run(adjoin, "sites", case)
-    run(adjoin, "check", case)
-    print(f"\nThe adjoint module is in {out / 'adjoint.py'}.")
+    run(adjoin, "check", case, *size, "--rtol", "1e-5")
+    run(adjoin, "profile", case, *size, "-o", out / "profile.json", "--trace", out / "trace.json")
+    run(adjoin, "advise", out / "profile.json", "--memory-budget", "1.5x", "--pareto",
+        "-o", out / "placement.toml")
+    report = [adjoin, "report", out / "profile.json", "-o", out / "report.html"]
+    if subprocess.run([str(adjoin), "report", "--help"], cwd=ROOT, capture_output=True).returncode == 0:
+        run(*report)
+    print(f"\nIn {out}: adjoint.py (the generated module), profile.json, trace.json (open it in "
+          "Perfetto), placement.toml (the advice) and report.html.")
 
 
 def test():

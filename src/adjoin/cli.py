@@ -376,7 +376,8 @@ def run_profile(options):
 def advise_arguments(parser):
     parser.add_argument("profile", type=Path, metavar="PROFILE.json", help="a profile from 'adjoin profile -o'")
     parser.add_argument("--memory-budget", metavar="SIZE",
-                        help="largest peak tape allowed: 512MiB, 2GB, 1e6 (default: unlimited)")
+                        help="largest peak tape allowed: 512MiB, 2GB, 1e6, or 1.5x (times the peak of "
+                             "the default placement, every site checkpointed); default: unlimited")
     parser.add_argument("--strategy", default="auto", choices=("auto", "ratio", "greedy", "exact", "local"),
                         help="search strategy (default: auto = exact for <= 16 sites, else local search)")
     parser.add_argument("-o", "--output", type=Path, metavar="P.toml", help="write the advised placement here")
@@ -397,8 +398,18 @@ def run_advise(options):
     from .profiling.profile import Profile
     from .report.terminal import advice_table, human_bytes, human_seconds, parse_bytes
     profile = Profile.load(options.profile)
-    budget = parse_bytes(options.memory_budget) if options.memory_budget else None
     default = profile.predict(Placement())
+    budget = None
+    if options.memory_budget:
+        text = options.memory_budget.strip()
+        if text.lower().endswith("x"):      # relative to the default placement's peak
+            try:
+                budget = int(float(text[:-1]) * default.peak_tape_bytes)
+            except ValueError:
+                raise UsageError(f"--memory-budget {text!r}: write a size (512MiB) or a factor of the "
+                                 "default placement's peak (1.5x)") from None
+        else:
+            budget = parse_bytes(text)
     paper = advise(profile, budget, "ratio")
     mine = advise(profile, budget, options.strategy)
     ids = [s.id for s in profile.sites]
