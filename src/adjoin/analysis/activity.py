@@ -236,7 +236,14 @@ class Varied:
             self.refuse(node, f"call to {callee.key.split('.', 1)[1]}: {error}")
             return False
         any_varied = False
+        if "out" in bound and not (isinstance(bound["out"], ast.Constant) and bound["out"].value is None):
+            self.refuse(node, f"{callee.key.split('.', 1)[1]}(..., out=...)",
+                        "assign the result instead: x = np.sum(a, axis=0)")
         for name, arg in bound.items():
+            if name in rule.sequence and sequence_items(arg) is None and self.varied(arg):
+                self.refuse(arg, f"a sequence of arrays passed to {callee.key.split('.', 1)[1]} as a variable",
+                            "write the list or tuple where it is used: np.concatenate((a, b))")
+                continue
             items = sequence_items(arg) if name in rule.sequence else None
             flags = [self.varied(e) for e in items] if items is not None else [self.varied(arg)]
             if not any(flags):

@@ -21,6 +21,7 @@ def bind_rule_call(rule, call, key):
         for name, node in zip(head, args):
             bound[name] = node
         extra = args[len(head):]
+        bound[rule.varargs] = ast.Tuple(elts=list(extra), ctx=ast.Load())
     else:
         if len(args) > len(params):
             raise ValueError(f"{len(args)} positional arguments for {len(params)} parameters")

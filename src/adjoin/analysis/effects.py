@@ -439,7 +439,7 @@ class EntryAccess(Forward):
         """Parameters whose entry arrays (or values) an expression designates."""
         out = set()
         for sub in ast.walk(node):
-            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+            if isinstance(sub, ast.Name):        # also the target of x += ...: it reads x
                 for obj in env.get(sub.id, ()):
                     if obj.startswith("P:"):
                         out.add(obj[2:])

@@ -341,6 +341,13 @@ class ExprAdjoint:
                 mapping[param] = ast.Tuple(elts=[self.value(e) for e in items], ctx=ast.Load())
             else:
                 mapping[param] = self.value(arg)
+        for param in active_params:
+            missing = template_names(rule.adjoints[param]) - set(mapping) - {"g", "ans", "i", "np", "math", "ad"}
+            if missing:
+                from ..errors import UnsupportedError
+                raise UnsupportedError(
+                    f"{self.ctx.func.path}:{getattr(node, 'lineno', 0)}: cannot differentiate "
+                    f"{key.split('.', 1)[1]} here: its argument(s) {', '.join(sorted(missing))} must be given")
         needs_ans = any("ans" in template_names(rule.adjoints[p]) for p in active_params)
         if needs_ans:
             mapping["ans"] = self.value(node)
@@ -405,7 +412,7 @@ class ExprAdjoint:
         if _basic_index(index, self.ctx.kinds) or _boolean_index(index, self.ctx):
             self.lines.append(ast.AugAssign(target=target, op=ast.Add(), value=g))
         else:
-            self.lines.append(ast.Expr(value=call("ad.add_at", name(adj), copy.deepcopy(index_value), g)))
+            self.lines.append(ast.Expr(value=call("ad.add_at", name(adj), _index_argument(index_value), g)))
 
     def value_index(self, index):
         if isinstance(index, ast.Tuple):
@@ -427,6 +434,18 @@ def ctx_dense(ctx, primal):
         return []
     adj = ctx.adj(primal)
     return [assign(adj, call("ad.dense", name(adj), name(primal)))]
+
+
+def _index_argument(index):
+    """An index as a value that can be passed to a function: slices become slice(...) calls."""
+    def convert(part):
+        if isinstance(part, ast.Slice):
+            return call("slice", *(copy.deepcopy(p) if p is not None else const(None)
+                                   for p in (part.lower, part.upper, part.step)))
+        return copy.deepcopy(part)
+    if isinstance(index, ast.Tuple):
+        return ast.Tuple(elts=[convert(p) for p in index.elts], ctx=ast.Load())
+    return convert(index)
 
 
 def _elementwise_operands(node):

@@ -1,0 +1,101 @@
+"""Small functions in adjoin's input language, one construct each (tests/test_language.py)."""
+import math
+
+import numpy as np
+
+WEIGHTS = np.array([0.5, -0.25, 2.0])
+
+
+def transpose_varargs(a, x):
+    b = a.transpose(1, 0) @ x[:3]
+    c = a.T.transpose() * 2.0
+    return np.sum(b * b) + np.sum(c * a)
+
+
+def call_in_conditional_expression(a, x):
+    y = _double(x) if np.sum(x) > 0.0 else _square(x)
+    return np.sum(y * a[0])
+
+
+def _double(v):
+    return 2.0 * v
+
+
+def _square(v):
+    return v * v
+
+
+def break_continue_return_in_loops(a, x):
+    total = 0.0
+    for i in range(x.shape[0]):
+        if i == 1:
+            continue
+        total = total + math.sin(x[i]) * a[0, 0]
+        if total > 10.0:
+            break
+    return total + _first_large(x)
+
+
+def _first_large(v):
+    for i in range(v.shape[0]):
+        if v[i] > 0.3:
+            return v[i] * v[i]
+    return 0.0
+
+
+def while_with_data_exit(a, x):
+    y = x.copy()
+    k = 0
+    while np.max(np.abs(y)) > 0.05 and k < 50:
+        y = 0.7 * y + 0.01 * np.tanh(y) * a[0, 1]
+        k += 1
+    return np.sum(y * y)
+
+
+def gather_with_repeats(a, x):
+    idx = np.array([0, 1, 1, 2, 0])
+    g = x[idx] * 2.0
+    return np.sum(g * g) + np.sum(a[:, idx[:2]] ** 2)
+
+
+def masks_and_newaxis(a, x):
+    z = x.copy()
+    z[z < 0.0] = 0.0
+    outer = x[:, None] * x[np.newaxis, :]
+    return np.sum(z ** 2) + np.sum(outer * a[0, 0]) + np.sum(x[x > 0.1] * 3.0)
+
+
+def module_constant_and_tuple_unpacking(a, x):
+    n, m = a.shape
+    u, v = x[0], x[1]
+    u, v = v, u * 2.0
+    return np.sum(WEIGHTS * x[:3]) + u * v + n * m * np.sum(a)
+
+
+def inplace_subroutine_on_view(a, x):
+    y = x.copy()
+    _scale_interior(y[1:-1], a[0, 0])
+    return np.sum(y ** 3)
+
+
+def _scale_interior(v, s):
+    v *= s
+    v += 0.1
+
+
+def augmented_everything(a, x):
+    y = x * 1.0
+    y += 1.0
+    y -= 0.5 * x
+    y *= x
+    y /= 2.0 + x * x
+    y[0] **= 2.0
+    s = 0.0
+    s += np.sum(y)
+    s *= a[0, 0]
+    return s
+
+
+def reductions_with_axes(a, x):
+    return (np.sum(np.max(a, axis=0) * np.min(a, axis=1).sum()) + np.mean(a, axis=1) @ x[:3]
+            + np.prod(1.0 + 0.1 * a, axis=(0, 1)) + a.sum(axis=1, keepdims=True).sum())
