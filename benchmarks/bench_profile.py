@@ -1,0 +1,81 @@
+"""Profiling against measurement (issue 5), on the ocean example.
+
+1. Overhead: the adjoint with the profiling hooks against the adjoint without them (same
+   placement, every site checkpointed), median of --runs each, measured in alternation.
+2. ΔT: for every site whose ΔT is more than 5 % of the adjoint's time, the measured time saved by
+   not checkpointing it (median of --runs, all-checkpointed and site-off measured in alternation)
+   against the profile's ΔT.
+
+    .venv/bin/python benchmarks/bench_profile.py [--size 0.3] [--runs 5] [--json out.json]
+"""
+import argparse
+import copy
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+import adjoin  # noqa: E402
+from adjoin.case import load_case  # noqa: E402
+from adjoin.runtime.profiler import Recorder  # noqa: E402
+from adjoin.runtime.tape import Tape  # noqa: E402
+
+
+def timed(thunk):
+    start = time.perf_counter()
+    thunk()
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", default=str(ROOT / "examples/ocean/case.toml"))
+    parser.add_argument("--size", type=float, default=0.3)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", type=Path)
+    options = parser.parse_args()
+    case = load_case(options.case, [f"size={options.size}"])
+    inputs = case.build_inputs()
+    out = {"case": options.case, "size": options.size, "runs": options.runs}
+
+    plain = adjoin.adjoint(case.head, wrt=case.wrt)
+    hooked = adjoin.adjoint(case.head, wrt=case.wrt)
+    plain(**copy.deepcopy(inputs))
+    hooked.record(**copy.deepcopy(inputs))
+    without, with_hooks = [], []
+    for _ in range(options.runs):
+        without.append(timed(lambda: plain(**copy.deepcopy(inputs))))
+        with_hooks.append(timed(lambda: hooked._run((), copy.deepcopy(inputs), Tape(), prof=Recorder())))
+    t0, t1 = statistics.median(without), statistics.median(with_hooks)
+    out["overhead"] = {"adjoint_seconds": t0, "profiled_seconds": t1, "overhead": (t1 - t0) / t0}
+    print(f"adjoint {t0:.3f} s, with profiling hooks {t1:.3f} s: overhead {(t1 - t0) / t0:+.1%} "
+          f"(median of {options.runs}, alternated)", flush=True)
+
+    profile = plain.profile(**copy.deepcopy(inputs))
+    print(f"profile: {len(profile.sites)} sites, adjoint {profile.seconds:.3f} s", flush=True)
+    rows = []
+    for row in sorted(profile.sites, key=lambda r: -r.delta_t):
+        if row.delta_t <= 0.05 * t0:
+            continue
+        off = adjoin.adjoint(case.head, wrt=case.wrt, placement=adjoin.Placement([row.id]))
+        off(**copy.deepcopy(inputs))
+        base_times, off_times = [], []
+        for _ in range(options.runs):
+            base_times.append(timed(lambda: plain(**copy.deepcopy(inputs))))
+            off_times.append(timed(lambda: off(**copy.deepcopy(inputs))))
+        measured = statistics.median(base_times) - statistics.median(off_times)
+        error = (row.delta_t - measured) / measured if measured else float("inf")
+        rows.append({"site": row.id, "instances": row.instances, "delta_t": row.delta_t,
+                     "measured": measured, "relative_error": error})
+        print(f"  {row.id:40s} ΔT {row.delta_t:.3f} s, measured {measured:.3f} s ({error:+.1%})", flush=True)
+    out["delta_t"] = rows
+    if options.json:
+        options.json.write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
