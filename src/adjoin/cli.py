@@ -523,6 +523,63 @@ def _annotate(options, profile, placement):
 
 
 # ---------------------------------------------------------------------------------------------
+# report
+
+def report_arguments(parser):
+    parser.add_argument("profile", type=Path, metavar="PROFILE.json", help="a profile from 'adjoin profile -o'")
+    parser.add_argument("-o", "--output", type=Path, metavar="REPORT.html",
+                        help="write the report here (default: PROFILE with the suffix .html)")
+    parser.add_argument("--memory-budget", metavar="SIZE",
+                        help="the budget the advice is for: 512MiB, 2GB, 1e6, or 1.5x (times the peak of "
+                             "the default placement, every site checkpointed); default: unlimited")
+    parser.add_argument("--case", type=Path, metavar="CASE.toml",
+                        help="the profiled case: run its adjoint with the default and the advised "
+                             "placements and compare their tapes over time (a profile file keeps no "
+                             "raw events, so without it that figure is left out)")
+    set_argument(parser)
+    json_argument(parser)
+
+
+def run_report(options):
+    """Writes one self-contained HTML page about a profile: summary, the advice for a memory
+    budget (default, the paper's, adjoin's), figures (tape over time, ΔT against ΔPM, the Pareto
+    front, the call tree), the paper's table of sites, and the commands that reproduce it."""
+    from .profiling.profile import Profile
+    from .report.html import write_report
+    from .report.terminal import parse_bytes
+    profile = Profile.load(options.profile)
+    budget = None
+    if options.memory_budget:
+        text = options.memory_budget.strip()
+        if text.lower().endswith("x"):      # relative to the default placement's peak
+            try:
+                budget = int(float(text[:-1]) * profile.predict(Placement()).peak_tape_bytes)
+            except ValueError:
+                raise UsageError(f"--memory-budget {text!r}: write a size (512MiB) or a factor of the "
+                                 "default placement's peak (1.5x)") from None
+        else:
+            budget = parse_bytes(text)
+    if options.set and options.case is None:
+        raise UsageError("--set changes a case's [inputs_args]; give the case with --case CASE.toml")
+    case = load_case_quietly(options.case, options.set) if options.case is not None else None
+    output = options.output if options.output is not None else options.profile.with_suffix(".html")
+    own = [options.profile] + [Path(r.file) for r in profile.sites]
+    if case is not None:
+        own += [case.path, Path(case.module.__file__)]
+    refuse_own_file(output, own)
+    if case is not None:
+        progress(options, f"running the adjoint of {case.head.__name__} with the default and the "
+                          "advised placements")
+    with user_output_to_stderr():
+        write_report(profile, output, budget, case=case, profile_path=options.profile,
+                     overrides=options.set)
+    progress(options, f"wrote {shown(output)}")
+    if options.json:
+        print(json.dumps({"report": str(output)}))
+    return OK
+
+
+# ---------------------------------------------------------------------------------------------
 # the command table
 
 @dataclasses.dataclass(frozen=True)
@@ -564,6 +621,11 @@ COMMANDS = (
             "  adjoin advise profile.json --pareto\n"
             "  adjoin advise profile.json --memory-budget 2GB --verify case.toml",
             advise_arguments, run_advise),
+    Command("report", "write an HTML report of a profile: advice, figures, the sites' table",
+            "examples:\n"
+            "  adjoin report profile.json -o report.html --memory-budget 512MiB\n"
+            "  adjoin report profile.json --memory-budget 1.5x --case case.toml --set size=0.5",
+            report_arguments, run_report),
 )
 
 
