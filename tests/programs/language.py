@@ -99,3 +99,18 @@ def augmented_everything(a, x):
 def reductions_with_axes(a, x):
     return (np.sum(np.max(a, axis=0) * np.min(a, axis=1).sum()) + np.mean(a, axis=1) @ x[:3]
             + np.prod(1.0 + 0.1 * a, axis=(0, 1)) + a.sum(axis=1, keepdims=True).sum())
+
+
+def break_inside_nested_branches(a, x):
+    total = 0.0
+    for k in range(4):
+        if x[k] < -0.9:
+            total = total + x[k] * a[0, 0]
+        else:
+            y = np.tanh(x * a[1, 1])
+            if k >= 1:
+                total = total + np.sum(y * y)
+                break
+            total = total + np.sum(y)
+        total = total * 1.1
+    return total

@@ -358,7 +358,13 @@ class FunctionGen:
                 self.forward_while(lines, stmt, indent, backward_of)
             elif isinstance(stmt, ast.Return):
                 continue
-            elif isinstance(stmt, (ast.Break, ast.Pass)):
+            elif isinstance(stmt, ast.Break):
+                # the branches this break leaves would push their flags at their ends: push them now,
+                # innermost first, as falling through would have
+                for flag in reversed(self._pending_flags):
+                    lines.stmt(indent, tape_push(const(flag)))
+                lines.stmt(indent, stmt)
+            elif isinstance(stmt, ast.Pass):
                 lines.stmt(indent, stmt)
             else:
                 self.forward_simple(lines, stmt, indent)
@@ -459,12 +465,15 @@ class FunctionGen:
                 lines.add(indent, "else:")
             first = False
             inner = Lines()
-            ends_in_break = bool(body) and isinstance(body[-1], ast.Break)
-            self.forward(inner, body[:-1] if ends_in_break else body, indent + 1, backward_of)
+            flag = k if len(branches) > 2 else (k == 0)
             if needs_flag:
-                inner.stmt(indent + 1, tape_push(const(k if len(branches) > 2 else (k == 0))))
-            if ends_in_break:
-                inner.add(indent + 1, "break")
+                self._pending_flags.append(flag)
+            self.forward(inner, body, indent + 1, backward_of)
+            if needs_flag:
+                self._pending_flags.pop()
+            ends_in_break = bool(body) and isinstance(body[-1], ast.Break)
+            if needs_flag and not ends_in_break:
+                inner.stmt(indent + 1, tape_push(const(flag)))
             if not inner.lines:
                 if test is None:
                     lines.lines.pop()     # an empty else
@@ -490,7 +499,9 @@ class FunctionGen:
         else:
             lines.add(indent, f"for {target} in {ast.unparse(loop.iter)}:  # line {loop.lineno}")
         inner = Lines()
+        saved, self._pending_flags = self._pending_flags, []
         self.forward(inner, loop.body, indent + 1, backward_of)
+        self._pending_flags = saved
         if not inner.lines and not counted:
             inner.add(indent + 1, "pass")
         lines.extend(inner)
@@ -508,7 +519,9 @@ class FunctionGen:
         inner = Lines()
         if reversed_needed:
             inner.add(indent + 1, f"{self._counted[id(loop)]} += 1")
+        saved, self._pending_flags = self._pending_flags, []
         self.forward(inner, loop.body, indent + 1, backward_of)
+        self._pending_flags = saved
         if not inner.lines:
             inner.add(indent + 1, "pass")
         lines.extend(inner)
@@ -793,6 +806,7 @@ class FunctionGen:
     def sweeps(self):
         """(forward Lines, backward Lines) of the body, at indent 1."""
         self._counted = {}
+        self._pending_flags = []
         self._dense_scope = set(self.ctx.dense_names)
         backward_of = {}
         backward = self.backward(self.func.node.body, 1, backward_of)
