@@ -30,6 +30,7 @@ table { border-collapse: collapse; margin: 6px 0 12px; }
 th, td { padding: 3px 10px; border-bottom: 1px solid #e6e6e6; text-align: left; white-space: nowrap; }
 th { background: #f5f5f5; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.list { white-space: normal; min-width: 320px; max-width: 640px; }
 table.sortable th { cursor: pointer; user-select: none; }
 table.sortable th::after { content: " \\2195"; color: #aaa; font-size: 11px; }
 table.sortable th[aria-sort="ascending"]::after { content: " \\2191"; color: #333; }
@@ -43,6 +44,7 @@ figcaption { color: #555; max-width: 1000px; }
 details summary { cursor: pointer; color: #446; }
 pre { background: #f6f6f6; padding: 10px 14px; overflow-x: auto; }
 footer { margin-top: 40px; color: #555; border-top: 1px solid #ddd; }
+.scroll { overflow-x: auto; max-width: 100%; }
 .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; }
 """
 
@@ -232,7 +234,7 @@ def _advice(profile, comparison, runs):
     if measured:
         head.insert(4, "measured peak tape")
     out = [f"<h2 id=\"advice\">Advice for {_e(_budget_text(comparison.budget, 'a memory budget of '))}</h2>\n",
-           "<table id=\"advice-table\">\n<thead><tr>", _header(head, ("placement", "fits the budget")),
+           "<div class=\"scroll\"><table id=\"advice-table\">\n<thead><tr>", _header(head, ("placement", "fits the budget")),
            "</tr></thead>\n<tbody>\n"]
     for key, label, prediction, fits, placement in rows:
         speedup = default.seconds / prediction.seconds if prediction.seconds > 0 else float("nan")
@@ -246,7 +248,7 @@ def _advice(profile, comparison, runs):
         cells.append(_yes_no(fits))
         cells.append(_num(len(placement.nocheckpoint), str(len(placement.nocheckpoint))))
         out.append("<tr>" + "".join(cells) + "</tr>\n")
-    out.append("</tbody>\n</table>\n")
+    out.append("</tbody>\n</table></div>\n")
     if measured:
         out.append("<p>Measured peaks: the adjoint run with each placement on the case's inputs "
                    "(see the tape figure).</p>\n")
@@ -287,23 +289,26 @@ def _sites(profile, comparison):
         if not rows:
             continue
         out.append(f"<h3><span class=\"swatch\" style=\"background:{plots.COLOURS[key]}\"></span>"
-                   f"{title} ({len(rows)})</h3>\n<table class=\"sortable\" id=\"sites-{key}\">\n<thead><tr>")
-        out.append(_header(SITE_COLUMNS, ("site", "callee", "where", "adjoin's advice")))
+                   f"{title} ({len(rows)})</h3>\n<div class=\"scroll\"><table class=\"sortable\" id=\"sites-{key}\">\n"
+                   "<thead><tr>")
+        columns = [c for c in SITE_COLUMNS if c != "ΔT per KiB" or key == "cost"]   # ΔPM > 0 only
+        out.append(_header(columns, ("site", "callee", "where", "adjoin's advice")))
         out.append("</tr></thead>\n<tbody>\n")
         for r in rows:
-            ratio = r.delta_t / r.delta_pm if r.delta_pm > 0 else None
             decision = "checkpoint" if advised.checkpointed(r.id) else "off"
-            out.append("<tr>" + "".join([
+            cells = [
                 f"<td class=\"mono\">{_e(r.id)}</td>", f"<td>{_e(r.callee)}</td>",
-                f"<td class=\"mono\">{_e(_shown(r.file))}:{r.line}</td>",
+                f"<td class=\"mono\" title=\"{_e(_shown(r.file))}:{r.line}\">{_e(Path(r.file).name)}:{r.line}</td>",
                 _num(r.instances, f"{r.instances:,}"),
                 _num(r.delta_t, human_seconds(r.delta_t)),
                 _num(r.delta_pm, human_bytes(r.delta_pm)),
-                _num(r.delta_pm_turn, human_bytes(r.delta_pm_turn)),
-                _num(ratio if ratio is not None else float("inf"),
-                     f"{human_seconds(ratio * 1024)}/KiB" if ratio is not None else "—"),
-                f"<td>{decision}</td>"]) + "</tr>\n")
-        out.append("</tbody>\n</table>\n")
+                _num(r.delta_pm_turn, human_bytes(r.delta_pm_turn))]
+            if key == "cost":
+                ratio = r.delta_t / r.delta_pm
+                cells.append(_num(ratio, f"{human_seconds(ratio * 1024)}/KiB"))
+            cells.append(f"<td>{decision}</td>")
+            out.append("<tr>" + "".join(cells) + "</tr>\n")
+        out.append("</tbody>\n</table></div>\n")
     return "".join(out)
 
 
@@ -311,7 +316,7 @@ def _front(comparison):
     default = comparison.default
     out = ["<h2 id=\"pareto\">Pareto front (predicted)</h2>\n",
            "<p>The placements no other beats in both time and peak tape, as the model predicts them, by "
-           "increasing peak.</p>\n<table class=\"sortable\" id=\"pareto-table\">\n<thead><tr>"
+           "increasing peak.</p>\n<div class=\"scroll\"><table class=\"sortable\" id=\"pareto-table\">\n<thead><tr>"
            "<th class=\"num\">peak tape</th><th class=\"num\">time</th><th class=\"num\">vs default</th>"
            "<th>fits the budget</th><th class=\"num\">sites off</th><th>sites not checkpointed</th>"
            "</tr></thead>\n<tbody>\n"]
@@ -327,8 +332,8 @@ def _front(comparison):
             _num(speedup, f"{speedup:.2f}×"),
             _yes_no(fits),
             _num(len(off), str(len(off))),
-            f"<td class=\"mono\">{listing or 'none'}</td>"]) + "</tr>\n")
-    out.append("</tbody>\n</table>\n")
+            f"<td class=\"mono list\">{listing or 'none'}</td>"]) + "</tr>\n")
+    out.append("</tbody>\n</table></div>\n")
     return "".join(out)
 
 
