@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib", reason="figures need matplotlib: pip install -e '.[plots]'")
@@ -28,6 +29,23 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 BURGERS = EXAMPLES / "burgers" / "case.toml"
 SIZE = "size=0.3"
 PNG = b"\x89PNG\r\n\x1a\n"
+pytestmark = pytest.mark.filterwarnings("error::UserWarning")     # matplotlib's complaints fail
+
+NO_SITES = '''
+import numpy as np
+
+
+def alone(x):
+    return np.sum(np.sin(x) ** 2)
+
+
+def calls(x):
+    return np.sum(square(x))
+
+
+def square(x):
+    return x * x
+'''
 
 
 @pytest.fixture(scope="module")
@@ -214,6 +232,18 @@ def test_report_without_events_explains_the_missing_figure(profile_file, tmp_pat
     assert len(re.findall(r'src="data:image/png;base64,', text)) == 3
     assert "give the case to run (--case)" in text
     assert "an unlimited memory budget" in text
+
+
+def test_report_of_heads_with_no_site_or_one(tmp_path):
+    module = tmp_path / "no_sites.py"
+    module.write_text(NO_SITES)
+    namespace = {}
+    exec(compile(NO_SITES, str(module), "exec"), namespace)
+    for name, sites in (("alone", 0), ("calls", 1)):
+        profile = adjoin.adjoint(namespace[name], wrt="x").profile(np.linspace(0.0, 1.0, 5))
+        assert len(profile.sites) == sites
+        text = write_report(profile, tmp_path / f"{name}.html", budget=100).read_text()
+        assert len(re.findall(r'src="data:image/png;base64,', text)) == 4
 
 
 # ---------------------------------------------------------------------------------------------

@@ -621,7 +621,7 @@ COMMANDS = (
             "  adjoin advise profile.json --pareto\n"
             "  adjoin advise profile.json --memory-budget 2GB --verify case.toml",
             advise_arguments, run_advise),
-    Command("report", "write an HTML report of a profile: advice, figures, the sites' table",
+    Command("report", "write an HTML report of a profile: advice and figures",
             "examples:\n"
             "  adjoin report profile.json -o report.html --memory-budget 512MiB\n"
             "  adjoin report profile.json --memory-budget 1.5x --case case.toml --set size=0.5",

@@ -85,6 +85,7 @@ def write_report(profile, path, budget=None, case=None, profile_path=None, overr
     fresh profile's raw events.  ``profile_path`` and ``overrides`` (the case's ``--set KEY=VALUE``)
     only go into the commands that reproduce the report."""
     path = Path(path)
+    plots.require_matplotlib()         # before running anything
     if case is not None:
         _check_case(profile, case)
     comparison = plots.compare(profile, budget)
@@ -94,7 +95,7 @@ def write_report(profile, path, budget=None, case=None, profile_path=None, overr
     with tempfile.TemporaryDirectory(prefix="adjoin-report-") as folder:
         figures = _figures(profile, comparison, runs, Path(folder))
     parts = [_head(profile), _summary(profile, comparison, profile_path, case),
-             _advice(profile, comparison, runs), _figures_html(figures), _sites(profile, comparison),
+             _advice(comparison, runs), _figures_html(figures), _sites(profile, comparison),
              _front(comparison), _footer(path, budget, case, profile_path, overrides)]
     text = "".join(parts) + f"<script>{SCRIPT}</script>\n</body>\n</html>\n"
     write_text_atomic(path, text)
@@ -162,9 +163,7 @@ def _figures(profile, comparison, runs, folder):
     for name, _, _ in FIGURES:
         try:
             written = draw[name](folder / f"{name}.png")
-        except UsageError as error:
-            if "matplotlib" in str(error):
-                raise
+        except UsageError as error:      # e.g. no raw events for the tape: say why, draw the rest
             out[name] = (None, str(error))
             continue
         out[name] = (base64.b64encode(written.read_bytes()).decode("ascii"), "")
@@ -220,121 +219,106 @@ def _summary(profile, comparison, profile_path, case):
     return f"<h2 id=\"summary\">Summary</h2>\n<dl class=\"summary\">\n{body}</dl>\n"
 
 
-def _advice(profile, comparison, runs):
-    default = comparison.default
-    records = _measured(comparison)
-    measured = {records[run.label]: run.peak_tape_bytes for run in runs or () if run.label in records}
+def _advice(comparison, runs):
+    default, paper, advised = comparison.default, comparison.paper, comparison.advised
+    labelled = _measured(comparison)
+    measured = {labelled[run.label]: run.peak_tape_bytes for run in runs or () if run.label in labelled}
     rows = [("default", "default: every site checkpointed", default, comparison.fits(default), Placement()),
-            ("paper", "the paper's ΔT/ΔPM advice", comparison.paper.predicted, comparison.paper.feasible,
-             comparison.paper.placement),
-            ("advised", f"adjoin's advice ({comparison.advised.strategy} search)", comparison.advised.predicted,
-             comparison.advised.feasible, comparison.advised.placement)]
-    head = ["placement", "predicted time", "vs default", "predicted peak tape", "fits the budget",
-            "sites not checkpointed"]
-    if measured:
-        head.insert(4, "measured peak tape")
-    out = [f"<h2 id=\"advice\">Advice for {_e(_budget_text(comparison.budget, 'a memory budget of '))}</h2>\n",
-           "<div class=\"scroll\"><table id=\"advice-table\">\n<thead><tr>", _header(head, ("placement", "fits the budget")),
-           "</tr></thead>\n<tbody>\n"]
+            ("paper", "the paper's ΔT/ΔPM advice", paper.predicted, paper.feasible, paper.placement),
+            ("advised", f"adjoin's advice ({advised.strategy} search)", advised.predicted, advised.feasible,
+             advised.placement)]
+    columns = ["placement", "predicted time", "vs default", "predicted peak tape"]
+    columns += ["measured peak tape"] if measured else []
+    columns += ["fits the budget", "sites not checkpointed"]
+    body = []
     for key, label, prediction, fits, placement in rows:
-        speedup = default.seconds / prediction.seconds if prediction.seconds > 0 else float("nan")
-        cells = [f"<td><span class=\"swatch\" style=\"background:{plots.COLOURS[key]}\"></span>{_e(label)}</td>",
+        cells = [f"<td>{_swatch(key)}{_e(label)}</td>",
                  _num(prediction.seconds, human_seconds(prediction.seconds)),
-                 _num(speedup, f"{speedup:.2f}× faster" if key != "default" else "—"),
+                 _speedup(default, prediction, " faster" if key != "default" else None),
                  _num(prediction.peak_tape_bytes, human_bytes(prediction.peak_tape_bytes))]
         if measured:
             value = measured.get(placement)
-            cells.append(_num(value if value is not None else -1, human_bytes(value) if value is not None else "—"))
-        cells.append(_yes_no(fits))
-        cells.append(_num(len(placement.nocheckpoint), str(len(placement.nocheckpoint))))
-        out.append("<tr>" + "".join(cells) + "</tr>\n")
-    out.append("</tbody>\n</table></div>\n")
+            cells.append(_num(-1, "—") if value is None else _num(value, human_bytes(value)))
+        cells += [_yes_no(fits), _num(len(placement.nocheckpoint), str(len(placement.nocheckpoint)))]
+        body.append(cells)
+    budget = _budget_text(comparison.budget, "a memory budget of ")
+    out = [f"<h2 id=\"advice\">Advice for {_e(budget)}</h2>\n",
+           _table("advice-table", columns, ("placement", "fits the budget"), body, sortable=False)]
     if measured:
         out.append("<p>Measured peaks: the adjoint run with each placement on the case's inputs "
                    "(see the tape figure).</p>\n")
-    if not comparison.advised.feasible:
+    if not advised.feasible:
         out.append("<p class=\"note\">No placement the model knows fits the budget: the advice is the "
                    "placement with the smallest predicted peak. Raise the budget.</p>\n")
-    off = sorted(comparison.advised.placement.nocheckpoint)
+    off = sorted(advised.placement.nocheckpoint)
     if off:
         out.append(f"<details><summary>the {len(off)} sites adjoin's advice does not checkpoint</summary>\n"
                    f"<p class=\"mono\">{_e(', '.join(off))}</p></details>\n")
-    if comparison.paper.placement != comparison.advised.placement:
-        only_paper = sorted(comparison.paper.placement.nocheckpoint - comparison.advised.placement.nocheckpoint)
-        only_mine = sorted(comparison.advised.placement.nocheckpoint - comparison.paper.placement.nocheckpoint)
+    if paper.placement != advised.placement:
+        only_paper = ", ".join(sorted(paper.placement.nocheckpoint - advised.placement.nocheckpoint))
+        only_mine = ", ".join(sorted(advised.placement.nocheckpoint - paper.placement.nocheckpoint))
         out.append("<details><summary>where the paper's advice and adjoin's differ</summary>\n<p>"
-                   f"off only in the paper's: <code>{_e(', '.join(only_paper) or 'none')}</code><br>"
-                   f"off only in adjoin's: <code>{_e(', '.join(only_mine) or 'none')}</code></p></details>\n")
+                   f"off only in the paper's: <code>{_e(only_paper or 'none')}</code><br>"
+                   f"off only in adjoin's: <code>{_e(only_mine or 'none')}</code></p></details>\n")
     return "".join(out)
 
 
 SITE_COLUMNS = ("site", "callee", "where", "instances", "ΔT", "ΔPM", "ΔPM next turn", "ΔT per KiB",
                 "adjoin's advice")
+SITE_GROUPS = (("gain", "Peak memory gain (ΔPM < 0): turn these off"),
+               ("neutral", "Neutral (ΔPM = 0): turning these off costs no peak memory"),
+               ("cost", "Cost (ΔPM > 0), by decreasing ΔT/ΔPM"),
+               ("other", "Not candidates: not checkpointed in the profiled run, or never ran"))
 
 
 def _sites(profile, comparison):
     gain, neutral, cost = site_groups(profile.sites)
     listed = {r.id for r in gain + neutral + cost}
-    others = [r for r in profile.sites if r.id not in listed]
+    groups = {"gain": gain, "neutral": neutral, "cost": cost,
+              "other": [r for r in profile.sites if r.id not in listed]}
     advised = comparison.advised.placement
     out = ["<h2 id=\"sites\">Checkpoint sites: the paper's table</h2>\n",
            "<p>ΔT: time spared by not checkpointing the site (summed over its instances); ΔPM: change "
            "of the run's peak tape if it alone is not checkpointed; ΔPM next turn: change of the tape at "
            "the turn of the enclosing forward sweep. Click a column to sort.</p>\n"]
-    groups = (("Peak memory gain (ΔPM &lt; 0): turn these off", "gain", gain),
-              ("Neutral (ΔPM = 0): turning these off costs no peak memory", "neutral", neutral),
-              ("Cost (ΔPM &gt; 0), by decreasing ΔT/ΔPM", "cost", cost),
-              ("Not candidates: not checkpointed in the profiled run, or never ran", "other", others))
-    for title, key, rows in groups:
+    for key, title in SITE_GROUPS:
+        rows = groups[key]
         if not rows:
             continue
-        out.append(f"<h3><span class=\"swatch\" style=\"background:{plots.COLOURS[key]}\"></span>"
-                   f"{title} ({len(rows)})</h3>\n<div class=\"scroll\"><table class=\"sortable\" id=\"sites-{key}\">\n"
-                   "<thead><tr>")
         columns = [c for c in SITE_COLUMNS if c != "ΔT per KiB" or key == "cost"]   # ΔPM > 0 only
-        out.append(_header(columns, ("site", "callee", "where", "adjoin's advice")))
-        out.append("</tr></thead>\n<tbody>\n")
+        body = []
         for r in rows:
-            decision = "checkpoint" if advised.checkpointed(r.id) else "off"
-            cells = [
-                f"<td class=\"mono\">{_e(r.id)}</td>", f"<td>{_e(r.callee)}</td>",
-                f"<td class=\"mono\" title=\"{_e(_shown(r.file))}:{r.line}\">{_e(Path(r.file).name)}:{r.line}</td>",
-                _num(r.instances, f"{r.instances:,}"),
-                _num(r.delta_t, human_seconds(r.delta_t)),
-                _num(r.delta_pm, human_bytes(r.delta_pm)),
-                _num(r.delta_pm_turn, human_bytes(r.delta_pm_turn))]
+            where = f"{_shown(r.file)}:{r.line}"
+            cells = [f"<td class=\"mono\">{_e(r.id)}</td>", f"<td>{_e(r.callee)}</td>",
+                     f"<td class=\"mono\" title=\"{_e(where)}\">{_e(Path(r.file).name)}:{r.line}</td>",
+                     _num(r.instances, f"{r.instances:,}"), _num(r.delta_t, human_seconds(r.delta_t)),
+                     _num(r.delta_pm, human_bytes(r.delta_pm)),
+                     _num(r.delta_pm_turn, human_bytes(r.delta_pm_turn))]
             if key == "cost":
                 ratio = r.delta_t / r.delta_pm
                 cells.append(_num(ratio, f"{human_seconds(ratio * 1024)}/KiB"))
-            cells.append(f"<td>{decision}</td>")
-            out.append("<tr>" + "".join(cells) + "</tr>\n")
-        out.append("</tbody>\n</table></div>\n")
+            cells.append(f"<td>{'checkpoint' if advised.checkpointed(r.id) else 'off'}</td>")
+            body.append(cells)
+        out.append(f"<h3>{_swatch(key)}{_e(title)} ({len(rows)})</h3>\n")
+        out.append(_table(f"sites-{key}", columns, ("site", "callee", "where", "adjoin's advice"), body))
     return "".join(out)
 
 
 def _front(comparison):
-    default = comparison.default
-    out = ["<h2 id=\"pareto\">Pareto front (predicted)</h2>\n",
-           "<p>The placements no other beats in both time and peak tape, as the model predicts them, by "
-           "increasing peak.</p>\n<div class=\"scroll\"><table class=\"sortable\" id=\"pareto-table\">\n<thead><tr>"
-           "<th class=\"num\">peak tape</th><th class=\"num\">time</th><th class=\"num\">vs default</th>"
-           "<th>fits the budget</th><th class=\"num\">sites off</th><th>sites not checkpointed</th>"
-           "</tr></thead>\n<tbody>\n"]
+    body = []
     for prediction, placement in comparison.front:
         off = sorted(placement.nocheckpoint)
-        fits = comparison.fits(prediction)
-        speedup = default.seconds / prediction.seconds if prediction.seconds > 0 else float("nan")
-        listing = _e(", ".join(off)) if len(off) <= 6 else (
-            f"<details><summary>{len(off)} sites</summary><span class=\"mono\">{_e(', '.join(off))}</span></details>")
-        out.append("<tr>" + "".join([
-            _num(prediction.peak_tape_bytes, human_bytes(prediction.peak_tape_bytes)),
-            _num(prediction.seconds, human_seconds(prediction.seconds)),
-            _num(speedup, f"{speedup:.2f}×"),
-            _yes_no(fits),
-            _num(len(off), str(len(off))),
-            f"<td class=\"mono list\">{listing or 'none'}</td>"]) + "</tr>\n")
-    out.append("</tbody>\n</table></div>\n")
-    return "".join(out)
+        listing = _e(", ".join(off) or "none") if len(off) <= 6 else (
+            f"<details><summary>{len(off)} sites</summary>{_e(', '.join(off))}</details>")
+        body.append([_num(prediction.peak_tape_bytes, human_bytes(prediction.peak_tape_bytes)),
+                     _num(prediction.seconds, human_seconds(prediction.seconds)),
+                     _speedup(comparison.default, prediction, ""), _yes_no(comparison.fits(prediction)),
+                     _num(len(off), str(len(off))), f"<td class=\"mono list\">{listing}</td>"])
+    columns = ("peak tape", "time", "vs default", "fits the budget", "sites off", "sites not checkpointed")
+    return ("<h2 id=\"pareto\">Pareto front (predicted)</h2>\n"
+            "<p>The placements no other beats in both time and peak tape, as the model predicts them, "
+            "by increasing peak.</p>\n"
+            + _table("pareto-table", columns, ("fits the budget", "sites not checkpointed"), body))
 
 
 def _footer(path, budget, case, profile_path, overrides):
@@ -372,10 +356,28 @@ def _num(value, text):
     return f"<td class=\"num\" data-value=\"{key}\">{_e(text)}</td>"
 
 
-def _header(columns, text_columns):
-    """The <th> cells of ``columns``; all but ``text_columns`` are numbers (right-aligned)."""
-    return "".join(f"<th>{_e(c)}</th>" if c in text_columns else f"<th class=\"num\">{_e(c)}</th>"
+def _table(table_id, columns, text_columns, rows, sortable=True):
+    """A table (in a box that scrolls when too wide) of ``rows``, lists of <td> cells; every
+    column but ``text_columns`` holds numbers (right-aligned)."""
+    head = "".join(f"<th>{_e(c)}</th>" if c in text_columns else f"<th class=\"num\">{_e(c)}</th>"
                    for c in columns)
+    body = "".join("<tr>" + "".join(cells) + "</tr>\n" for cells in rows)
+    kind = " class=\"sortable\"" if sortable else ""
+    return (f"<div class=\"scroll\"><table{kind} id=\"{table_id}\">\n<thead><tr>{head}</tr></thead>\n"
+            f"<tbody>\n{body}</tbody>\n</table></div>\n")
+
+
+def _speedup(default, prediction, suffix):
+    """How many times faster than the default a prediction is (suffix None: the default itself)."""
+    if suffix is None:
+        return _num(1.0, "—")
+    ratio = default.seconds / prediction.seconds if prediction.seconds > 0 else float("nan")
+    return _num(ratio, f"{ratio:.2f}×{suffix}")
+
+
+def _swatch(key):
+    """A small square of the colour the figures use for ``key``."""
+    return f"<span class=\"swatch\" style=\"background:{plots.COLOURS[key]}\"></span>"
 
 
 def _yes_no(flag):

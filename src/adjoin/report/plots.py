@@ -210,8 +210,8 @@ def plot_tape(profile, path, runs=None, budget=None):
         handles.append(Line2D([], [], color=COLOURS["budget"], linestyle="--"))
         labels.append(f"memory budget {human_bytes(budget)}")
     ax.legend(handles, labels, loc="upper right", fontsize=8, framealpha=0.9)
-    ax.set_ylim(0, peak / scale * 1.08)
-    ax.set_xlim(0, end / time_scale)
+    ax.set_ylim(0, peak / scale * 1.08 or 1.0)
+    ax.set_xlim(0, end / time_scale or 1.0)
     ax.set_ylabel(f"tape size ({unit})")
     ax.grid(alpha=0.3)
     ax.tick_params(labelbottom=False)
@@ -290,8 +290,11 @@ def plot_deltas(profile, path):
     ax.set_title(f"Checkpoint sites of {profile.head}: time spared against peak memory cost, "
                  f"per site{more}")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best", title="the paper's groups (marker size: instances)",
-              title_fontsize=8)
+    if rows:
+        ax.legend(fontsize=8, loc="best", title="the paper's groups (marker size: instances)",
+                  title_fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no checkpoint site ran", transform=ax.transAxes, ha="center", va="center")
     return _save(fig, path)
 
 
@@ -320,7 +323,7 @@ def plot_pareto(profile, path, comparison=None, budget=None):
     time_scale, time_unit = _time_unit(max(seconds))
     xs = [p.peak_tape_bytes / scale for p, _ in front]
     ys = [p.seconds / time_scale for p, _ in front]
-    right = max(peaks + [budget or 0]) / scale * 1.05
+    right = max(peaks + [budget or 0]) / scale * 1.05 or 1.0
     ax.step(xs + [right], ys + [ys[-1]], where="post", color="black", linewidth=1.0, alpha=0.6)
     ax.scatter(xs, ys, color="black", s=18, zorder=3, label=f"Pareto front ({len(front)} placements)")
     for label, prediction, marker, colour, size in marked:
@@ -494,13 +497,19 @@ def plot_tree(profile, path):
 # ---------------------------------------------------------------------------------------------
 # helpers
 
-def _matplotlib():
-    """matplotlib's Figure, drawn without pyplot (no global backend switch)."""
+def require_matplotlib():
+    """Refuses clearly when matplotlib, an optional dependency, is missing."""
     try:
-        from matplotlib import figure
+        import matplotlib  # noqa: F401
     except ImportError:
         raise UsageError("figures need matplotlib: pip install 'adjoin[plots]' "
                          "(or pip install matplotlib)") from None
+
+
+def _matplotlib():
+    """matplotlib's figure module: figures are drawn without pyplot (no global backend switch)."""
+    require_matplotlib()
+    from matplotlib import figure
     return figure
 
 
