@@ -5,18 +5,18 @@ docs/how-it-works.md.
     .venv/bin/python docs/examples/generate.py            # rewrite generated/ and the docs' code blocks
     .venv/bin/python docs/examples/generate.py --check    # only say what is out of date (exit 1 if any)
 
-Each small program here (tiny.py, control.py, pushes.py, directives.py) is differentiated with
-``adjoin.adjoint(...)``, run once, and its generated module written to ``generated/`` (the
-absolute path in the module's docstring is made relative to the repository; nothing else is
-changed). In the docs, a code block preceded by a marker
+Each small program here (tiny.py, control.py, pushes.py, directives.py, heat_region.py) and the
+conformance program p22_heat_model are differentiated with ``adjoin.adjoint(...)`` and run once;
+the generated modules are written to ``generated/`` (the absolute paths in their docstrings are
+made relative; nothing else is changed). In the docs, a code block preceded by a marker
 
     <!-- generated: generated/tiny_checkpointed.py f_b g_b -->
 
 holds those functions of that file, verbatim, and is rewritten from it; ``name[a:b]`` takes only
 lines a to b-1 of a function (line 0 is its ``def``, always shown; ``[a:b,c:d]`` takes two ranges;
-"..." marks what is left out). The script also prints
-the peak tape bytes the docs quote: the tiny program under every placement, and p22_heat_model
-(from the conformance suite) with every site checkpointed, none, and each single site off.
+"..." marks what is left out). The script also prints the peak tape bytes the docs quote: the
+tiny program under every placement, and p22_heat_model and heat_region with every site
+checkpointed, none, and each single site off.
 """
 import argparse
 import ast
@@ -38,26 +38,40 @@ import adjoin  # noqa: E402
 def adjoint_source(fn, wrt, args, placement=None):
     """The generated module of ``fn`` after one run on ``args`` (its kinds specialize it), and the run."""
     adj = adjoin.adjoint(fn, wrt, placement=placement)
-    run = adj.measure(*args)
-    return adj.source.replace(str(ROOT) + "/", ""), run
+    run = adj.measure(*args) if isinstance(args, tuple) else adj.measure(**args)
+    return adj.source.replace(str(ROOT) + "/", "").replace(str(ROOT.parent) + "/", ""), run
+
+
+def p22():
+    """The conformance program p22_heat_model."""
+    sys.path.insert(0, str(CONFORMANCE))
+    import p22_heat_model
+    return p22_heat_model
 
 
 def programs():
     """{file name in generated/: (source, run)}."""
     import control
     import directives
+    import heat_region
     import pushes
     import tiny
     x = np.linspace(0.1, 1.0, 1000)
-    sites = [s.id for s in adjoin.checkpoint_sites(tiny.f)]
+    off = [s.id for s in adjoin.checkpoint_sites(tiny.f)]
     out = {
         "tiny_checkpointed.py": adjoint_source(tiny.f, ("x", "w"), (x, 0.3), adjoin.Placement()),
-        "tiny_split.py": adjoint_source(tiny.f, ("x", "w"), (x, 0.3), adjoin.Placement(nocheckpoint=sites)),
+        "tiny_split.py": adjoint_source(tiny.f, ("x", "w"), (x, 0.3), adjoin.Placement(nocheckpoint=off)),
         "control_cost.py": adjoint_source(control.cost, ("u0", "c"), (np.linspace(0.5, 2.0, 8), 0.3, 40)),
         "control_early.py": adjoint_source(control.early, ("x",), (np.linspace(0.0, 1.0, 5), 7)),
         "pushes.py": adjoint_source(pushes.cost, ("x", "w"), (np.linspace(0.0, 1.0, 5), 0.5)),
+        "pushes_shapes.py": adjoint_source(pushes.shapes, ("x", "w"), (np.linspace(0.0, 1.0, 5), 0.5)),
         "directives.py": adjoint_source(directives.cost, ("u0", "k"), (np.linspace(0.0, 1.0, 6), 0.1, 3)),
     }
+    for module, stem in ((p22(), "p22"), (heat_region, "heat_region")):
+        args = module.inputs(np.random.default_rng(0))
+        off = [s.id for s in adjoin.checkpoint_sites(module.HEAD)]
+        out[f"{stem}_checkpointed.py"] = adjoint_source(module.HEAD, module.WRT, args, adjoin.Placement())
+        out[f"{stem}_split.py"] = adjoint_source(module.HEAD, module.WRT, args, adjoin.Placement(off))
     return out
 
 
@@ -108,7 +122,8 @@ def refresh(doc_text, generated):
 
 
 def peaks():
-    """Peak tape bytes of the tiny program and of p22_heat_model, per placement."""
+    """Peak tape bytes of the tiny program, p22_heat_model and heat_region, per placement."""
+    import heat_region
     import tiny
     x = np.linspace(0.1, 1.0, 1000)
     rows = []
@@ -117,14 +132,13 @@ def peaks():
         run = adjoin.adjoint(tiny.f, ("x", "w"), placement=adjoin.Placement(off)).measure(x, 0.3)
         rows.append(("tiny", ", ".join(off) or "(all checkpointed)", run.peak_tape_bytes,
                      f"{run.peak_tape_bytes / x.nbytes:g} arrays of {x.size}"))
-    sys.path.insert(0, str(CONFORMANCE))
-    import p22_heat_model as p22
-    args = p22.inputs(np.random.default_rng(0))
-    ids = [s.id for s in adjoin.checkpoint_sites(p22.HEAD)]
-    for off in [[], ids] + [[i] for i in ids]:
-        label = "(none checkpointed)" if off == ids else ", ".join(off) or "(all checkpointed)"
-        run = adjoin.adjoint(p22.HEAD, p22.WRT, placement=adjoin.Placement(off)).measure(**args)
-        rows.append(("p22_heat_model", label, run.peak_tape_bytes, ""))
+    for name, module in (("p22_heat_model", p22()), ("heat_region", heat_region)):
+        args = module.inputs(np.random.default_rng(0))
+        ids = [s.id for s in adjoin.checkpoint_sites(module.HEAD)]
+        for off in [[], ids] + [[i] for i in ids]:
+            label = "(none checkpointed)" if off == ids else ", ".join(off) or "(all checkpointed)"
+            run = adjoin.adjoint(module.HEAD, module.WRT, placement=adjoin.Placement(off)).measure(**args)
+            rows.append((name, label, run.peak_tape_bytes, ""))
     return rows
 
 

@@ -30,6 +30,7 @@ def early_b(tape, x, n, result_b):
                 result = s  # line 36
                 returned = True  # line 36
                 tape.push(True)
+                tape.push(False)
                 break
             else:
                 tape.push(False)

@@ -56,11 +56,9 @@ def cost_b(tape, x, w, result_b):
     y_b[0] = 0.0
     # line 9: y[1:-1] = y[1:-1] * w
     y[1:-1] = tape.pop()
-    y_b = ad.dense(y_b, y)
     tmp_b2 = y_b[1:-1].copy()
     y_b[1:-1] = 0.0
     tmp = y[1:-1]
-    y_b = ad.dense(y_b, y)
     y_b[1:-1] += ad.sum_to(tmp_b2 * w, y[1:-1])
     w_b += np.sum(tmp_b2 * tmp)
     # line 8: y = 2.0 * y + z
