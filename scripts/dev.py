@@ -52,7 +52,8 @@ def demo():
     run(adjoin, "profile", case, *size, "-o", out / "profile.json", "--trace", out / "trace.json")
     run(adjoin, "advise", out / "profile.json", "--memory-budget", "1.5x", "--pareto",
         "-o", out / "placement.toml")
-    report = [adjoin, "report", out / "profile.json", "-o", out / "report.html"]
+    report = [adjoin, "report", out / "profile.json", "-o", out / "report.html", "--memory-budget", "1.5x",
+              "--case", case, *size]
     if subprocess.run([str(adjoin), "report", "--help"], cwd=ROOT, capture_output=True).returncode == 0:
         run(*report)
     print(f"\nIn {out}: adjoint.py (the generated module), profile.json, trace.json (open it in "

@@ -123,6 +123,7 @@ class Adjoint:
     def record(self, *args, **kwargs):
         """Runs the adjoint in profiling mode: (value, grads, Recorder with the raw events, Tape)."""
         from .runtime.profiler import Recorder
+        self._specialize(self._bind(args, kwargs), hooks=True)    # generation is not timed
         recorder = Recorder()
         tape = Tape()
         value, grads, _ = self._run(args, kwargs, tape, prof=recorder)
@@ -144,9 +145,10 @@ class Adjoint:
         tape = Tape()
         start = recorder.clock()
         self._run(args, kwargs, tape, prof=recorder)
-        seconds = recorder.clock() - start
+        end = recorder.clock()
+        seconds = end - start
         tree = build_tree(recorder.events)
-        finish_root(tree, recorder.clock() - recorder.start)
+        finish_root(tree, end - recorder.start)
         tree = merge(tree)
         ratio = estimate_unmeasured(tree)
         off = {s.id for s in pctx.sites if not pctx.checkpointed(s)}

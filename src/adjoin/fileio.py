@@ -12,6 +12,9 @@ def write_text_atomic(path, text):
     try:
         with os.fdopen(fd, "w") as out:
             out.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)          # mkstemp makes it private; a user's file is not
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
