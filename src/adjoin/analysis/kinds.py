@@ -253,6 +253,8 @@ class KindAnalysis(Forward):
                 items = [self.kinds.get(id(e), UNKNOWN) for e in value_node.elts]
             elif kind.cat == "tuple" and len(kind.items) == len(target.elts):
                 items = list(kind.items)
+            elif kind == BOTTOM:
+                items = [BOTTOM] * len(target.elts)
             else:
                 items = [UNKNOWN] * len(target.elts)
             for elt, item in zip(target.elts, items):

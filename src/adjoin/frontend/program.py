@@ -842,7 +842,10 @@ class _Normalizer:
                                                                value=t.slice), stmt))
                     t.slice = ast.Name(id=temp, ctx=ast.Load())
         if isinstance(stmt, ast.Assign):
-            stmt.value = self.hoist(stmt.value, before, top=True)
+            plain_targets = all(isinstance(t, ast.Name) or isinstance(t, (ast.Tuple, ast.List)) and
+                                all(isinstance(e, ast.Name) for e in t.elts) for t in stmt.targets)
+            # a user call's result goes to names; x[i] = f(...) becomes t = f(...); x[i] = t
+            stmt.value = self.hoist(stmt.value, before, top=plain_targets)
             for t in stmt.targets:
                 if isinstance(t, ast.Subscript):
                     t.slice = self.hoist(t.slice, before)
