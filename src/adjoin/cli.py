@@ -396,20 +396,10 @@ def run_advise(options):
     compares it with the default (every site checkpointed) and with the paper's ΔT/ΔPM advice."""
     from .profiling.advisor import advise, pareto
     from .profiling.profile import Profile
-    from .report.terminal import advice_table, human_bytes, human_seconds, parse_bytes
+    from .report.terminal import advice_table, human_bytes, human_seconds, parse_budget
     profile = Profile.load(options.profile)
     default = profile.predict(Placement())
-    budget = None
-    if options.memory_budget:
-        text = options.memory_budget.strip()
-        if text.lower().endswith("x"):      # relative to the default placement's peak
-            try:
-                budget = int(float(text[:-1]) * default.peak_tape_bytes)
-            except ValueError:
-                raise UsageError(f"--memory-budget {text!r}: write a size (512MiB) or a factor of the "
-                                 "default placement's peak (1.5x)") from None
-        else:
-            budget = parse_bytes(text)
+    budget = parse_budget(options.memory_budget, profile)
     paper = advise(profile, budget, "ratio")
     mine = advise(profile, budget, options.strategy)
     ids = [s.id for s in profile.sites]
@@ -546,19 +536,9 @@ def run_report(options):
     front, the call tree), the paper's table of sites, and the commands that reproduce it."""
     from .profiling.profile import Profile
     from .report.html import write_report
-    from .report.terminal import parse_bytes
+    from .report.terminal import parse_budget
     profile = Profile.load(options.profile)
-    budget = None
-    if options.memory_budget:
-        text = options.memory_budget.strip()
-        if text.lower().endswith("x"):      # relative to the default placement's peak
-            try:
-                budget = int(float(text[:-1]) * profile.predict(Placement()).peak_tape_bytes)
-            except ValueError:
-                raise UsageError(f"--memory-budget {text!r}: write a size (512MiB) or a factor of the "
-                                 "default placement's peak (1.5x)") from None
-        else:
-            budget = parse_bytes(text)
+    budget = parse_budget(options.memory_budget, profile)
     if options.set and options.case is None:
         raise UsageError("--set changes a case's [inputs_args]; give the case with --case CASE.toml")
     case = load_case_quietly(options.case, options.set) if options.case is not None else None

@@ -23,6 +23,23 @@ def parse_bytes(text):
         raise UsageError(f"{text!r} is not a size; write e.g. 512MiB, 2GB or 1e6 (bytes)") from None
 
 
+def parse_budget(text, profile):
+    """A memory budget: a size ('512MiB') or a factor of the default placement's peak ('1.5x');
+    None for no text (unlimited)."""
+    if not text:
+        return None
+    text = text.strip()
+    if text.lower().endswith("x"):
+        from ..placement import Placement
+        try:
+            factor = float(text[:-1])
+        except ValueError:
+            raise UsageError(f"--memory-budget {text!r}: write a size (512MiB) or a factor of the default "
+                             "placement's peak (1.5x)") from None
+        return int(factor * profile.predict(Placement()).peak_tape_bytes)
+    return parse_bytes(text)
+
+
 def human_bytes(n):
     """Bytes in binary units: 1.5 MiB."""
     sign = "-" if n < 0 else ""
