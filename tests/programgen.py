@@ -60,16 +60,23 @@ FULL_LEN = LENGTHS[1]
 SLICE_LEN = {"F": FULL_LEN, "I": FULL_LEN - 2, "E": (FULL_LEN + 1) // 2}
 
 
-@dataclass(frozen=True)
 class Program:
-    """A generated module: its source text, the constructs it uses, and its helper functions."""
-    source: str
-    constructs: frozenset
-    helpers: tuple
-    sites: int          # calls to helpers written in the source
+    """A generated module: its source text, the constructs it uses, its helper functions and the
+    number of calls to them (checkpoint sites). Not a dataclass: hypothesis would print every
+    field on one line; the tests print the source with ``note``."""
+
+    __slots__ = ("source", "constructs", "helpers", "sites")
+
+    def __init__(self, source, constructs, helpers, sites):
+        self.source = source
+        self.constructs = frozenset(constructs)
+        self.helpers = tuple(helpers)
+        self.sites = sites
 
     def __repr__(self):
-        return f"Program(helpers={list(self.helpers)}, sites={self.sites}, source=\n{self.source})"
+        first = self.source.splitlines()[0].strip('"')
+        return (f"Program({first!r}, {self.source.count(chr(10))} lines, helpers={self.helpers}, "
+                f"sites={self.sites}; source below)")
 
 
 @dataclass

@@ -11,18 +11,25 @@ tests/programgen.py writes random programs ``f(x, a, n)`` in adjoin's input lang
 
 Runs are deterministic (``derandomize=True``, no example database). A failure prints the
 program's source (``note``) and the arguments; paste them into a file to reproduce it.
+
+Shrinking is off by default: the programs are large and each attempt runs the adjoint, so
+hypothesis would spend its five minutes and still leave a large program. To shrink a failure to
+a small program, run with ``ADJOIN_SHRINK=1``:
+
+    ADJOIN_SHRINK=1 .venv/bin/pytest tests/test_random_programs.py -k placement
 """
 import copy
 import importlib.util
 import itertools
 import math
+import os
 import sys
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, note, reject, settings
+from hypothesis import HealthCheck, Phase, event, given, note, reject, settings
 
 import adjoin
 
@@ -34,8 +41,10 @@ FD_RTOL = 1e-6
 PLACEMENT_RTOL = 1e-12
 MAX_PLACEMENTS = 8       # every subset of the sites when there are at most 3, a sample beyond
 
-# report_multiple_bugs=False: one failure is shrunk and reported, which keeps a failing run short
+SHRINK = os.environ.get("ADJOIN_SHRINK", "") not in ("", "0")
+# report_multiple_bugs=False: one failure is reported (and shrunk), which keeps a failing run short
 SETTINGS = dict(deadline=None, derandomize=True, database=None, report_multiple_bugs=False,
+                phases=tuple(Phase) if SHRINK else (Phase.explicit, Phase.generate),
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much, HealthCheck.large_base_example])
 
