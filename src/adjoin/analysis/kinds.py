@@ -104,6 +104,8 @@ def join(a, b):
 
 def broadcast(kinds):
     """Kind of an element-wise operation on values of these kinds."""
+    if any(k == BOTTOM for k in kinds):
+        return BOTTOM
     arrays = [k for k in kinds if k.maybe_array]
     if not arrays:
         if all(k.cat in ("int", "bool") for k in kinds):
@@ -328,6 +330,8 @@ class KindAnalysis(Forward):
         return UNKNOWN
 
     def binop(self, op, a, b):
+        if BOTTOM in (a, b):
+            return BOTTOM
         if isinstance(op, ast.MatMult):
             return matmul_kind(a, b)
         if a.cat == "str" or b.cat == "str":
@@ -546,11 +550,9 @@ def rule_kind(key, rule, node, args, keywords, func):
         return array(None)
     if key in ("np.concatenate", "np.hstack", "np.vstack"):
         seq = args[0] if args else UNKNOWN
-        items = [k for k in seq.items if k.array]
-        if items and all(k.rank == items[0].rank for k in items) and items[0].rank is not None:
-            rank = items[0].rank
-            if key == "np.vstack":
-                rank = max(rank, 2)
+        known = [k.rank for k in seq.items if k.array and k.rank is not None]
+        if known:                     # NumPy joins arrays of one rank: any known one tells it
+            rank = known[0] if key != "np.vstack" else max(known[0], 2)
             return array(rank)
         return array(None)
     if key in ("np.outer",):
