@@ -139,10 +139,11 @@ def _num(value):
 class _Writer:
     """Writes one program from hypothesis draws; every choice shrinks toward a simpler program."""
 
-    def __init__(self, draw, min_helpers, max_helpers):
+    def __init__(self, draw, min_helpers, max_helpers, statements):
         self.draw = draw
         self.min_helpers = min_helpers
         self.max_helpers = max_helpers
+        self.statements = statements   # (fewest, most) top-level statements in the head
         self.constructs = set()
         self.available = []      # helpers the function being written may call
         self.sites = 0
@@ -1039,7 +1040,7 @@ class _Writer:
         # first values computed from the arguments, so that the cost depends on them
         lines = self.store(sc, "y", "F", self.array(sc, "F", self.draw(st.integers(0, 2))))
         lines += self.store(sc, "s", "S", self.scalar(sc, self.draw(st.integers(0, 2))))
-        more, done = self.block(sc, 2, 8)
+        more, done = self.block(sc, *self.statements)
         lines += more
         if not done:
             for helper in self.available:
@@ -1098,9 +1099,11 @@ class _Writer:
 
 
 @st.composite
-def programs(draw, min_helpers=0, max_helpers=2):
-    """Random programs in adjoin's input language; see the module docstring."""
-    return _Writer(draw, min_helpers, max_helpers).program()
+def programs(draw, min_helpers=0, max_helpers=2, statements=(2, 8)):
+    """Random programs in adjoin's input language (see the module docstring), with min_helpers..
+    max_helpers helper functions and, after two first assignments, ``statements`` = (fewest,
+    most) top-level statements in the head, each possibly compound."""
+    return _Writer(draw, min_helpers, max_helpers, statements).program()
 
 
 @st.composite

@@ -18,7 +18,6 @@ a small program, run with ``ADJOIN_SHRINK=1``:
 
     ADJOIN_SHRINK=1 .venv/bin/pytest tests/test_random_programs.py -k placement
 """
-import copy
 import importlib.util
 import itertools
 import math
@@ -211,7 +210,7 @@ def placements(ids, rng):
 
 @pytest.mark.adjoint
 @settings(max_examples=250, **SETTINGS)
-@given(program=programs(min_helpers=1), args=arguments())
+@given(program=programs(min_helpers=1, statements=(1, 5)), args=arguments())
 def test_every_placement_gives_the_same_gradient(program_dir, program, args):
     skip_if_passed("placements", program)
     x, a, n = args
