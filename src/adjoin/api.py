@@ -135,7 +135,7 @@ class Adjoint:
         ``warmup`` runs it once first, unrecorded, so that the recorded times are not those of a
         first run (imports, caches)."""
         from .profiling.profile import Profile
-        from .profiling.tree import build_tree, estimate_unmeasured, finish_root, merge
+        from .profiling.tree import build_tree, estimate_unmeasured, finish_root, merge, unify
         from .runtime.profiler import Recorder
         values = self._bind(args, kwargs)
         source, entry, wrt, pctx = self._specialize(values, hooks=True)
@@ -151,6 +151,7 @@ class Adjoint:
         finish_root(tree, end - recorder.start)
         tree = merge(tree)
         ratio = estimate_unmeasured(tree)
+        tree = unify(tree)
         off = {s.id for s in pctx.sites if not pctx.checkpointed(s)}
         profile = Profile(pctx.program.head, wrt, pctx.sites, off, tree, tape.peak_bytes, seconds, ratio)
         profile.events = recorder.events      # the raw events, for a trace; not saved

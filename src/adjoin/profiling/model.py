@@ -26,27 +26,47 @@ class Simulator:
 
     def __init__(self, root):
         self.root = root
-        self.below = {}          # id(node) -> frozenset of site ids in its subtree (children's sites)
+        self.bit = {}            # site id -> its bit in a placement mask
+        self.below = {}          # id(node) -> mask of the sites in its subtree
+        self.shape = {}          # id(node) -> id of the first node with the same bytes and times
         self.cache = {}
+        self._shapes = {}
         self._index(root)
 
     def _index(self, node):
-        sites = set()
+        """Sites below each node (as a bit mask), and identical subtrees (their results are shared)."""
+        mask = 0
+        parts = []
         for child in node.children:
-            sites.add(child.node.site)
-            sites |= self._index(child.node)
-        self.below[id(node)] = frozenset(sites)
-        return self.below[id(node)]
+            site = child.node.site
+            if site not in self.bit:
+                self.bit[site] = 1 << len(self.bit)
+            mask |= self.bit[site] | self._index(child.node)
+            parts.append((self.shape[id(child.node)], child.own_before, child.count))
+        self.below[id(node)] = mask
+        key = (node.site, node.S, node.Tj, node.Ts, node.P, node.W, node.R, node.F, node.B, tuple(parts))
+        self.shape[id(node)] = self._shapes.setdefault(key, id(node))
+        return mask
+
+    def mask(self, off):
+        """The bit mask of a set of site ids."""
+        mask = 0
+        for site in off:
+            mask |= self.bit.get(site, 0)
+        return mask
 
     def evaluate(self, off):
         """Prediction for the placement whose non-checkpointed sites are ``off``."""
-        off = frozenset(off)
-        _, peak, seconds = self._node(self.root, True, off)
+        _, peak, seconds = self._node(self.root, True, self.mask(off))
         return Prediction(seconds, peak)
+
+    def tape(self, node, joint, off):
+        """Tape(node) in a mode, for the placement ``off`` (a set of site ids)."""
+        return self._node(node, joint, self.mask(off))[0]
 
     def _node(self, node, joint, off):
         relevant = self.below[id(node)] & off
-        key = (id(node), joint, relevant)
+        key = (self.shape[id(node)], joint, relevant)
         found = self.cache.get(key)
         if found is not None:
             return found
@@ -56,7 +76,7 @@ class Simulator:
         seconds = node.F + node.B
         for child in node.children:
             c = child.node
-            checkpointed = c.site not in relevant
+            checkpointed = not (self.bit[c.site] & relevant)
             tape_c, peak_c, time_c = self._node(c, checkpointed, off)
             part = c.S if checkpointed else tape_c
             m = child.count

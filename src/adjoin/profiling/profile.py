@@ -79,7 +79,7 @@ class Profile:
             for child in node.children:
                 c = child.node
                 counts[c.site] = counts.get(c.site, 0) + multiplicity * child.count
-                tape_split = self.simulator._node(c, False, self.profiled_off)[0]
+                tape_split = self.simulator.tape(c, False, self.profiled_off)
                 per_parent[c.site] = per_parent.get(c.site, 0) + child.count * (tape_split - c.S)
                 walk(c, multiplicity * child.count)
             for site, delta in per_parent.items():

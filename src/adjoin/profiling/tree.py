@@ -187,6 +187,27 @@ def merge(root):
     return root
 
 
+def unify(root):
+    """Gives every instance with the same site, bytes and structure below it (anywhere in the tree)
+    the same times, averaged over all of them: the model then sees one kind of subtree where the
+    run had thousands, and the simulator evaluates it once per placement."""
+    groups = {}
+
+    def walk(node, weight):
+        parts = tuple((walk(c.node, weight * c.count), c.own_before, c.count) for c in node.children)
+        key = (node.site, node.S, node.Tj, node.Ts, parts)
+        groups.setdefault(key, []).append((node, weight))
+        return key
+    walk(root, 1)
+    for members in groups.values():
+        total = sum(w for _, w in members)
+        for name in ("P", "W", "R", "F", "B"):
+            mean = sum(getattr(n, name) * w for n, w in members) / total
+            for n, _ in members:
+                setattr(n, name, mean)
+    return root
+
+
 def _average_into(target, other, n, m):
     for name in ("P", "W", "R", "F", "B"):
         setattr(target, name, (getattr(target, name) * n + getattr(other, name) * m) / (n + m))
