@@ -49,6 +49,7 @@ def generate_arguments(parser):
                              "arguments (float or int, array rank) the adjoint is written for")
     set_argument(parser)
     checkpoint_arguments(parser)
+    json_argument(parser)
 
 
 def run_generate(options):
@@ -85,11 +86,15 @@ def run_generate(options):
     progress(options, f"generating the adjoint of {head.__name__} with respect to {', '.join(wrt)}")
     source = api.generate_source(head, wrt, placement=placement, nocheckpoint=options.nocheckpoint,
                                  example=example)
-    if options.output is None:
-        sys.stdout.write(source if source.endswith("\n") else source + "\n")
-    else:
+    if options.output is not None:
         write_text_atomic(options.output, source)
         progress(options, f"wrote {shown(options.output)} ({len(source.splitlines())} lines)")
+    if options.json:
+        print(json.dumps({"head": head.__name__, "wrt": list(wrt), "output": str(options.output)
+                          if options.output else None, "lines": len(source.splitlines()),
+                          "source": None if options.output else source}, indent=2))
+    elif options.output is None:
+        sys.stdout.write(source if source.endswith("\n") else source + "\n")
     return OK
 
 
