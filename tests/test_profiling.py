@@ -231,3 +231,12 @@ def test_bad_profile_files(tmp_path):
         Profile.load(path)
     with pytest.raises(adjoin.AdjoinError, match="no such profile"):
         Profile.load(tmp_path / "missing.json")
+
+
+def test_the_tree_stays_small_on_long_runs(hand):
+    # 400 instances of f in a loop: the builder merges each finished instance into the run of its
+    # identical successors, so the tree holds one node for them, not 400
+    profile = adjoin.adjoint(hand.looped, wrt="x").profile(x=X, n=400, keep_events=False)
+    assert profile.events is None
+    assert len(profile.tree.children) == 1 and profile.tree.children[0].count == 400
+    assert by_id(profile)["looped/f#1"].instances == 400

@@ -129,32 +129,35 @@ class Adjoint:
         value, grads, _ = self._run(args, kwargs, tape, prof=recorder)
         return value, self._shape_result(grads), recorder, tape
 
-    def profile(self, *args, warmup=True, **kwargs):
+    def profile(self, *args, warmup=True, keep_events=True, **kwargs):
         """Runs the adjoint with profiling hooks: a Profile (checkpoint tree, ΔT, ΔPM).
 
         ``warmup`` runs it once first, unrecorded, so that the recorded times are not those of a
-        first run (imports, caches)."""
+        first run (imports, caches).  The checkpoint tree is built as the run goes; with
+        ``keep_events=False`` the raw events are not kept either, and memory stays bounded by the
+        tree however long the run (the events are only needed for a trace or a tape plot)."""
         from .profiling.profile import Profile
-        from .profiling.tree import build_tree, estimate_unmeasured, finish_root, merge, unify
+        from .profiling.tree import TreeBuilder, estimate_unmeasured, finish_root, merge, unify
         from .runtime.profiler import Recorder
         values = self._bind(args, kwargs)
         source, entry, wrt, pctx = self._specialize(values, hooks=True)
         if warmup:
-            self._run(args, kwargs, Tape(), prof=Recorder())
-        recorder = Recorder()
+            self._run(args, kwargs, Tape(), prof=Recorder(keep=False))
+        builder = TreeBuilder()
+        recorder = Recorder(sink=builder, keep=keep_events)
         tape = Tape()
         start = recorder.clock()
         self._run(args, kwargs, tape, prof=recorder)
         end = recorder.clock()
         seconds = end - start
-        tree = build_tree(recorder.events)
+        tree = builder.root
         finish_root(tree, end - recorder.start)
         tree = merge(tree)
         ratio = estimate_unmeasured(tree)
         tree = unify(tree)
         off = {s.id for s in pctx.sites if not pctx.checkpointed(s)}
         profile = Profile(pctx.program.head, wrt, pctx.sites, off, tree, tape.peak_bytes, seconds, ratio)
-        profile.events = recorder.events      # the raw events, for a trace; not saved
+        profile.events = recorder.events if keep_events else None   # for a trace; not saved
         return profile
 
     def measure(self, *args, **kwargs):

@@ -351,13 +351,14 @@ def run_profile(options):
     inputs = case.build_inputs()
     adj = api.adjoint(case.head, wrt=case.wrt, placement=placement, nocheckpoint=options.nocheckpoint)
     with user_output_to_stderr():
+        keep = options.trace is not None        # raw events only for a trace: memory stays bounded
         if options.quiet or options.json:
-            profile = adj.profile(**inputs)
+            profile = adj.profile(**inputs, keep_events=keep)
         else:
             from rich.console import Console
             with Console(file=sys.stderr).status(f"profiling the adjoint of {case.head.__name__} "
                                                  f"with respect to {', '.join(case.wrt)}..."):
-                profile = adj.profile(**inputs)
+                profile = adj.profile(**inputs, keep_events=keep)
     if options.output is not None:
         profile.save(options.output)
         progress(options, f"wrote {shown(options.output)}")

@@ -47,14 +47,23 @@ class TreeError(Exception):
     """The events do not nest as generated code makes them (a bug)."""
 
 
-def build_tree(events):
-    """The checkpoint tree (instances, not yet merged) of one run's events."""
-    root = Node("", measured_joint=True)
-    root.marks["t_begin"] = 0.0
-    root.marks["base"] = 0
-    stack = [root]           # nodes whose forward or backward sweep is running
-    pending = {id(root): []}  # node -> children not reversed yet (in call order)
-    for kind, site, nbytes, t, extra, extra_t in events:
+class TreeBuilder:
+    """Builds the checkpoint tree while the run goes (DESIGN.md: bounded memory on long runs).
+
+    Each finished instance is merged at once with the identical run of siblings after it
+    (siblings are reversed last first), so a time loop of thousands of steps holds a handful of
+    nodes; only the instances whose reversal is still to come are kept one by one.
+    """
+
+    def __init__(self):
+        self.root = Node("", measured_joint=True)
+        self.root.marks["t_begin"] = 0.0
+        self.root.marks["base"] = 0
+        self.stack = [self.root]     # nodes whose forward or backward sweep is running
+        self.pending = {}            # id(node) -> children not reversed yet (in call order)
+
+    def __call__(self, kind, site, nbytes, t, extra, extra_t):
+        stack, pending = self.stack, self.pending
         current = stack[-1]
         if kind == ev.SNAPSHOT_WRITE:
             node = Node(site, measured_joint=True)
@@ -91,8 +100,6 @@ def build_tree(events):
             node.Tj = node.Ts - node.marks.get("split_locals", 0)
         elif kind == ev.TURN:
             current.marks.update(turn_bytes=nbytes, turn_t=t, split_locals=extra)
-            if current is root:
-                root.marks["base"] = 0
             _own_forward(current, nbytes - current.marks["base"], t - current.marks["t_begin"])
             current.Ts = current.Tj + extra
             current.function = site
@@ -100,7 +107,6 @@ def build_tree(events):
             node = _next_to_reverse(pending, current, site)
             node.marks.update(sr_t=t)
             stack.append(node)
-            node.marks["reversing"] = True
         elif kind == ev.BEGIN_REVERSE:
             node = stack[-1]
             node.R = t - node.marks["sr_t"]
@@ -109,6 +115,7 @@ def build_tree(events):
             node = stack.pop()
             node.B = t - node.marks["turn_t"] - _children_backward(node)
             node.marks["bwd_time"] = t - node.marks["sr_t"]
+            self._finished(stack[-1], node)
         elif kind == ev.BEGIN_SPLIT_REVERSE:
             node = _next_to_reverse(pending, current, site)
             node.marks.update(bwd_begin=t)
@@ -117,9 +124,47 @@ def build_tree(events):
             node = stack.pop()
             node.B = t - node.marks["bwd_begin"] - _children_backward(node)
             node.marks["bwd_time"] = t - node.marks["bwd_begin"]
+            self._finished(stack[-1], node)
         else:
             raise TreeError(f"unknown event {kind}")
-    return root
+
+    def _finished(self, parent, node):
+        """Merges a finished instance with the run of identical siblings that follows it."""
+        self.pending.pop(id(node), None)
+        children = parent.children
+        for k in range(len(children) - 1, -1, -1):
+            if children[k].node is node:
+                break
+        else:
+            return
+        if k + 1 < len(children):
+            this, after = children[k], children[k + 1]
+            if after.own_before == this.own_before and after.node.marks.get("done") and \
+                    _signature(after.node) == _signature(node):
+                _average_into(after.node, node, after.count, this.count)
+                for name in ("fwd_time", "bwd_time"):
+                    after.node.marks[name] = (after.node.marks.get(name, 0.0) * after.count +
+                                              node.marks.get(name, 0.0) * this.count) / (after.count + this.count)
+                after.count += this.count
+                del children[k]
+                return
+        node.marks["done"] = True
+
+
+def _signature(node):
+    found = node.marks.get("signature")
+    if found is None:
+        found = signature(node)
+        node.marks["signature"] = found
+    return found
+
+
+def build_tree(events):
+    """The checkpoint tree of a run's recorded events (profiles build it as the run goes)."""
+    builder = TreeBuilder()
+    for event in events:
+        builder(*event)
+    return builder.root
 
 
 def finish_root(root, end_t):

@@ -25,15 +25,24 @@ END_SPLIT_REVERSE = "end-split-reverse"
 
 
 class Recorder:
-    """Records every event as (kind, site, tape bytes, seconds, extra bytes, extra seconds)."""
+    """Records every event as (kind, site, tape bytes, seconds, extra bytes, extra seconds).
 
-    def __init__(self, clock=time.perf_counter):
+    ``sink``, when given, receives each event as it happens (the profile's tree builder);
+    ``keep`` keeps the raw events too (for a trace or a plot of the tape over time)."""
+
+    def __init__(self, clock=time.perf_counter, sink=None, keep=True):
         self.clock = clock
         self.events = []
+        self.sink = sink
+        self.keep = keep
         self.start = clock()
 
     def _add(self, kind, site, tape, extra=0, extra_seconds=0.0):
-        self.events.append((kind, site, tape.bytes, self.clock() - self.start, extra, extra_seconds))
+        event = (kind, site, tape.bytes, self.clock() - self.start, extra, extra_seconds)
+        if self.keep:
+            self.events.append(event)
+        if self.sink is not None:
+            self.sink(*event)
 
     def snapshot_write(self, site, tape):
         self._add(SNAPSHOT_WRITE, site, tape)
