@@ -40,6 +40,7 @@ import traceback
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -120,7 +121,11 @@ def run_model(model, args, console):
     if per_site:
         placements += [(f"off {s.id}", adjoin.Placement(nocheckpoint=[s.id]), s) for s in sites]
     rows, live = [], []
+    progress = Progress(console=console, transient=True, disable=not console.is_terminal)
+    progress.start()
+    task = progress.add_task(f"{model}: warm-up", total=len(placements) * (1 + args.repeat))
     for label, placement, site in placements:
+        progress.advance(task)
         row = {"placement": label, "nocheckpoint": sorted(placement.nocheckpoint),
                "site_line": site.line if site is not None else None, "seconds": []}
         try:
@@ -138,12 +143,14 @@ def run_model(model, args, console):
     # state of a shared machine; a placement's median is over its own runs
     head(**copy.deepcopy(inputs))
     primal_runs = []
+    progress.update(task, description=f"{model}: timed runs")
     for _ in range(args.repeat):
         fresh = copy.deepcopy(inputs)
         start = time.perf_counter()
         primal_value = float(head(**fresh))
         primal_runs.append(time.perf_counter() - start)
         for row, adj in live:
+            progress.advance(task)
             if "error" in row:
                 continue
             try:
@@ -154,6 +161,7 @@ def run_model(model, args, console):
                 continue
             row["seconds"].append(run.seconds)
             row["peak_tape_bytes_varies"] |= run.peak_tape_bytes != row["peak_tape_bytes"]
+    progress.stop()
     primal = statistics.median(primal_runs)
     reference = next((row for row in rows if row["placement"] == "all" and "error" not in row), None)
     for row in rows:
