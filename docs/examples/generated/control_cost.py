@@ -94,7 +94,7 @@ def cost_b(tape, u0, c, nmax, result_b):
 
 
 def relax_b(tape, u, tol, result_b):
-    """Adjoint of relax (control.py:6), joint mode: run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
+    """Adjoint of relax (control.py:6), joint mode, run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
     it = 0  # line 7
     count = 0
     while np.max(np.abs(u)) > tol:  # line 8

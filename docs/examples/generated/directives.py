@@ -63,7 +63,7 @@ def cost_b(tape, u0, k, nsteps, result_b):
 
 
 def cost_nonlinear1_b(tape, u, result_b):
-    """Adjoint of cost_nonlinear1 (directives.py:20), joint mode: run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
+    """Adjoint of cost_nonlinear1 (directives.py:20), joint mode, run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
     v = np.tanh(u)  # line 21
     tape.push(u)
     u = u + 0.1 * v * v  # line 22
@@ -90,7 +90,7 @@ def cost_nonlinear1_b(tape, u, result_b):
 
 
 def step_b(tape, u, k, u_b):
-    """Adjoint of step (directives.py:9), joint mode: run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
+    """Adjoint of step (directives.py:9), joint mode, run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
     tape.push(u)  # snapshot
     smooth(u)  # line 10
     smooth_fwd(tape, u)  # line 12
@@ -117,7 +117,7 @@ def step_b(tape, u, k, u_b):
 
 
 def smooth_b(tape, a, a_b):
-    """Adjoint of smooth (directives.py:5), joint mode: run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
+    """Adjoint of smooth (directives.py:5), joint mode, run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
     a[1:-1] = 0.25 * a[:-2] + 0.5 * a[1:-1] + 0.25 * a[2:]  # line 6
     # turn
     a_b = ad.dense(a_b, a)

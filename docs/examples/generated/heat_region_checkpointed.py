@@ -56,7 +56,7 @@ def cost_b(tape, T0, q, kappa, nsteps, obs, result_b):
 
 
 def step_b(tape, T, q, kappa, dt, lap, src, T_b, lap_b, src_b):
-    """Adjoint of step (heat_region.py:23), joint mode: run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
+    """Adjoint of step (heat_region.py:23), joint mode, run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
     tape.push(lap)  # snapshot
     laplacian(T, lap)  # line 24
     source(T, q, src)  # line 25
@@ -94,7 +94,7 @@ def step_b(tape, T, q, kappa, dt, lap, src, T_b, lap_b, src_b):
 
 
 def boundary_b(tape, T, T_b):
-    """Adjoint of boundary (heat_region.py:16), joint mode: run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
+    """Adjoint of boundary (heat_region.py:16), joint mode, run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
     T[0, :] = T[1, :]  # line 17
     T[-1, :] = T[-2, :]  # line 18
     T[:, 0] = T[:, 1]  # line 19
@@ -121,7 +121,7 @@ def boundary_b(tape, T, T_b):
 
 
 def source_b(tape, T, q, out, out_b):
-    """Adjoint of source (heat_region.py:12), joint mode: run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
+    """Adjoint of source (heat_region.py:12), joint mode, run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
     out[:, :] = q * np.exp(-T * T)  # line 13
     # turn
     T_b = np.zeros_like(T, dtype=float)
@@ -139,7 +139,7 @@ def source_b(tape, T, q, out, out_b):
 
 
 def laplacian_b(tape, T, lap, lap_b):
-    """Adjoint of laplacian (heat_region.py:6), joint mode: run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
+    """Adjoint of laplacian (heat_region.py:6), joint mode, run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
     n = T.shape[0]  # line 7
     tape.push(lap[1:n - 1, 1:-1])
     lap[1:n - 1, 1:-1] = T[2:, 1:-1] + T[:-2, 1:-1] + T[1:-1, 2:] + T[1:-1, :-2] - 4.0 * T[1:-1, 1:-1]  # line 8

@@ -58,7 +58,7 @@ def step_fwd(tape, T, q, kappa, dt, lap, src):
     tape.push(T)
     T += dt * (kappa * lap + src)  # line 26
     boundary_fwd(tape, T)  # line 27
-    # locals the backward sweep needs, alive only until this function returns
+    # what the backward sweep reads that dies or changes when this function returns
     tape.push(lap)
 
 
@@ -147,7 +147,7 @@ def laplacian_fwd(tape, T, lap):
     n = T.shape[0]  # line 7
     tape.push(lap[1:n - 1, 1:-1])
     lap[1:n - 1, 1:-1] = T[2:, 1:-1] + T[:-2, 1:-1] + T[1:-1, 2:] + T[1:-1, :-2] - 4.0 * T[1:-1, 1:-1]  # line 8
-    # locals the backward sweep needs, alive only until this function returns
+    # what the backward sweep reads that dies or changes when this function returns
     tape.push(lap)
     tape.push(n)
 

@@ -54,7 +54,7 @@ def cost_b(tape, T0, q, kappa, nsteps, obs, result_b):
 
 
 def step_b(tape, T, q, kappa, dt, lap, src, T_b, lap_b, src_b):
-    """Adjoint of step (p22_heat_model.py:21), joint mode: run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
+    """Adjoint of step (p22_heat_model.py:21), joint mode, run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
     laplacian(T, lap)  # line 22
     source(T, q, src)  # line 23
     tape.push(T)
@@ -90,7 +90,7 @@ def step_b(tape, T, q, kappa, dt, lap, src, T_b, lap_b, src_b):
 
 
 def boundary_b(tape, T, T_b):
-    """Adjoint of boundary (p22_heat_model.py:14), joint mode: run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
+    """Adjoint of boundary (p22_heat_model.py:14), joint mode, run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
     T[0, :] = T[1, :]  # line 15
     T[-1, :] = T[-2, :]  # line 16
     T[:, 0] = T[:, 1]  # line 17
@@ -117,7 +117,7 @@ def boundary_b(tape, T, T_b):
 
 
 def source_b(tape, T, q, out, out_b):
-    """Adjoint of source (p22_heat_model.py:10), joint mode: run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
+    """Adjoint of source (p22_heat_model.py:10), joint mode, run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
     out[:, :] = q * np.exp(-T * T)  # line 11
     # turn
     T_b = np.zeros_like(T, dtype=float)
@@ -135,7 +135,7 @@ def source_b(tape, T, q, out, out_b):
 
 
 def laplacian_b(tape, T, lap, lap_b):
-    """Adjoint of laplacian (p22_heat_model.py:5), joint mode: run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
+    """Adjoint of laplacian (p22_heat_model.py:5), joint mode, run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
     lap[1:-1, 1:-1] = T[2:, 1:-1] + T[:-2, 1:-1] + T[1:-1, 2:] + T[1:-1, :-2] - 4.0 * T[1:-1, 1:-1]  # line 6
     # turn
     T_b = np.zeros_like(T, dtype=float)

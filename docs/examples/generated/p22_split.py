@@ -58,7 +58,7 @@ def step_fwd(tape, T, q, kappa, dt, lap, src):
     tape.push(T)
     T += dt * (kappa * lap + src)  # line 24
     boundary_fwd(tape, T)  # line 25
-    # locals the backward sweep needs, alive only until this function returns
+    # what the backward sweep reads that dies or changes when this function returns
     tape.push(lap)
 
 

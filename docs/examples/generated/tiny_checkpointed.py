@@ -57,7 +57,7 @@ def f_b(tape, x, w, result_b):
 
 
 def g_b(tape, a, w, a_b):
-    """Adjoint of g (tiny.py:5), joint mode: run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
+    """Adjoint of g (tiny.py:5), joint mode, run when a checkpointed call is reversed: forward sweep, turn, backward sweep."""
     t = np.sin(a) * w  # line 6
     tape.push(a[:])
     a[:] = a + t * t  # line 7

@@ -57,7 +57,7 @@ def g_fwd(tape, a, w):
     t = np.sin(a) * w  # line 6
     tape.push(a[:])
     a[:] = a + t * t  # line 7
-    # locals the backward sweep needs, alive only until this function returns
+    # what the backward sweep reads that dies or changes when this function returns
     tape.push(t)
 
 

@@ -1,6 +1,6 @@
 """The tape: the stack the forward sweep pushes and the backward sweep pops.
 
-Its size in bytes is adjoin's measure of memory.  Accounting (documented in docs/tape.md):
+Its size in bytes is adjoin's measure of memory.  Accounting (docs/how-it-works.md, "The tape"):
 
 * an ndarray pushed costs its ``nbytes`` (the tape always stores a copy, so later in-place
   writes to the array cannot change what was saved);

@@ -871,7 +871,7 @@ class FunctionGen:
         if "b" in modes:
             sig = ", ".join(self.signature("b"))
             out.add(0, f"def {self.pctx.generated_name(self.key, 'b')}({sig}):")
-            what = "the head" if head else "joint mode: run when a checkpointed call is reversed"
+            what = "the head" if head else "joint mode, run when a checkpointed call is reversed"
             out.add(1, f'"""Adjoint of {label}, {what}: forward sweep, turn, backward sweep."""')
             for n in init:
                 out.add(1, f"{n} = None")
@@ -905,7 +905,7 @@ class FunctionGen:
             if self.pctx.hooks:
                 out.add(1, f"prof.split_turn({self.key!r}, tape, {self._split_extra_expr(turn_pushes)})")
             if turn_pushes:
-                out.add(1, "# locals the backward sweep needs, alive only until this function returns")
+                out.add(1, "# what the backward sweep reads that dies or changes when this function returns")
             for n in turn_pushes:
                 out.add(1, f"tape.push({n})")
             if results:
