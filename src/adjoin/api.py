@@ -146,12 +146,10 @@ class Adjoint:
         builder = TreeBuilder()
         recorder = Recorder(sink=builder, keep=keep_events)
         tape = Tape()
-        start = recorder.clock()
         self._run(args, kwargs, tape, prof=recorder)
-        end = recorder.clock()
-        seconds = end - start
+        seconds = recorder.elapsed()         # the recorder's own time left out, as in every event
         tree = builder.root
-        finish_root(tree, end - recorder.start)
+        finish_root(tree, seconds)
         tree = merge(tree)
         ratio = estimate_unmeasured(tree)
         tree = unify(tree)

@@ -75,10 +75,12 @@ class TreeBuilder:
             node.S = nbytes - node.marks["sw_bytes"]
             node.W = t - node.marks["sw_t"]
             node.marks.update(ba_t=t, contribution=node.S)
+            _add_mark(current, "parts", node.S)
         elif kind == ev.END_ADVANCE:
             node = _last_child(current, site)
             node.P = t - node.marks["ba_t"]
             node.marks["fwd_time"] = t - node.marks["sw_t"]
+            _add_mark(current, "fwd", node.marks["fwd_time"])
         elif kind == ev.BEGIN_SPLIT:
             node = Node(site, measured_joint=False)
             node.S = extra
@@ -98,6 +100,8 @@ class TreeBuilder:
             node.marks["fwd_time"] = t - node.marks["t_begin"]
             _own_forward(node, nbytes - node.marks["base"], t - node.marks["t_begin"])
             node.Tj = node.Ts - node.marks.get("split_locals", 0)
+            _add_mark(stack[-1], "parts", node.marks["contribution"])
+            _add_mark(stack[-1], "fwd", node.marks["fwd_time"])
         elif kind == ev.TURN:
             current.marks.update(turn_bytes=nbytes, turn_t=t, split_locals=extra)
             _own_forward(current, nbytes - current.marks["base"], t - current.marks["t_begin"])
@@ -115,6 +119,7 @@ class TreeBuilder:
             node = stack.pop()
             node.B = t - node.marks["turn_t"] - _children_backward(node)
             node.marks["bwd_time"] = t - node.marks["sr_t"]
+            _add_mark(stack[-1], "bwd", node.marks["bwd_time"])
             self._finished(stack[-1], node)
         elif kind == ev.BEGIN_SPLIT_REVERSE:
             node = _next_to_reverse(pending, current, site)
@@ -124,6 +129,7 @@ class TreeBuilder:
             node = stack.pop()
             node.B = t - node.marks["bwd_begin"] - _children_backward(node)
             node.marks["bwd_time"] = t - node.marks["bwd_begin"]
+            _add_mark(stack[-1], "bwd", node.marks["bwd_time"])
             self._finished(stack[-1], node)
         else:
             raise TreeError(f"unknown event {kind}")
@@ -173,9 +179,15 @@ def finish_root(root, end_t):
 
 
 def _attach(parent, node, nbytes):
-    contributions = sum(c.node.marks.get("contribution", 0) * c.count for c in parent.children)
-    own = nbytes - parent.marks["base"] - contributions
-    parent.children.append(Child(node, own - sum(c.own_before * c.count for c in parent.children)))
+    marks = parent.marks
+    own = nbytes - marks["base"] - marks.get("parts", 0)       # own bytes pushed so far
+    before = own - marks.get("own", 0)
+    marks["own"] = own
+    parent.children.append(Child(node, before))
+
+
+def _add_mark(node, name, value):
+    node.marks[name] = node.marks.get(name, 0) + value
 
 
 def _last_child(parent, site):
@@ -194,8 +206,8 @@ def _next_to_reverse(pending, parent, site):
 
 def _own_forward(node, pushed, seconds):
     """Own bytes and time of a forward sweep: what is left after the children's parts."""
-    contributions = sum(c.node.marks.get("contribution", 0) * c.count for c in node.children)
-    child_time = sum(c.node.marks.get("fwd_time", 0.0) * c.count for c in node.children)
+    contributions = node.marks.get("parts", 0)
+    child_time = node.marks.get("fwd", 0.0)
     if node.measured_joint:
         node.Tj = pushed - contributions
     else:
@@ -204,7 +216,7 @@ def _own_forward(node, pushed, seconds):
 
 
 def _children_backward(node):
-    return sum(c.node.marks.get("bwd_time", 0.0) * c.count for c in node.children)
+    return node.marks.get("bwd", 0.0)
 
 
 # -- merging identical instances ------------------------------------------------------------------

@@ -36,13 +36,20 @@ class Recorder:
         self.sink = sink
         self.keep = keep
         self.start = clock()
+        self.spent = 0.0        # time spent in the recorder itself, left out of every time stamp
 
     def _add(self, kind, site, tape, extra=0, extra_seconds=0.0):
-        event = (kind, site, tape.bytes, self.clock() - self.start, extra, extra_seconds)
+        now = self.clock()
+        event = (kind, site, tape.bytes, now - self.start - self.spent, extra, extra_seconds)
         if self.keep:
             self.events.append(event)
         if self.sink is not None:
             self.sink(*event)
+        self.spent += self.clock() - now
+
+    def elapsed(self):
+        """Seconds since the start, the recorder's own time left out."""
+        return self.clock() - self.start - self.spent
 
     def snapshot_write(self, site, tape):
         self._add(SNAPSHOT_WRITE, site, tape)
@@ -73,6 +80,7 @@ class Recorder:
         copies = [stored(v) for v in snapshot]
         seconds = self.clock() - start
         del copies
+        self.spent += seconds          # a measurement, not part of the run
         self._add(BEGIN_SPLIT, site, tape, sum(size_of(v) for v in snapshot), seconds)
 
     def end_split(self, site, tape):
