@@ -114,3 +114,14 @@ def break_inside_nested_branches(a, x):
             total = total + np.sum(y)
         total = total * 1.1
     return total
+
+
+def argument_read_from_an_updated_array(a, x):
+    y = x.copy()
+    _scale_by(y, y + 1.0)
+    _scale_by(y, y[1:2] * a[0, 0])
+    return np.sum(y * y)
+
+
+def _scale_by(v, w):
+    v *= w[0]

@@ -786,6 +786,7 @@ class _Normalizer:
                 kw.value = self.hoist(kw.value, before)
             if target is not None:
                 self.bind(expr, target)
+                self.separate_arguments(expr, before)
                 if top:
                     return expr
                 temp = self.namer.fresh(f"{target.__name__}_result")
@@ -820,6 +821,25 @@ class _Normalizer:
             elif isinstance(value, list):
                 setattr(expr, name, [self.hoist(v, before) if isinstance(v, ast.expr) else v for v in value])
         return expr
+
+    def separate_arguments(self, call, before):
+        """An argument computed from an array that another argument passes (f(y, y + 1.0)) is
+        computed into a variable first: the callee may update that array, and the adjoint must
+        see the argument's value from before the call."""
+        names = [{n.id for n in ast.walk(a) if isinstance(n, ast.Name)} for a in call.args]
+        for k, arg in enumerate(call.args):
+            if isinstance(arg, (ast.Name, ast.Constant)):
+                continue
+            others = set().union(*(names[j] for j in range(len(names)) if j != k)) if len(names) > 1 else set()
+            if names[k] & others & self.locals:
+                if isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name) and all(
+                        isinstance(p, ast.Slice) for p in (arg.slice.elts if isinstance(arg.slice, ast.Tuple)
+                                                           else [arg.slice])):
+                    continue        # a view: the array itself, passed in part
+                temp = self.namer.fresh("argument")
+                before.append(ast.copy_location(ast.Assign(targets=[ast.Name(id=temp, ctx=ast.Store())],
+                                                           value=arg), arg))
+                call.args[k] = ast.copy_location(ast.Name(id=temp, ctx=ast.Load()), arg)
 
     def block(self, stmts):
         out = []
