@@ -637,6 +637,12 @@ class FunctionGen:
 
     def backward_call(self, lines, piece, full, partial, indent):
         stmt = self._stmt_of(piece)
+        for n in full:
+            self._dense_scope.discard(n)
+        for _, _, arg in piece.written:
+            base = storage_name(arg)
+            if base is not None:
+                self._dense_scope.discard(base)
         for n in reversed(full):
             lines.stmt(indent, self.restore(stmt, n))
         if piece.passive:
@@ -686,6 +692,7 @@ class FunctionGen:
                 extra.append(const(0.0))
         for line in pre:
             lines.stmt(indent, line)
+            self._note_assignment(line)
         if checkpointed:
             if hooks:
                 lines.add(indent, f"prof.snapshot_read({piece.site.id!r}, tape)")
@@ -733,7 +740,10 @@ class FunctionGen:
                 ex.mark_needed(arg)
                 ex.propagate(arg, name(temp), True)
         for line in accumulate:
+            if self._redundant_dense(line):
+                continue
             lines.stmt(indent, line)
+            self._note_assignment(line)
 
     def backward_if(self, lines, stmt, indent, backward_of):
         branches = _if_chain(stmt)
