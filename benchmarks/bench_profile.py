@@ -1,7 +1,8 @@
 """Profiling against measurement (issue 5), on the ocean example.
 
-1. Overhead: the adjoint with the profiling hooks against the adjoint without them (same
-   placement, every site checkpointed), median of --runs each, measured in alternation.
+1. Overhead: the adjoint with the profiling hooks (and the tree built as it runs, as
+   `adjoin profile` does) against the adjoint without them (same placement, every site
+   checkpointed), median of --runs each, measured in alternation.
 2. ΔT: for every site whose ΔT is more than 5 % of the adjoint's time, the measured time saved by
    not checkpointing it (median of --runs, all-checkpointed and site-off measured in alternation)
    against the profile's ΔT.
@@ -21,6 +22,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import adjoin  # noqa: E402
 from adjoin.case import load_case  # noqa: E402
+from adjoin.profiling.tree import TreeBuilder  # noqa: E402
 from adjoin.runtime.profiler import Recorder  # noqa: E402
 from adjoin.runtime.tape import Tape  # noqa: E402
 
@@ -37,6 +39,7 @@ def main():
     parser.add_argument("--size", type=float, default=0.3)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--overhead-only", action="store_true", help="measure the hooks' overhead only")
     options = parser.parse_args()
     case = load_case(options.case, [f"size={options.size}"])
     inputs = case.build_inputs()
@@ -49,12 +52,17 @@ def main():
     without, with_hooks = [], []
     for _ in range(options.runs):
         without.append(timed(lambda: plain(**copy.deepcopy(inputs))))
-        with_hooks.append(timed(lambda: hooked._run((), copy.deepcopy(inputs), Tape(), prof=Recorder())))
+        with_hooks.append(timed(lambda: hooked._run((), copy.deepcopy(inputs), Tape(),
+                                                    prof=Recorder(sink=TreeBuilder(), keep=False))))
     t0, t1 = statistics.median(without), statistics.median(with_hooks)
     out["overhead"] = {"adjoint_seconds": t0, "profiled_seconds": t1, "overhead": (t1 - t0) / t0}
     print(f"adjoint {t0:.3f} s, with profiling hooks {t1:.3f} s: overhead {(t1 - t0) / t0:+.1%} "
           f"(median of {options.runs}, alternated)", flush=True)
 
+    if options.overhead_only:
+        if options.json:
+            options.json.write_text(json.dumps(out, indent=1))
+        return
     profile = plain.profile(**copy.deepcopy(inputs))
     print(f"profile: {len(profile.sites)} sites, adjoint {profile.seconds:.3f} s", flush=True)
     rows = []

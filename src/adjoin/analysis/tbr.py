@@ -173,13 +173,18 @@ def run_tbr(body, effects, loop_reads, needed_in_params):
 
 
 class Bound(Forward):
-    """Names definitely bound before each statement (to pre-initialize pushed names)."""
+    """Names bound before each statement: on every path (``definite``) or on some path."""
 
-    def __init__(self):
+    def __init__(self, definite):
+        self.definite = definite
         self.before = {}
 
     def join(self, a, b):
-        return a & b
+        return a & b if self.definite else a | b
+
+    def _record(self, stmt, state):
+        previous = self.before.get(id(stmt))
+        self.before[id(stmt)] = state if previous is None else self.join(previous, state)
 
     def loop_entry(self, loop, state):
         if isinstance(loop, ast.For):
@@ -187,11 +192,11 @@ class Bound(Forward):
         return state
 
     def before_loop(self, stmt, state):
-        self.before[id(stmt)] = self.before.get(id(stmt), state) & state
+        self._record(stmt, state)
         return state
 
     def transfer(self, stmt, state):
-        self.before[id(stmt)] = self.before.get(id(stmt), state) & state
+        self._record(stmt, state)
         names = set()
         if isinstance(stmt, ast.Assign):
             for t in stmt.targets:
@@ -203,39 +208,15 @@ class Bound(Forward):
 
 
 def definitely_bound(func):
-    """(before: id(stmt) -> names definitely bound, end: names definitely bound at the end)."""
-    analysis = Bound()
+    """(before: id(stmt) -> names bound on every path, end: names bound at the end) — to give a
+    name pushed while possibly unbound a value first."""
+    analysis = Bound(definite=True)
     end = analysis.run(func.node.body, frozenset(func.params))
     return analysis.before, end or frozenset()
 
 
-class MaybeBound(Forward):
-    """Names possibly bound before each statement (their adjoint may be nonzero afterwards)."""
-
-    def __init__(self):
-        self.before = {}
-
-    def join(self, a, b):
-        return a | b
-
-    def loop_entry(self, loop, state):
-        if isinstance(loop, ast.For):
-            return state | {loop.target.id}
-        return state
-
-    def transfer(self, stmt, state):
-        self.before[id(stmt)] = self.before.get(id(stmt), frozenset()) | state
-        names = set()
-        if isinstance(stmt, ast.Assign):
-            for t in stmt.targets:
-                if not isinstance(t, ast.Subscript):
-                    names |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
-        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
-            names.add(stmt.target.id)
-        return state | frozenset(names)
-
-
 def maybe_bound(func):
-    analysis = MaybeBound()
+    """id(stmt) -> names bound on some path before it (their adjoint may be nonzero after it)."""
+    analysis = Bound(definite=False)
     analysis.run(func.node.body, frozenset(func.params))
     return analysis.before

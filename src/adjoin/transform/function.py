@@ -10,7 +10,7 @@ import ast
 import copy
 
 from ..analysis.activity import storage_name
-from ..analysis.effects import _basic_index, constant_region
+from ..analysis.effects import _basic_index, _whole as _whole_index, constant_region
 from ..analysis.tbr import CallEffect, StatementEffect, definitely_bound, maybe_bound, run_tbr
 from .adjoint import (FunctionContext, ExprAdjoint, assign, call, const, ctx_dense, name, primal_reads,
                       reverse_assign, reverse_augassign, store_copy)
@@ -957,18 +957,6 @@ def _short(path):
 def _source_line(stmt):
     text = ast.unparse(stmt).splitlines()[0]
     return text if len(text) <= 70 else text[:67] + "..."
-
-
-def _whole_index(index):
-    """``x[:]``, ``x[...]``, ``x[:, :]``: an index covering the whole array."""
-    parts = index.elts if isinstance(index, ast.Tuple) else [index]
-    for part in parts:
-        if isinstance(part, ast.Constant) and part.value is Ellipsis:
-            continue
-        if isinstance(part, ast.Slice) and part.lower is None and part.upper is None and part.step is None:
-            continue
-        return False
-    return True
 
 
 def _breaks(stmts):
