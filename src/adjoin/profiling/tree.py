@@ -61,6 +61,7 @@ class TreeBuilder:
         self.root.marks["base"] = 0
         self.stack = [self.root]     # nodes whose forward or backward sweep is running
         self.pending = {}            # id(node) -> children not reversed yet (in call order)
+        self.shapes = {}             # (site, bytes, children's shapes) -> a small number
 
     def __call__(self, kind, site, nbytes, t, extra, extra_t):
         stack, pending = self.stack, self.pending
@@ -134,6 +135,12 @@ class TreeBuilder:
         else:
             raise TreeError(f"unknown event {kind}")
 
+    def _shape(self, node):
+        """A number naming the node's bytes and structure (children are finished, so named)."""
+        key = (node.site, node.S, node.Tj, node.Ts,
+               tuple((c.node.marks.get("shape"), c.own_before, c.count) for c in node.children))
+        return self.shapes.setdefault(key, len(self.shapes))
+
     def _finished(self, parent, node):
         """Merges a finished instance with the run of identical siblings that follows it."""
         self.pending.pop(id(node), None)
@@ -143,11 +150,16 @@ class TreeBuilder:
                 break
         else:
             return
+        node.marks["shape"] = self._shape(node)
         if k + 1 < len(children):
             this, after = children[k], children[k + 1]
             if after.own_before == this.own_before and after.node.marks.get("done") and \
-                    _signature(after.node) == _signature(node):
-                _average_into(after.node, node, after.count, this.count)
+                    after.node.marks["shape"] == node.marks["shape"]:
+                # the run's own times are averaged here; those below it, when the whole tree is
+                # unified at the end (unify), which is cheaper than averaging subtrees at every merge
+                n, m = after.count, this.count
+                for name in ("P", "W", "R", "F", "B"):
+                    setattr(after.node, name, (getattr(after.node, name) * n + getattr(node, name) * m) / (n + m))
                 for name in ("fwd_time", "bwd_time"):
                     after.node.marks[name] = (after.node.marks.get(name, 0.0) * after.count +
                                               node.marks.get(name, 0.0) * this.count) / (after.count + this.count)
