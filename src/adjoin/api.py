@@ -148,6 +148,7 @@ class Adjoint:
         tape = Tape()
         self._run(args, kwargs, tape, prof=recorder)
         seconds = recorder.elapsed()         # the recorder's own time left out, as in every event
+        recorder.flush()
         tree = builder.root
         finish_root(tree, seconds)
         tree = merge(tree)

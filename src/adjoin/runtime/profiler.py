@@ -30,11 +30,13 @@ class Recorder:
     ``sink``, when given, receives each event as it happens (the profile's tree builder);
     ``keep`` keeps the raw events too (for a trace or a plot of the tape over time)."""
 
-    def __init__(self, clock=time.perf_counter, sink=None, keep=True):
+    def __init__(self, clock=time.perf_counter, sink=None, keep=True, batch=20000):
         self.clock = clock
         self.events = []
         self.sink = sink
         self.keep = keep
+        self.batch = batch          # events handed to the sink in bursts: memory stays bounded,
+        self._buffer = []           # and the run is not disturbed at every event
         self.spent = 0.0        # time spent in the recorder itself, left out of every time stamp
         self.call_cost = self._calibrate()
         self.start = clock()
@@ -59,8 +61,17 @@ class Recorder:
         if self.keep:
             self.events.append(event)
         if self.sink is not None:
-            self.sink(*event)
+            self._buffer.append(event)
+            if len(self._buffer) >= self.batch:
+                self.flush()
         self.spent += self.clock() - now
+
+    def flush(self):
+        """Hands the buffered events to the sink (call it once the run is over)."""
+        sink = self.sink
+        for event in self._buffer:
+            sink(*event)
+        self._buffer.clear()
 
     def elapsed(self):
         """Seconds since the start, the recorder's own time left out."""
