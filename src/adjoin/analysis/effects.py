@@ -528,17 +528,15 @@ class EntryAccess(Forward):
             base = arg.value if isinstance(arg, ast.Subscript) else arg
             targets = self.params_of(base, env)
             if param in summary.rewrites:
-                self.rewrites |= {p for p in targets if p in summary.reads or True} & self._read_now(state, targets)
-                self.rewrites |= {p for p in targets if param in summary.reads and p not in state[0]}
+                # the callee reads what it is given, then writes it: the caller's entry values, unless
+                # the caller had overwritten them all before
+                self.rewrites |= {p for p in targets if p not in state[0] or p in state[1]}
             whole = param in summary.kills and (isinstance(arg, ast.Name) or _whole(arg.slice))
             inner = dict(summary.write_regions).get(param)
             self.region(targets, inner if isinstance(arg, ast.Name) else None)
             state = self.write(targets, state, whole)
         return state
 
-    @staticmethod
-    def _read_now(state, targets):
-        return {p for p in targets if p in state[1]}
 
 
 def constant_region(index):

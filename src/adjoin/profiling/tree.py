@@ -169,14 +169,6 @@ class TreeBuilder:
         node.marks["done"] = True
 
 
-def _signature(node):
-    found = node.marks.get("signature")
-    if found is None:
-        found = signature(node)
-        node.marks["signature"] = found
-    return found
-
-
 def build_tree(events):
     """The checkpoint tree of a run's recorded events (profiles build it as the run goes)."""
     builder = TreeBuilder()

@@ -587,8 +587,7 @@ def reverse_augassign(ctx, stmt, maybe_bound_before):
         ex.mark_needed(stmt.value)
         if isinstance(target, ast.Name):
             g = name(ctx.adj(base))
-            exact = ex.same_shape(stmt.value, stmt.value) if False else (
-                ctx.is_scalar(stmt.value) and ctx.is_scalar(target))
+            exact = ctx.is_scalar(stmt.value) and ctx.is_scalar(target)
         else:
             adj = ctx.adj(base)
             lines.extend(ctx_dense(ctx, base))

@@ -129,20 +129,9 @@ class FunctionGen:
     def _stable_arrays(self):
         """Active float array parameters never rebound: bound to one array for the whole backward
         sweep (also in a split backward sweep), so their adjoint is made dense once, at the turn."""
-        kinds = self.pctx.kinds.env_before.get(self.key, {})
-        counts = {}
-        for node in ast.walk(self.func.node):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                counts[node.id] = counts.get(node.id, 0) + 1
-        top_level = set()
-        for stmt in self.func.node.body:
-            if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
-                top_level.add(stmt.targets[0].id)
         stable = set()
         for n in self.ctx.active:
-            if n in self.func.params and n not in self.rebound:
-                pass
-            else:
+            if n not in self.func.params or n in self.rebound:
                 continue
             kind = self._kind_of_name(n)
             if kind is not None and kind.array and kind.dtype in ("f", None):
