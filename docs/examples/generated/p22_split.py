@@ -71,8 +71,8 @@ def step_bwd(tape, T, q, kappa, dt, lap, src, T_b, lap_b, src_b):
     lap_b = ad.dense(lap_b, lap)
     src_b = ad.dense(src_b, src)
     # line 25: boundary(T)
-    tmp_b14 = boundary_bwd(tape, T, T_b)
-    T_b = tmp_b14
+    tmp_b2 = boundary_bwd(tape, T, T_b)
+    T_b = tmp_b2
     # line 24: T += dt * (kappa * lap + src)
     T[...] = tape.pop()
     tmp_b = T_b * dt
@@ -80,14 +80,14 @@ def step_bwd(tape, T, q, kappa, dt, lap, src, T_b, lap_b, src_b):
     lap_b += ad.sum_to(tmp_b * kappa, lap)
     src_b += ad.sum_to(tmp_b, src)
     # line 23: source(T, q, src)
-    tmp_b15, tmp_b16, tmp_b17 = source_bwd(tape, T, q, src, src_b)
-    T_b += tmp_b15
-    q_b += tmp_b16
-    src_b = tmp_b17
+    tmp_b3, tmp_b4, tmp_b5 = source_bwd(tape, T, q, src, src_b)
+    T_b += tmp_b3
+    q_b += tmp_b4
+    src_b = tmp_b5
     # line 22: laplacian(T, lap)
-    tmp_b18, tmp_b19 = laplacian_bwd(tape, T, lap, lap_b)
-    T_b += tmp_b18
-    lap_b = tmp_b19
+    tmp_b6, tmp_b7 = laplacian_bwd(tape, T, lap, lap_b)
+    T_b += tmp_b6
+    lap_b = tmp_b7
     return T_b, q_b, kappa_b, lap_b, src_b
 
 

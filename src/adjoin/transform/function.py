@@ -861,7 +861,7 @@ class FunctionGen:
 
     def emit(self, modes, head=False):
         """Source text of the requested variants ('b', 'fwd', 'bwd')."""
-        forward, backward = self.sweeps()
+        forward, backward = self.sweeps()      # one text of each sweep serves every variant
         turn_pushes = self.turn_locals()
         out = Lines()
         label = f"{self.func.name} ({_short(self.func.path)}:{self.func.user.node.lineno})"
@@ -892,8 +892,6 @@ class FunctionGen:
             out.add(0, "")
             out.add(0, "")
         if "fwd" in modes:
-            self._counted = {}
-            forward, _ = self.sweeps()
             sig = ", ".join(self.signature("fwd"))
             out.add(0, f"def {self.pctx.generated_name(self.key, 'fwd')}({sig}):")
             out.add(1, f'"""Forward sweep of {label}, split mode (its backward sweep is '
@@ -912,8 +910,6 @@ class FunctionGen:
             out.add(0, "")
             out.add(0, "")
         if "bwd" in modes:
-            self._counted = {}
-            _, backward = self.sweeps()
             sig = ", ".join(self.signature("bwd"))
             out.add(0, f"def {self.pctx.generated_name(self.key, 'bwd')}({sig}):")
             out.add(1, f'"""Backward sweep of {label}, split mode (after '
