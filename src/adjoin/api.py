@@ -1,4 +1,5 @@
 """The public API (DESIGN.md, "Public API"): value_and_grad, grad, adjoint, checkpoint_sites."""
+import contextlib
 import copy
 import inspect
 import time
@@ -129,39 +130,36 @@ class Adjoint:
         value, grads, _ = self._run(args, kwargs, tape, prof=recorder)
         return value, self._shape_result(grads), recorder, tape
 
-    def profile(self, *args, warmup=True, keep_events=True, **kwargs):
+    def profile(self, *args, warmup=True, keep_events=True, background=None, **kwargs):
         """Runs the adjoint with profiling hooks: a Profile (checkpoint tree, ΔT, ΔPM).
 
         ``warmup`` runs it once first, unrecorded, so that the recorded times are not those of a
-        first run (imports, caches).  The checkpoint tree is built as the run goes; with
-        ``keep_events=False`` the raw events are not kept either, and memory stays bounded by the
-        tree however long the run (the events are only needed for a trace or a tape plot)."""
+        first run (imports, caches), and times a plain run (no hooks): the profiled times are
+        scaled to it, so that predictions carry no profiling overhead.  The checkpoint tree is
+        built as the run goes, in a helper process on another core when ``background`` (the
+        default when this process may use two cores or more), else in this process.  With
+        ``keep_events=False`` the raw events are not kept, and memory stays bounded by the tree
+        however long the run (the events are only needed for a trace or a tape plot)."""
         from .profiling.profile import Profile
-        from .profiling.tree import TreeBuilder, estimate_unmeasured, finish_root, merge, scale_times, unify
+        from .profiling.tree import TreeBuilder, scale_times
+        from .profiling.worker import TreeProcess, cores
         from .runtime.profiler import Recorder
         values = self._bind(args, kwargs)
-        plain_seconds = None
-        if warmup:
-            # a plain run (no hooks) warms the caches and times the adjoint as users run it: the
-            # profiled times are scaled to it, so that predictions carry no profiling overhead
-            self._specialize(values)
-            start = time.perf_counter()
-            self._run(args, kwargs, Tape())
-            plain_seconds = time.perf_counter() - start
-        source, entry, wrt, pctx = self._specialize(values, hooks=True)
-        if warmup:
-            self._run(args, kwargs, Tape(), prof=Recorder(keep=False))
-        builder = TreeBuilder()
-        recorder = Recorder(sink=builder, keep=keep_events)
-        tape = Tape()
-        self._run(args, kwargs, tape, prof=recorder)
-        seconds = recorder.elapsed()         # the recorder's own time left out, as in every event
-        recorder.flush()
-        tree = builder.root
-        finish_root(tree, seconds)
-        tree = merge(tree)
-        ratio = estimate_unmeasured(tree)
-        tree = unify(tree)
+        if background is None:
+            background = cores() >= 2
+        with contextlib.ExitStack() as stack:
+            # started first: the helper imports while the warm-up runs
+            sink = stack.enter_context(TreeProcess()) if background else TreeBuilder()
+            plain_seconds = None
+            if warmup:
+                self._specialize(values)
+                start = time.perf_counter()
+                self._run(args, kwargs, Tape())
+                plain_seconds = time.perf_counter() - start
+            source, entry, wrt, pctx = self._specialize(values, hooks=True)
+            if warmup:
+                self._run(args, kwargs, Tape(), prof=Recorder(keep=False))
+            tree, ratio, seconds, tape, recorder = self._profiled_run(args, kwargs, sink, keep_events)
         if plain_seconds is not None and seconds > 0:
             scale_times(tree, plain_seconds / seconds)
             seconds = plain_seconds
@@ -169,6 +167,18 @@ class Adjoint:
         profile = Profile(pctx.program.head, wrt, pctx.sites, off, tree, tape.peak_bytes, seconds, ratio)
         profile.events = recorder.events if keep_events else None   # for a trace; not saved
         return profile
+
+    def _profiled_run(self, args, kwargs, sink, keep_events):
+        """One run with the hooks on, its events going to ``sink`` (a TreeBuilder or TreeProcess):
+        (tree, primal ratio, seconds, tape, recorder).  The hooked module must be specialized."""
+        from .runtime.profiler import Recorder
+        recorder = Recorder(sink=sink, keep=keep_events)
+        tape = Tape()
+        self._run(args, kwargs, tape, prof=recorder)
+        seconds = recorder.elapsed()         # the recorder's own time left out, as in every event
+        recorder.flush()
+        tree, ratio = sink.finish(seconds)
+        return tree, ratio, seconds, tape, recorder
 
     def measure(self, *args, **kwargs):
         """Runs the adjoint once: value, grads, seconds, peak_tape_bytes."""

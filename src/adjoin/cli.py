@@ -335,6 +335,9 @@ def profile_arguments(parser):
                         help="write the profile (JSON, docs/profile-format.md) to this file")
     parser.add_argument("--trace", type=Path, metavar="TRACE.json",
                         help="write a Chrome trace-event file of the run (open it in Perfetto)")
+    parser.add_argument("--no-background", dest="background", action="store_false", default=None,
+                        help="build the checkpoint tree in this process (by default a helper "
+                             "process builds it on another core, when there are two or more)")
     checkpoint_arguments(parser)
     json_argument(parser)
 
@@ -353,12 +356,12 @@ def run_profile(options):
     with user_output_to_stderr():
         keep = options.trace is not None        # raw events only for a trace: memory stays bounded
         if options.quiet or options.json:
-            profile = adj.profile(**inputs, keep_events=keep)
+            profile = adj.profile(**inputs, keep_events=keep, background=options.background)
         else:
             from rich.console import Console
             with Console(file=sys.stderr).status(f"profiling the adjoint of {case.head.__name__} "
                                                  f"with respect to {', '.join(case.wrt)}..."):
-                profile = adj.profile(**inputs, keep_events=keep)
+                profile = adj.profile(**inputs, keep_events=keep, background=options.background)
     if options.output is not None:
         profile.save(options.output)
         progress(options, f"wrote {shown(options.output)}")

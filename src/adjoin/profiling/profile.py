@@ -21,7 +21,8 @@ from .model import Prediction, Simulator
 from .tree import Child, Node
 
 FORMAT = "adjoin-profile"
-VERSION = 1
+VERSION = 2                 # 1: the tree nested; 2: its distinct nodes listed once (still read: 1)
+READABLE = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class Profile:
             "primal_ratio": self.primal_ratio,
             "profiled_placement": {"nocheckpoint": sorted(self.profiled_off)},
             "sites": [asdict(row) for row in self.sites],
-            "tree": _node_json(self.tree),
+            "tree": _tree_json(self.tree),
         }
 
     def save(self, path):
@@ -130,13 +131,13 @@ class Profile:
             raise UsageError(f"{path}: not a profile file (invalid JSON: {error})") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise UsageError(f"{path}: not an adjoin profile (no \"format\": \"{FORMAT}\")")
-        if data.get("version") != VERSION:
+        if data.get("version") not in READABLE:
             raise UsageError(f"{path}: profile format version {data.get('version')} is not supported "
-                             f"(this adjoin reads version {VERSION}); profile again")
+                             f"(this adjoin reads versions {', '.join(map(str, READABLE))}); profile again")
         from ..transform.module import Site
         sites = [Site(r["id"], "", r["callee"], r["file"], r["line"], r["checkpointed"]) for r in data["sites"]]
         profile = cls(data["head"], data["wrt"], sites, data["profiled_placement"]["nocheckpoint"],
-                      _node_from_json(data["tree"]), data["peak_tape_bytes"], data["seconds"],
+                      _tree_from_json(data["tree"], data["version"]), data["peak_tape_bytes"], data["seconds"],
                       data.get("primal_ratio", 1.0))
         return profile
 
@@ -144,13 +145,35 @@ class Profile:
 _FIELDS = ("site", "function", "measured_joint", "S", "Tj", "Ts", "P", "W", "R", "F", "B", "P_measured")
 
 
-def _node_json(node):
-    out = {name: getattr(node, name) for name in _FIELDS}
-    out["children"] = [[c.own_before, c.count, _node_json(c.node)] for c in node.children]
-    return out
+def _tree_json(root):
+    """Version 2: every distinct node once, children before parents; a child names its node by
+    its index in ``nodes`` (identical subtrees are one node: see tree.unify)."""
+    nodes, index = [], {}
+
+    def visit(node):
+        if id(node) not in index:
+            children = [[c.own_before, c.count, visit(c.node)] for c in node.children]
+            out = {name: getattr(node, name) for name in _FIELDS}
+            out["children"] = children
+            index[id(node)] = len(nodes)
+            nodes.append(out)
+        return index[id(node)]
+    return {"root": visit(root), "nodes": nodes}
+
+
+def _tree_from_json(data, version):
+    if version == 1:
+        return _node_from_json(data)
+    nodes = []
+    for item in data["nodes"]:
+        node = Node(**{name: item[name] for name in _FIELDS})
+        node.children = [Child(nodes[k], own, count) for own, count, k in item["children"]]
+        nodes.append(node)
+    return nodes[data["root"]]
 
 
 def _node_from_json(data):
+    """Version 1: the tree nested."""
     node = Node(**{name: data[name] for name in _FIELDS})
     node.children = [Child(_node_from_json(child), own, count) for own, count, child in data["children"]]
     return node

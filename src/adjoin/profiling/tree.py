@@ -31,8 +31,9 @@ class Node:
     B: float = 0.0
     children: list = field(default_factory=list)     # [Child]
     P_measured: bool = True
-    # raw marks while building
-    marks: dict = field(default_factory=dict, repr=False)
+
+
+_FIELDS = frozenset(Node.__dataclass_fields__)
 
 
 @dataclass
@@ -47,6 +48,19 @@ class TreeError(Exception):
     """The events do not nest as generated code makes them (a bug)."""
 
 
+def _new(site, joint):
+    """A node being built: the model's fields, and what the builder keeps while its sweeps run
+    (clocks and tape sizes at its events, its children's parts so far).  ``unify`` drops these."""
+    node = Node(site, measured_joint=joint)
+    node.parts = 0          # bytes its children's snapshots or tapes took on the tape so far
+    node.own = 0            # own bytes pushed before its last child
+    node.fwd = 0.0          # time of its children in its forward sweep
+    node.bwd = 0.0          # time of its children in its backward sweep
+    node.pending = []       # children whose reversal is to come, in call order
+    node.shape = None       # names its bytes and structure once finished
+    return node
+
+
 class TreeBuilder:
     """Builds the checkpoint tree while the run goes (DESIGN.md: bounded memory on long runs).
 
@@ -56,217 +70,249 @@ class TreeBuilder:
     """
 
     def __init__(self):
-        self.root = Node("", measured_joint=True)
-        self.root.marks["t_begin"] = 0.0
-        self.root.marks["base"] = 0
+        self.root = _new("", True)
+        self.root.base = 0
+        self.root.t_begin = 0.0
         self.stack = [self.root]     # nodes whose forward or backward sweep is running
-        self.pending = {}            # id(node) -> children not reversed yet (in call order)
         self.shapes = {}             # (site, bytes, children's shapes) -> a small number
 
+    def feed(self, events, header):
+        """Takes one batch of a Recorder's raw events (a Recorder's sink); see profiler.timed."""
+        start, cost, index, spent = header
+        step = self
+        for event in events:
+            if len(event) == 4:
+                kind, site, nbytes, clock = event
+                step(kind, site, nbytes, clock - start - spent - index * cost, 0, 0.0)
+            else:
+                kind, site, nbytes, clock, extra, seconds = event[:6]
+                step(kind, site, nbytes, clock - start - spent - index * cost, extra,
+                     event[6] if len(event) > 6 else 0.0)
+                spent += seconds
+            index += 1
+
+    def finish(self, end):
+        """The finished tree, once the run is over at ``end`` seconds: (root, primal ratio)."""
+        return complete(self.root, end)
+
     def __call__(self, kind, site, nbytes, t, extra, extra_t):
-        stack, pending = self.stack, self.pending
+        """One timed event (see profiler.timed)."""
+        stack = self.stack
         current = stack[-1]
         if kind == ev.SNAPSHOT_WRITE:
-            node = Node(site, measured_joint=True)
-            node.marks.update(sw_bytes=nbytes, sw_t=t)
+            node = _new(site, True)
+            node.sw_bytes = nbytes
+            node.sw_t = t
             _attach(current, node, nbytes)
-            pending.setdefault(id(current), []).append(node)
         elif kind == ev.BEGIN_ADVANCE:
             node = _last_child(current, site)
-            node.S = nbytes - node.marks["sw_bytes"]
-            node.W = t - node.marks["sw_t"]
-            node.marks.update(ba_t=t, contribution=node.S)
-            _add_mark(current, "parts", node.S)
+            node.S = nbytes - node.sw_bytes
+            node.W = t - node.sw_t
+            node.ba_t = t
+            current.parts += node.S
         elif kind == ev.END_ADVANCE:
             node = _last_child(current, site)
-            node.P = t - node.marks["ba_t"]
-            node.marks["fwd_time"] = t - node.marks["sw_t"]
-            _add_mark(current, "fwd", node.marks["fwd_time"])
+            node.P = t - node.ba_t
+            current.fwd += t - node.sw_t
+        elif kind == ev.TURN:
+            current.turn_t = t
+            current.Tj = nbytes - current.base - current.parts
+            current.F = t - current.t_begin - current.fwd
+            current.Ts = current.Tj + extra
+            current.function = site
+        elif kind == ev.SNAPSHOT_READ:
+            node = _next_to_reverse(current, site)
+            node.sr_t = t
+            stack.append(node)
+        elif kind == ev.BEGIN_REVERSE:
+            current.R = t - current.sr_t
+            current.base = nbytes
+            current.t_begin = t
+        elif kind == ev.END_REVERSE:
+            node = stack.pop()
+            if node.site != site:
+                raise TreeError(f"end of the reversal of {site} while in {node.site}")
+            node.B = t - node.turn_t - node.bwd
+            parent = stack[-1]
+            parent.bwd += t - node.sr_t
+            self._finished(parent, node)
         elif kind == ev.BEGIN_SPLIT:
-            node = Node(site, measured_joint=False)
+            node = _new(site, False)
             node.S = extra
             node.W = extra_t
-            node.marks.update(base=nbytes, t_begin=t)
+            node.base = nbytes
+            node.t_begin = t
             _attach(current, node, nbytes)
-            pending.setdefault(id(current), []).append(node)
             stack.append(node)
         elif kind == ev.SPLIT_TURN:
-            current.marks.update(turn_bytes=nbytes, turn_t=t, split_locals=extra)
+            current.turn_t = t
+            current.split_locals = extra
         elif kind == ev.END_SPLIT:
             node = stack.pop()
             if node.site != site:
                 raise TreeError(f"end of split {site} while in {node.site}")
-            node.marks.update(end_bytes=nbytes, end_t=t)
-            node.marks["contribution"] = nbytes - node.marks["base"]
-            node.marks["fwd_time"] = t - node.marks["t_begin"]
-            _own_forward(node, nbytes - node.marks["base"], t - node.marks["t_begin"])
-            node.Tj = node.Ts - node.marks.get("split_locals", 0)
-            _add_mark(stack[-1], "parts", node.marks["contribution"])
-            _add_mark(stack[-1], "fwd", node.marks["fwd_time"])
-        elif kind == ev.TURN:
-            current.marks.update(turn_bytes=nbytes, turn_t=t, split_locals=extra)
-            _own_forward(current, nbytes - current.marks["base"], t - current.marks["t_begin"])
-            current.Ts = current.Tj + extra
-            current.function = site
-        elif kind == ev.SNAPSHOT_READ:
-            node = _next_to_reverse(pending, current, site)
-            node.marks.update(sr_t=t)
-            stack.append(node)
-        elif kind == ev.BEGIN_REVERSE:
-            node = stack[-1]
-            node.R = t - node.marks["sr_t"]
-            node.marks.update(base=nbytes, t_begin=t)
-        elif kind == ev.END_REVERSE:
-            node = stack.pop()
-            node.B = t - node.marks["turn_t"] - _children_backward(node)
-            node.marks["bwd_time"] = t - node.marks["sr_t"]
-            _add_mark(stack[-1], "bwd", node.marks["bwd_time"])
-            self._finished(stack[-1], node)
+            pushed = nbytes - node.base
+            node.Ts = pushed - node.parts
+            node.Tj = node.Ts - node.split_locals
+            node.F = t - node.t_begin - node.fwd
+            parent = stack[-1]
+            parent.parts += pushed
+            parent.fwd += t - node.t_begin
         elif kind == ev.BEGIN_SPLIT_REVERSE:
-            node = _next_to_reverse(pending, current, site)
-            node.marks.update(bwd_begin=t)
+            node = _next_to_reverse(current, site)
+            node.bwd_begin = t
             stack.append(node)
         elif kind == ev.END_SPLIT_REVERSE:
             node = stack.pop()
-            node.B = t - node.marks["bwd_begin"] - _children_backward(node)
-            node.marks["bwd_time"] = t - node.marks["bwd_begin"]
-            _add_mark(stack[-1], "bwd", node.marks["bwd_time"])
-            self._finished(stack[-1], node)
+            if node.site != site:
+                raise TreeError(f"end of the split reversal of {site} while in {node.site}")
+            node.B = t - node.bwd_begin - node.bwd
+            parent = stack[-1]
+            parent.bwd += t - node.bwd_begin
+            self._finished(parent, node)
         else:
             raise TreeError(f"unknown event {kind}")
 
-    def _shape(self, node):
-        """A number naming the node's bytes and structure (children are finished, so named)."""
-        key = (node.site, node.S, node.Tj, node.Ts,
-               tuple((c.node.marks.get("shape"), c.own_before, c.count) for c in node.children))
-        return self.shapes.setdefault(key, len(self.shapes))
-
     def _finished(self, parent, node):
         """Merges a finished instance with the run of identical siblings that follows it."""
-        self.pending.pop(id(node), None)
+        node.pending = None
+        node.shape = self.shapes.setdefault(
+            (node.site, node.S, node.Tj, node.Ts,
+             tuple((c.node.shape, c.own_before, c.count) for c in node.children)), len(self.shapes))
         children = parent.children
-        for k in range(len(children) - 1, -1, -1):
-            if children[k].node is node:
-                break
-        else:
-            return
-        node.marks["shape"] = self._shape(node)
+        k = len(children) - 1
+        while children[k].node is not node:      # those after it were reversed before it
+            k -= 1
         if k + 1 < len(children):
             this, after = children[k], children[k + 1]
-            if after.own_before == this.own_before and after.node.marks.get("done") and \
-                    after.node.marks["shape"] == node.marks["shape"]:
+            if after.own_before == this.own_before and after.node.shape == node.shape:
                 # the run's own times are averaged here; those below it, when the whole tree is
                 # unified at the end (unify), which is cheaper than averaging subtrees at every merge
                 n, m = after.count, this.count
-                for name in ("P", "W", "R", "F", "B"):
-                    setattr(after.node, name, (getattr(after.node, name) * n + getattr(node, name) * m) / (n + m))
-                for name in ("fwd_time", "bwd_time"):
-                    after.node.marks[name] = (after.node.marks.get(name, 0.0) * after.count +
-                                              node.marks.get(name, 0.0) * this.count) / (after.count + this.count)
-                after.count += this.count
+                other = after.node
+                other.P = (other.P * n + node.P * m) / (n + m)
+                other.W = (other.W * n + node.W * m) / (n + m)
+                other.R = (other.R * n + node.R * m) / (n + m)
+                other.F = (other.F * n + node.F * m) / (n + m)
+                other.B = (other.B * n + node.B * m) / (n + m)
+                after.count += m
                 del children[k]
-                return
-        node.marks["done"] = True
 
 
 def build_tree(events):
-    """The checkpoint tree of a run's recorded events (profiles build it as the run goes)."""
+    """The checkpoint tree of a run's timed events (profiles build it as the run goes)."""
     builder = TreeBuilder()
     for event in events:
         builder(*event)
     return builder.root
 
 
+def complete(root, end):
+    """Finishes a built tree: the root's backward sweep, identical runs merged, the primal times
+    of split instances estimated, identical subtrees given the same times: (root, primal ratio)."""
+    finish_root(root, end)
+    root = merge(root)
+    ratio = estimate_unmeasured(root)
+    return unify(root), ratio
+
+
 def finish_root(root, end_t):
     """The root's backward sweep time, once the run is over."""
-    root.B = end_t - root.marks["turn_t"] - _children_backward(root)
+    root.B = end_t - root.turn_t - root.bwd
 
 
 def _attach(parent, node, nbytes):
-    marks = parent.marks
-    own = nbytes - marks["base"] - marks.get("parts", 0)       # own bytes pushed so far
-    before = own - marks.get("own", 0)
-    marks["own"] = own
-    parent.children.append(Child(node, before))
-
-
-def _add_mark(node, name, value):
-    node.marks[name] = node.marks.get(name, 0) + value
+    own = nbytes - parent.base - parent.parts       # own bytes pushed so far
+    parent.children.append(Child(node, own - parent.own))
+    parent.own = own
+    parent.pending.append(node)
 
 
 def _last_child(parent, site):
-    for child in reversed(parent.children):
-        if child.node.site == site:
-            return child.node
-    raise TreeError(f"no instance of {site} under {parent.site or 'the head'}")
+    node = parent.children[-1].node if parent.children else None
+    if node is None or node.site != site:
+        raise TreeError(f"no instance of {site} under {parent.site or 'the head'}")
+    return node
 
 
-def _next_to_reverse(pending, parent, site):
-    queue = pending.get(id(parent), [])
+def _next_to_reverse(parent, site):
+    queue = parent.pending
     if not queue or queue[-1].site != site:
         raise TreeError(f"reversal of {site} out of order under {parent.site or 'the head'}")
     return queue.pop()
 
 
-def _own_forward(node, pushed, seconds):
-    """Own bytes and time of a forward sweep: what is left after the children's parts."""
-    contributions = node.marks.get("parts", 0)
-    child_time = node.marks.get("fwd", 0.0)
-    if node.measured_joint:
-        node.Tj = pushed - contributions
-    else:
-        node.Ts = pushed - contributions
-    node.F = seconds - child_time
-
-
-def _children_backward(node):
-    return node.marks.get("bwd", 0.0)
+def _strip(node):
+    """Drops what the builder kept on a node."""
+    for name in [name for name in vars(node) if name not in _FIELDS]:
+        delattr(node, name)
 
 
 # -- merging identical instances ------------------------------------------------------------------
 
-def signature(node):
-    """What makes two instances interchangeable for the model: site, bytes and children's signatures."""
-    return (node.site, node.S, node.Tj, node.Ts,
-            tuple((signature(c.node), c.own_before, c.count) for c in node.children))
+class _Shapes:
+    """Small numbers naming the instances' signatures: a node's is computed from its children's
+    numbers, so naming a whole tree costs one pass (nested signatures would cost its depth)."""
+
+    def __init__(self):
+        self.numbers = {}
+
+    def name(self, node, children_numbers):
+        key = (node.site, node.S, node.Tj, node.Ts,
+               tuple((n, c.own_before, c.count) for n, c in zip(children_numbers, node.children)))
+        return self.numbers.setdefault(key, len(self.numbers))
 
 
 def merge(root):
     """Merges identical siblings in runs (a loop's instances) and averages their times."""
-    for child in root.children:
-        merge(child.node)
-    merged = []
-    for child in root.children:
-        if merged and merged[-1].own_before == child.own_before and \
-                signature(merged[-1].node) == signature(child.node):
-            last = merged[-1]
-            _average_into(last.node, child.node, last.count, child.count)
-            last.count += child.count
-        else:
-            merged.append(child)
-    root.children = merged
+    shapes = _Shapes()
+
+    def walk(node):
+        merged, numbers = [], []
+        for child in node.children:
+            number = walk(child.node)
+            if merged and merged[-1].own_before == child.own_before and numbers[-1] == number:
+                last = merged[-1]
+                _average_into(last.node, child.node, last.count, child.count)
+                last.count += child.count
+            else:
+                merged.append(child)
+                numbers.append(number)
+        node.children = merged
+        return shapes.name(node, numbers)
+    walk(root)
     return root
 
 
 def unify(root):
     """Gives every instance with the same site, bytes and structure below it (anywhere in the tree)
-    the same times, averaged over all of them: the model then sees one kind of subtree where the
-    run had thousands, and the simulator evaluates it once per placement."""
-    groups = {}
+    the same times, averaged over all of them, and makes them one node: the tree becomes a graph
+    where a subtree seen thousands of times in the run is held once, and the simulator evaluates
+    it once per placement.  The marks used while building are dropped."""
+    shapes = _Shapes()
+    groups = {}                  # shape number -> [(node, weight)]
+    number_of = {}               # id(node) -> shape number
 
     def walk(node, weight):
-        parts = tuple((walk(c.node, weight * c.count), c.own_before, c.count) for c in node.children)
-        key = (node.site, node.S, node.Tj, node.Ts, parts)
-        groups.setdefault(key, []).append((node, weight))
-        return key
+        number = number_of.get(id(node))
+        if number is None:
+            number = shapes.name(node, [walk(c.node, weight * c.count) for c in node.children])
+            number_of[id(node)] = number
+        else:                    # already shared: count this occurrence's weight below it too
+            for c in node.children:
+                walk(c.node, weight * c.count)
+        groups.setdefault(number, []).append((node, weight))
+        return number
     walk(root, 1)
     for members in groups.values():
         total = sum(w for _, w in members)
+        first = members[0][0]
         for name in ("P", "W", "R", "F", "B"):
-            mean = sum(getattr(n, name) * w for n, w in members) / total
-            for n, _ in members:
-                setattr(n, name, mean)
-    return root
+            setattr(first, name, sum(getattr(n, name) * w for n, w in members) / total)
+        _strip(first)
+        for child in first.children:
+            child.node = groups[number_of[id(child.node)]][0][0]
+    return groups[number_of[id(root)]][0][0]
 
 
 def _average_into(target, other, n, m):

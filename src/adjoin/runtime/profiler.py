@@ -2,8 +2,13 @@
 
 Generated code calls these at every checkpoint instance; each call records the event, the site,
 the tape's size in bytes and a monotonic clock.  When profiling is off the calls are not in the
-generated code at all.  The recorder keeps the raw events; profiling/profile.py turns them into
-the checkpoint tree and the paper's ΔT and ΔPM.
+generated code at all.
+
+A hook does as little as it can: it appends one tuple to a buffer.  The time the hooks themselves
+take is left out of the time stamps afterwards (``timed``): each hook call costs ``call_cost``
+seconds, measured when the recorder starts, and the hooks that measure something (the size of a
+split call's snapshot) record how long they took.  The buffer goes to the ``sink`` (the checkpoint
+tree's builder, in this process or in a helper process) in batches, so memory stays bounded.
 """
 import time
 
@@ -25,98 +30,159 @@ END_SPLIT_REVERSE = "end-split-reverse"
 
 
 class Recorder:
-    """Records every event as (kind, site, tape bytes, seconds, extra bytes, extra seconds).
+    """Records every event as (kind, site, tape bytes, clock[, extra bytes, seconds measuring]).
 
-    ``sink``, when given, receives each event as it happens (the profile's tree builder);
-    ``keep`` keeps the raw events too (for a trace or a plot of the tape over time)."""
+    ``sink``, when given, receives the events in batches of ``batch``, as
+    ``sink.feed(events, header)`` with the header ``timed`` needs; ``keep`` keeps them all too
+    (for a trace or a plot of the tape over time: ``events``)."""
 
     def __init__(self, clock=time.perf_counter, sink=None, keep=True, batch=20000):
         self.clock = clock
-        self.events = []
         self.sink = sink
         self.keep = keep
-        self.batch = batch          # events handed to the sink in bursts: memory stays bounded,
-        self._buffer = []           # and the run is not disturbed at every event
-        self.spent = 0.0        # time spent in the recorder itself, left out of every time stamp
+        self.batch = batch
+        self._buffer = []
+        self._put = self._buffer.append
+        self._kept = []             # earlier batches, when keep
+        self.count = 0              # events in earlier batches
+        self.flush_seconds = 0.0    # time spent handing batches to the sink
+        self.measure_seconds = 0.0  # time spent measuring in hooks
         self.call_cost = self._calibrate()
         self.start = clock()
+        self._header = self.header()
 
-    def _calibrate(self, calls=2000):
-        """The cost of calling a hook from generated code, outside what _add can time itself."""
+    def _calibrate(self, calls=4000):
+        """Seconds one hook call costs, called as generated code calls it."""
         class Tape:
             bytes = 0
-        tape = Tape()
-        start = self.clock()
-        for _ in range(calls):
-            self._nothing("site", tape)
-        return max((self.clock() - start) / calls, 0.0)
+        tape, put, buffer = Tape(), None, []
+        self._put = put = buffer.append
+        hook = self.begin_advance
+        for _ in range(2):        # the first round warms up
+            buffer.clear()
+            start = self.clock()
+            for _ in range(calls):
+                hook("site", tape)
+            seconds = (self.clock() - start) / calls
+        self._put = self._buffer.append
+        return max(seconds, 0.0)
 
-    def _nothing(self, site, tape):
-        pass
-
-    def _add(self, kind, site, tape, extra=0, extra_seconds=0.0):
-        self.spent += self.call_cost
-        now = self.clock()
-        event = (kind, site, tape.bytes, now - self.start - self.spent, extra, extra_seconds)
-        if self.keep:
-            self.events.append(event)
-        if self.sink is not None:
-            self._buffer.append(event)
-            if len(self._buffer) >= self.batch:
-                self.flush()
-        self.spent += self.clock() - now
+    def header(self):
+        """What ``timed`` needs to correct the clocks of a batch starting now."""
+        return (self.start, self.call_cost, self.count, self.flush_seconds + self.measure_seconds)
 
     def flush(self):
-        """Hands the buffered events to the sink (call it once the run is over)."""
-        sink = self.sink
-        for event in self._buffer:
-            sink(*event)
-        self._buffer.clear()
+        """Hands the buffered events to the sink (call it once the run is over too)."""
+        start = self.clock()
+        events = self._buffer
+        if events:
+            if self.sink is not None:
+                self.sink.feed(events, self._header)
+            if self.keep:
+                self._kept.append((events, self._header))
+            self.count += len(events)
+            self._buffer = []
+            self._put = self._buffer.append
+        self.flush_seconds += self.clock() - start
+        self._header = self.header()
 
     def elapsed(self):
         """Seconds since the start, the recorder's own time left out."""
-        return self.clock() - self.start - self.spent
+        calls = self.count + len(self._buffer)
+        return (self.clock() - self.start - self.flush_seconds - self.measure_seconds
+                - calls * self.call_cost)
+
+    @property
+    def events(self):
+        """Every event kept, as (kind, site, tape bytes, seconds since the start, extra bytes,
+        extra seconds), the recorder's own time left out."""
+        out = []
+        for events, header in self._kept + [(self._buffer, self._header)]:
+            out.extend(timed(events, header))
+        return out
+
+    # -- the hooks --------------------------------------------------------------------------------
 
     def snapshot_write(self, site, tape):
-        self._add(SNAPSHOT_WRITE, site, tape)
+        self._put((SNAPSHOT_WRITE, site, tape.bytes, self.clock()))
 
     def begin_advance(self, site, tape):
-        self._add(BEGIN_ADVANCE, site, tape)
+        self._put((BEGIN_ADVANCE, site, tape.bytes, self.clock()))
 
     def end_advance(self, site, tape):
-        self._add(END_ADVANCE, site, tape)
+        self._put((END_ADVANCE, site, tape.bytes, self.clock()))
+        if len(self._buffer) >= self.batch:
+            self.flush()
 
     def snapshot_read(self, site, tape):
-        self._add(SNAPSHOT_READ, site, tape)
+        self._put((SNAPSHOT_READ, site, tape.bytes, self.clock()))
 
     def begin_reverse(self, site, tape):
-        self._add(BEGIN_REVERSE, site, tape)
+        self._put((BEGIN_REVERSE, site, tape.bytes, self.clock()))
 
     def end_reverse(self, site, tape):
-        self._add(END_REVERSE, site, tape)
+        self._put((END_REVERSE, site, tape.bytes, self.clock()))
+        if len(self._buffer) >= self.batch:
+            self.flush()
 
     def turn(self, function, tape, split_locals):
         """The turn of a joint adjoint; ``split_locals``: what a split forward sweep would push here."""
-        self._add(TURN, function, tape, sum(size_of(v) for v in split_locals))
+        now = self.clock()
+        extra = sum(size_of(v) for v in split_locals)
+        seconds = self.clock() - now
+        self.measure_seconds += seconds
+        self._put((TURN, function, tape.bytes, now, extra, seconds))
 
     def begin_split(self, site, tape, snapshot):
         """A split call starts; ``snapshot``: what it would save if it were checkpointed (its size,
         and the time a copy of it takes, measured here without pushing it)."""
-        start = self.clock()
+        now = self.clock()
         copies = [stored(v) for v in snapshot]
-        seconds = self.clock() - start
+        copy_seconds = self.clock() - now
         del copies
-        self.spent += seconds          # a measurement, not part of the run
-        self._add(BEGIN_SPLIT, site, tape, sum(size_of(v) for v in snapshot), seconds)
+        extra = sum(size_of(v) for v in snapshot)
+        seconds = self.clock() - now
+        self.measure_seconds += seconds
+        # the copy's time is the snapshot's write time; all of it is left out of the run
+        self._put((BEGIN_SPLIT, site, tape.bytes, now, extra, seconds, copy_seconds))
 
     def end_split(self, site, tape):
-        self._add(END_SPLIT, site, tape)
+        self._put((END_SPLIT, site, tape.bytes, self.clock()))
+        if len(self._buffer) >= self.batch:
+            self.flush()
 
     def split_turn(self, function, tape, split_locals):
-        self._add(SPLIT_TURN, function, tape, sum(size_of(v) for v in split_locals))
+        now = self.clock()
+        extra = sum(size_of(v) for v in split_locals)
+        seconds = self.clock() - now
+        self.measure_seconds += seconds
+        self._put((SPLIT_TURN, function, tape.bytes, now, extra, seconds))
 
     def begin_split_reverse(self, site, tape):
-        self._add(BEGIN_SPLIT_REVERSE, site, tape)
+        self._put((BEGIN_SPLIT_REVERSE, site, tape.bytes, self.clock()))
 
     def end_split_reverse(self, site, tape):
-        self._add(END_SPLIT_REVERSE, site, tape)
+        self._put((END_SPLIT_REVERSE, site, tape.bytes, self.clock()))
+        if len(self._buffer) >= self.batch:
+            self.flush()
+
+
+def timed(events, header):
+    """The raw events of one batch as (kind, site, tape bytes, seconds since the start, extra
+    bytes, extra seconds), the recorder's own time left out: the hook calls before each event
+    (``call_cost`` each), the batches handed over and the measurements made in hooks.
+
+    ``extra seconds`` is the write time a split call's snapshot would take (begin-split), else 0."""
+    start, cost, first, spent = header
+    out = []
+    append = out.append
+    for index, event in enumerate(events, first):
+        if len(event) == 4:
+            kind, site, nbytes, clock = event
+            append((kind, site, nbytes, clock - start - spent - index * cost, 0, 0.0))
+        else:
+            kind, site, nbytes, clock, extra, seconds = event[:6]
+            append((kind, site, nbytes, clock - start - spent - index * cost, extra,
+                    event[6] if len(event) > 6 else 0.0))
+            spent += seconds
+    return out

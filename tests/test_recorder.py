@@ -1,0 +1,185 @@
+"""The profiling recorder: its own time left out of the clocks, batches, the helper process."""
+import copy
+import importlib.util
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import adjoin
+from adjoin.profiling.worker import TreeProcess
+from adjoin.runtime.profiler import Recorder
+
+ALTERNATING = '''
+import numpy as np
+
+
+def f(x):
+    return np.sum(np.sin(x) ** 2)
+
+
+def g(x):
+    return np.sum(np.cos(x) ** 2)
+
+
+def alternating(x, n):
+    total = 0.0
+    for k in range(n):
+        total = total + f(x)
+        total = total + g(x)
+    return total
+
+
+def looped(x, n):
+    total = 0.0
+    for k in range(n):
+        total = total + f(x)
+    return total
+'''
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("alternating") / "alternating_model.py"
+    path.write_text(ALTERNATING)
+    spec = importlib.util.spec_from_file_location("alternating_model", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["alternating_model"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class TickingClock:
+    """A clock that moves only when read: every hook then costs the same, and nothing else runs."""
+
+    def __init__(self, tick):
+        self.now = 1000.0
+        self.tick = tick
+
+    def __call__(self):
+        self.now += self.tick
+        return self.now
+
+
+class Tape:
+    bytes = 0
+
+
+HOOKS = ["snapshot_write", "begin_advance", "end_advance", "snapshot_read", "begin_reverse",
+         "end_reverse", "turn", "begin_split", "end_split", "split_turn", "begin_split_reverse",
+         "end_split_reverse"]
+
+
+class Batches:
+    def __init__(self):
+        self.batches = []
+
+    def feed(self, events, header):
+        self.batches.append((list(events), header))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(HOOKS), min_size=1, max_size=60), st.integers(1, 7),
+       st.sampled_from([1e-6, 3e-7, 0.25]))
+def test_time_stamps_leave_the_recorder_out(hooks, batch, tick):
+    # nothing runs between the hooks: every time stamp, with the recorder's own time left out
+    # (calls, measurements in hooks, batches handed over), is the same, whatever the batch size
+    clock = TickingClock(tick)
+    sink = Batches()
+    recorder = Recorder(clock=clock, sink=sink, keep=True, batch=batch)
+    tape = Tape()
+    for hook in hooks:
+        if hook in ("turn", "split_turn", "begin_split"):
+            getattr(recorder, hook)("site", tape, (np.zeros(3),))
+        else:
+            getattr(recorder, hook)("site", tape)
+    recorder.flush()
+    stamps = [event[3] for event in recorder.events]
+    assert len(stamps) == len(hooks)
+    # what is not left out: a tick or two of calibration, and one read of the clock per batch
+    # handed over (a tick here, some 50 ns per 20,000 events on a real clock)
+    slack = (2 + len(sink.batches)) * tick
+    assert max(stamps) - min(stamps) <= slack
+    assert abs(recorder.elapsed() - stamps[-1]) <= slack
+    # the sink saw every event once, in order; a batch is handed over at the end of an instance
+    # once it holds ``batch`` events (the last one when the run is over)
+    seen = [event for events, _ in sink.batches for event in events]
+    assert [e[0] for e in seen] == [e[0] for e in recorder.events]
+    for events, _ in sink.batches[:-1]:
+        assert len(events) >= batch and events[-1][0].startswith("end-")
+        assert not any(e[0].startswith("end-") for e in events[batch - 1:-1])
+
+
+def shape(node):
+    return (node.site, node.S, node.Tj, node.Ts,
+            tuple((shape(c.node), c.own_before, c.count) for c in node.children))
+
+
+def test_the_helper_process_builds_the_same_tree(model):
+    adj = adjoin.adjoint(model.alternating, wrt="x")
+    x = np.linspace(0.1, 1.0, 10)
+    here = adj.profile(x=x, n=5, background=False)
+    there = adj.profile(x=x, n=5, background=True)
+    assert shape(here.tree) == shape(there.tree)
+    assert [(r.id, r.delta_pm, r.instances) for r in here.sites] == \
+        [(r.id, r.delta_pm, r.instances) for r in there.sites]
+
+
+def test_identical_subtrees_are_one_node(model):
+    # f, g, f, g, ...: no run of identical siblings to merge, but every f is the same subtree
+    profile = adjoin.adjoint(model.alternating, wrt="x").profile(x=np.ones(4), n=30)
+    children = profile.tree.children
+    assert len(children) == 60
+    assert len({id(c.node) for c in children}) == 2
+    rows = {r.id: r for r in profile.sites}
+    assert rows["alternating/f#1"].instances == 30
+
+
+def test_a_failing_helper_is_reported():
+    sink = TreeProcess()
+    try:
+        sink.process.kill()
+        sink.process.wait()
+        with pytest.raises(adjoin.AdjoinError, match="helper process failed.*background=False"):
+            sink.feed([("turn", "h", 0, 0.0, 0, 0.0)] * 20000, (0.0, 0.0, 0, 0.0))
+            sink.finish(1.0)
+    finally:
+        sink.close()
+
+
+def test_in_process_and_helper_trees_predict_the_same_peaks(model):
+    adj = adjoin.adjoint(model.looped, wrt="x")
+    x = np.ones(8)
+    for background in (False, True):
+        profile = adj.profile(x=copy.deepcopy(x), n=50, background=background, keep_events=False)
+        assert profile.tree.children[0].count == 50
+        measured = adjoin.adjoint(model.looped, wrt="x", placement=adjoin.Placement(["looped/f#1"]))
+        assert profile.predict(adjoin.Placement(["looped/f#1"])).peak_tape_bytes == \
+            measured.measure(x=x, n=50).peak_tape_bytes
+
+
+def test_profile_files_hold_each_distinct_node_once_and_version_1_still_reads(model, tmp_path):
+    import json
+    from adjoin.profiling.profile import Profile
+    profile = adjoin.adjoint(model.alternating, wrt="x").profile(x=np.ones(4), n=30)
+    path = tmp_path / "profile.json"
+    profile.save(path)
+    data = json.loads(path.read_text())
+    assert data["version"] == 2
+    assert len(data["tree"]["nodes"]) == 3              # f, g and the head
+    placements = ([], ["alternating/f#1"], ["alternating/g#1"], ["alternating/f#1", "alternating/g#1"])
+    again = Profile.load(path)
+    for off in placements:
+        assert again.predict(adjoin.Placement(off)) == profile.predict(adjoin.Placement(off))
+
+    def nested(index):
+        node = dict(data["tree"]["nodes"][index])
+        node["children"] = [[own, count, nested(k)] for own, count, k in node["children"]]
+        return node
+    data["version"] = 1
+    data["tree"] = nested(data["tree"]["root"])
+    old = tmp_path / "version1.json"
+    old.write_text(json.dumps(data))
+    for off in placements:
+        assert Profile.load(old).predict(adjoin.Placement(off)) == profile.predict(adjoin.Placement(off))
