@@ -51,8 +51,8 @@ def snapshot_bytes(recorder):
     for kind, site, nbytes, _, extra, _ in recorder.events:
         if kind == SNAPSHOT_WRITE:
             pending[site] = nbytes
-        elif kind == BEGIN_ADVANCE:
-            out.setdefault(site, []).append(nbytes - pending.pop(site))
+        elif kind == BEGIN_ADVANCE:      # no snapshot-write before it: an empty snapshot
+            out.setdefault(site, []).append(nbytes - pending.pop(site, nbytes))
         elif kind == BEGIN_SPLIT:
             out.setdefault(site, []).append(extra)
     return out

@@ -36,6 +36,16 @@ def looped(x, n):
     for k in range(n):
         total = total + f(x)
     return total
+
+
+def bump(a):
+    a[:] = np.sin(a) * 2.0
+
+
+def both(x):
+    y = x * 1.0
+    bump(y)
+    return f(y) + np.sum(y)
 '''
 
 
@@ -183,3 +193,21 @@ def test_profile_files_hold_each_distinct_node_once_and_version_1_still_reads(mo
     old.write_text(json.dumps(data))
     for off in placements:
         assert Profile.load(old).predict(adjoin.Placement(off)) == profile.predict(adjoin.Placement(off))
+
+
+def test_only_non_empty_snapshots_have_snapshot_events(model):
+    # bump updates y after reading it: its snapshot is y; f's snapshot is empty (y is not
+    # written after it), so f has no snapshot events, and both have W = R = 0 only for f
+    adj = adjoin.adjoint(model.both, wrt="x")
+    _, _, recorder, _ = adj.record(x=np.ones(5))
+    kinds = {}
+    for kind, site, *_ in recorder.events:
+        kinds.setdefault(site, []).append(kind)
+    assert kinds["both/bump#1"].count("snapshot-write") == 1
+    assert kinds["both/bump#1"].count("snapshot-read") == 1
+    assert "snapshot-write" not in kinds["both/f#1"] and "snapshot-read" not in kinds["both/f#1"]
+    assert kinds["both/f#1"].count("begin-advance") == 1
+    profile = adj.profile(x=np.ones(5))
+    nodes = {c.node.site: c.node for c in profile.tree.children}
+    assert nodes["both/bump#1"].S == 40 and nodes["both/f#1"].S == 0
+    assert nodes["both/f#1"].W == 0.0 and nodes["both/f#1"].R == 0.0

@@ -75,6 +75,8 @@ class TreeBuilder:
         self.root.t_begin = 0.0
         self.stack = [self.root]     # nodes whose forward or backward sweep is running
         self.shapes = {}             # (site, bytes, children's shapes) -> a small number
+        self.writing = None          # the instance whose snapshot is being written
+        self.reading = None          # the instance whose snapshot is being read
 
     def feed(self, events, header):
         """Takes one batch of a Recorder's raw events (a Recorder's sink); see profiler.timed."""
@@ -104,12 +106,21 @@ class TreeBuilder:
             node.sw_bytes = nbytes
             node.sw_t = t
             _attach(current, node, nbytes)
+            self.writing = node
         elif kind == ev.BEGIN_ADVANCE:
-            node = _last_child(current, site)
-            node.S = nbytes - node.sw_bytes
-            node.W = t - node.sw_t
+            node = self.writing
+            if node is None:             # an empty snapshot: no snapshot-write event
+                node = _new(site, True)
+                node.sw_t = t
+                _attach(current, node, nbytes)
+            elif node.site != site:
+                raise TreeError(f"advance of {site} after the snapshot of {node.site}")
+            else:
+                node.S = nbytes - node.sw_bytes
+                node.W = t - node.sw_t
+                current.parts += node.S
+                self.writing = None
             node.ba_t = t
-            current.parts += node.S
         elif kind == ev.END_ADVANCE:
             node = _last_child(current, site)
             node.P = t - node.ba_t
@@ -124,10 +135,20 @@ class TreeBuilder:
             node = _next_to_reverse(current, site)
             node.sr_t = t
             stack.append(node)
+            self.reading = node
         elif kind == ev.BEGIN_REVERSE:
-            current.R = t - current.sr_t
-            current.base = nbytes
-            current.t_begin = t
+            node = self.reading
+            if node is None:             # an empty snapshot: no snapshot-read event
+                node = _next_to_reverse(current, site)
+                node.sr_t = t
+                stack.append(node)
+            elif node.site != site:
+                raise TreeError(f"reversal of {site} after the snapshot of {node.site} was read")
+            else:
+                node.R = t - node.sr_t
+                self.reading = None
+            node.base = nbytes
+            node.t_begin = t
         elif kind == ev.END_REVERSE:
             node = stack.pop()
             if node.site != site:

@@ -4,13 +4,16 @@ Generated code calls these at every checkpoint instance; each call records the e
 the tape's size in bytes and a monotonic clock.  When profiling is off the calls are not in the
 generated code at all.
 
-A hook does as little as it can: it appends one tuple to a buffer.  The time the hooks themselves
+A hook does as little as it can: it appends one tuple to a buffer.  A checkpointed call whose
+snapshot is empty (most are) has no snapshot-write and snapshot-read events: its W and R are 0.  The time the hooks themselves
 take is left out of the time stamps afterwards (``timed``): each hook call costs ``call_cost``
 seconds, measured when the recorder starts, and the hooks that measure something (the size of a
 split call's snapshot) record how long they took.  The buffer goes to the ``sink`` (the checkpoint
 tree's builder, in this process or in a helper process) in batches, so memory stays bounded.
 """
 import time
+
+from numpy import ndarray
 
 from .tape import size_of, stored
 
@@ -128,7 +131,9 @@ class Recorder:
     def turn(self, function, tape, split_locals):
         """The turn of a joint adjoint; ``split_locals``: what a split forward sweep would push here."""
         now = self.clock()
-        extra = sum(size_of(v) for v in split_locals)
+        extra = 0
+        for value in split_locals:
+            extra += value.nbytes if type(value) is ndarray else size_of(value)
         seconds = self.clock() - now
         self.measure_seconds += seconds
         self._put((TURN, function, tape.bytes, now, extra, seconds))

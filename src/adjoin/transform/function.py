@@ -409,9 +409,10 @@ class FunctionGen:
                 if storage_name(arg[2]) in partial:
                     lines.stmt(indent, tape_push(copy.deepcopy(arg[2])))
         elif checkpointed:
-            if hooks:
+            snapshot = self.snapshot(piece)
+            if hooks and snapshot:       # an empty snapshot has no snapshot events (W = R = 0)
                 lines.add(indent, f"prof.snapshot_write({piece.site.id!r}, tape)")
-            for arg in self.snapshot(piece):
+            for arg in snapshot:
                 lines.stmt(indent, tape_push(copy.deepcopy(arg)), "snapshot")
             if hooks:
                 lines.add(indent, f"prof.begin_advance({piece.site.id!r}, tape)")
@@ -683,7 +684,7 @@ class FunctionGen:
             lines.stmt(indent, line)
             self._note_assignment(line)
         if checkpointed:
-            if hooks:
+            if hooks and self.snapshot(piece):
                 lines.add(indent, f"prof.snapshot_read({piece.site.id!r}, tape)")
             for arg in reversed(self.snapshot(piece)):
                 target = everything(arg.id) if isinstance(arg, ast.Name) else store_copy(arg)
