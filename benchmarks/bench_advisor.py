@@ -2,7 +2,8 @@
 
 1. On the ocean example: one profile, then for memory budgets of 1, 1.5, 2 and 4 times the default
    placement's peak and unlimited, the default (every site checkpointed), the paper's ΔT/ΔPM advice
-   and adjoin's advice: predicted and measured time (median of --runs) and peak tape.
+   and adjoin's advice: predicted and measured time (median of --runs, the distinct placements
+   run in turn) and peak tape.
 2. On small models (at most --max-sites sites): every one of the 2^n placements is measured; the
    advised placement's measured time is compared with the best measured one under each budget.
 
@@ -38,6 +39,25 @@ def measure(head, wrt, inputs, placement, runs):
     return times[len(times) // 2], results[0].peak_tape_bytes
 
 
+def measure_interleaved(head, wrt, inputs, placements, runs):
+    """{placement: (median seconds, peak bytes)}, the placements run in turn ``runs`` times (round
+    robin), so that a slow spell of the machine falls on all of them alike."""
+    adjoints = {}
+    for placement in placements:
+        adj = adjoin.adjoint(head, wrt=wrt, placement=placement)
+        adj(**copy.deepcopy(inputs))                 # generation and first run excluded
+        adjoints[placement] = adj
+    results = {placement: [] for placement in placements}
+    for _ in range(runs):
+        for placement, adj in adjoints.items():
+            results[placement].append(adj.measure(**copy.deepcopy(inputs)))
+    out = {}
+    for placement, runs_of in results.items():
+        times = sorted(r.seconds for r in runs_of)
+        out[placement] = (times[len(times) // 2], runs_of[0].peak_tape_bytes)
+    return out
+
+
 def ocean(size, runs, out):
     case = load_case(ROOT / "examples/ocean/case.toml", [f"size={size}"])
     inputs = case.build_inputs()
@@ -46,25 +66,31 @@ def ocean(size, runs, out):
     print(f"ocean size {size}: profiled in {time.perf_counter() - start:.1f} s, "
           f"{len(profile.sites)} sites, peak {human_bytes(profile.peak_tape_bytes)}", flush=True)
     base = profile.predict(adjoin.Placement()).peak_tape_bytes
-    rows = []
+    plan = []
     for label, factor in (("1x", 1.0), ("1.5x", 1.5), ("2x", 2.0), ("4x", 4.0), ("unlimited", None)):
         budget = None if factor is None else int(base * factor)
         for name, placement, predicted in (
                 ("default", adjoin.Placement(), profile.predict(adjoin.Placement())),
                 *((n, a.placement, a.predicted) for n, a in
                   (("paper", advise(profile, budget, "ratio")), ("adjoin", advise(profile, budget, "auto"))))):
-            seconds, peak = measure(case.head, case.wrt, inputs, placement, runs)
-            row = dict(budget=label, budget_bytes=budget, placement=name, sites_off=len(placement.nocheckpoint),
-                       predicted_seconds=predicted.seconds, measured_seconds=seconds,
-                       predicted_peak=predicted.peak_tape_bytes, measured_peak=peak,
-                       time_error=(predicted.seconds - seconds) / seconds,
-                       fits=budget is None or peak <= budget)
-            rows.append(row)
-            print(f"  budget {label:>9} {name:>7}: {row['sites_off']:2d} off, predicted "
-                  f"{human_seconds(predicted.seconds)} / {human_bytes(predicted.peak_tape_bytes)}, measured "
-                  f"{human_seconds(seconds)} / {human_bytes(peak)} (time error {row['time_error']:+.1%}"
-                  f"{'' if peak == predicted.peak_tape_bytes else ', PEAK DIFFERS'}"
-                  f"{'' if row['fits'] else ', OVER BUDGET'})", flush=True)
+            plan.append((label, budget, name, adjoin.Placement(sorted(placement.nocheckpoint)), predicted))
+    distinct = list(dict.fromkeys(p for _, _, _, p, _ in plan))
+    print(f"  measuring {len(distinct)} distinct placements, {runs} runs each in turn", flush=True)
+    measured = measure_interleaved(case.head, case.wrt, inputs, distinct, runs)
+    rows = []
+    for label, budget, name, placement, predicted in plan:
+        seconds, peak = measured[placement]
+        row = dict(budget=label, budget_bytes=budget, placement=name, sites_off=len(placement.nocheckpoint),
+                   predicted_seconds=predicted.seconds, measured_seconds=seconds,
+                   predicted_peak=predicted.peak_tape_bytes, measured_peak=peak,
+                   time_error=(predicted.seconds - seconds) / seconds,
+                   fits=budget is None or peak <= budget)
+        rows.append(row)
+        print(f"  budget {label:>9} {name:>7}: {row['sites_off']:2d} off, predicted "
+              f"{human_seconds(predicted.seconds)} / {human_bytes(predicted.peak_tape_bytes)}, measured "
+              f"{human_seconds(seconds)} / {human_bytes(peak)} (time error {row['time_error']:+.1%}"
+              f"{'' if peak == predicted.peak_tape_bytes else ', PEAK DIFFERS'}"
+              f"{'' if row['fits'] else ', OVER BUDGET'})", flush=True)
     out["ocean"] = dict(size=size, runs=runs, rows=rows)
 
 

@@ -95,7 +95,7 @@ class TreeBuilder:
 
     def finish(self, end):
         """The finished tree, once the run is over at ``end`` seconds: (root, primal ratio)."""
-        return complete(self.root, end)
+        return complete(self.root, end, self.shapes)
 
     def __call__(self, kind, site, nbytes, t, extra, extra_t):
         """One timed event (see profiler.timed)."""
@@ -228,13 +228,15 @@ def build_tree(events):
     return builder.root
 
 
-def complete(root, end):
-    """Finishes a built tree: the root's backward sweep, identical runs merged, the primal times
-    of split instances estimated, identical subtrees given the same times: (root, primal ratio)."""
+def complete(root, end, shapes=None):
+    """Finishes a built tree: the root's backward sweep, the primal times of split instances
+    estimated, identical subtrees made one node with their times averaged: (root, primal ratio).
+
+    Runs of identical siblings were merged as the instances finished; ``shapes`` is the
+    builder's table naming them."""
     finish_root(root, end)
-    root = merge(root)
     ratio = estimate_unmeasured(root)
-    return unify(root), ratio
+    return unify(root, shapes), ratio
 
 
 def finish_root(root, end_t):
@@ -271,80 +273,45 @@ def _strip(node):
 
 # -- merging identical instances ------------------------------------------------------------------
 
-class _Shapes:
-    """Small numbers naming the instances' signatures: a node's is computed from its children's
-    numbers, so naming a whole tree costs one pass (nested signatures would cost its depth)."""
-
-    def __init__(self):
-        self.numbers = {}
-
-    def name(self, node, children_numbers):
+def _shape(node, shapes):
+    """The small number naming a node's site, bytes and structure below it (``shapes`` maps the
+    signature, with children named by their numbers, to numbers); the builder names each instance
+    as it finishes, so only nodes it did not finish are named here."""
+    number = getattr(node, "shape", None)
+    if number is None:
         key = (node.site, node.S, node.Tj, node.Ts,
-               tuple((n, c.own_before, c.count) for n, c in zip(children_numbers, node.children)))
-        return self.numbers.setdefault(key, len(self.numbers))
+               tuple((_shape(c.node, shapes), c.own_before, c.count) for c in node.children))
+        number = node.shape = shapes.setdefault(key, len(shapes))
+    return number
 
 
-def merge(root):
-    """Merges identical siblings in runs (a loop's instances) and averages their times."""
-    shapes = _Shapes()
-
-    def walk(node):
-        merged, numbers = [], []
-        for child in node.children:
-            number = walk(child.node)
-            if merged and merged[-1].own_before == child.own_before and numbers[-1] == number:
-                last = merged[-1]
-                _average_into(last.node, child.node, last.count, child.count)
-                last.count += child.count
-            else:
-                merged.append(child)
-                numbers.append(number)
-        node.children = merged
-        return shapes.name(node, numbers)
-    walk(root)
-    return root
-
-
-def unify(root):
+def unify(root, shapes=None):
     """Gives every instance with the same site, bytes and structure below it (anywhere in the tree)
     the same times, averaged over all of them, and makes them one node: the tree becomes a graph
     where a subtree seen thousands of times in the run is held once, and the simulator evaluates
-    it once per placement.  The marks used while building are dropped."""
-    shapes = _Shapes()
+    it once per placement.  What the builder kept on the nodes is dropped."""
+    shapes = {} if shapes is None else shapes
     groups = {}                  # shape number -> [(node, weight)]
-    number_of = {}               # id(node) -> shape number
 
     def walk(node, weight):
-        number = number_of.get(id(node))
-        if number is None:
-            number = shapes.name(node, [walk(c.node, weight * c.count) for c in node.children])
-            number_of[id(node)] = number
-        else:                    # already shared: count this occurrence's weight below it too
-            for c in node.children:
-                walk(c.node, weight * c.count)
-        groups.setdefault(number, []).append((node, weight))
-        return number
+        for c in node.children:
+            walk(c.node, weight * c.count)
+        groups.setdefault(_shape(node, shapes), []).append((node, weight))
     walk(root, 1)
-    for members in groups.values():
+    first_of = {}
+    for number, members in groups.items():
         total = sum(w for _, w in members)
         first = members[0][0]
         for name in ("P", "W", "R", "F", "B"):
             setattr(first, name, sum(getattr(n, name) * w for n, w in members) / total)
-        _strip(first)
+        first_of[number] = first
+    for first in first_of.values():
         for child in first.children:
-            child.node = groups[number_of[id(child.node)]][0][0]
-    return groups[number_of[id(root)]][0][0]
-
-
-def _average_into(target, other, n, m):
-    for name in ("P", "W", "R", "F", "B"):
-        setattr(target, name, (getattr(target, name) * n + getattr(other, name) * m) / (n + m))
-    _average_children(target.children, other.children, n, m)
-
-
-def _average_children(a, b, n, m):
-    for x, y in zip(a, b):
-        _average_into(x.node, y.node, n, m)
+            child.node = first_of[child.node.shape]
+    unified = first_of[root.shape]
+    for first in first_of.values():
+        _strip(first)
+    return unified
 
 
 def estimate_unmeasured(root):

@@ -704,7 +704,7 @@ class FunctionGen:
         if not outs:
             lines.stmt(indent, ast.Expr(value=invocation))
         else:
-            temps = [self.namer.fresh(f"{p}_b") if False else self.namer.fresh("tmp_b") for p in outs]
+            temps = [self.namer.fresh("tmp_b") for _ in outs]
             target = name(temps[0], True) if len(temps) == 1 else ast.Tuple(
                 elts=[name(t, True) for t in temps], ctx=ast.Store())
             lines.stmt(indent, ast.Assign(targets=[target], value=invocation))
