@@ -1,4 +1,4 @@
-"""The profiling recorder: its own time left out of the clocks, batches, the helper process."""
+"""The profiling recorder: its own time left out of the clocks, batches, the helper process, times fitted to a plain run."""
 import copy
 import importlib.util
 import sys
@@ -211,3 +211,25 @@ def test_only_non_empty_snapshots_have_snapshot_events(model):
     nodes = {c.node.site: c.node for c in profile.tree.children}
     assert nodes["both/bump#1"].S == 40 and nodes["both/f#1"].S == 0
     assert nodes["both/f#1"].W == 0.0 and nodes["both/f#1"].R == 0.0
+
+
+def test_fitting_to_a_plain_run_takes_the_overhead_from_the_sweeps():
+    from adjoin.profiling.tree import Child, Node, fit_to_plain_run
+    leaf = Node("h/f#1", P=2.0, W=0.25, R=0.25, F=0.5, B=0.5)
+    split = Node("h/g#1", measured_joint=False, P=1.0, P_measured=False, W=0.1, F=0.5, B=0.5)
+    root = Node("", F=1.0, B=1.0, children=[Child(leaf, 0, 2), Child(split, 0)])
+    # sweeps: root 2 + f 2 x 1 + g 1 = 5 s; advances and copies of f: 2 x 2.5 = 5 s
+    assert fit_to_plain_run(root, 7.5) == pytest.approx(0.5)
+    assert (root.F, root.B, leaf.F, leaf.B, split.F) == pytest.approx((0.5, 0.5, 0.25, 0.25, 0.25))
+    assert (leaf.P, leaf.W, leaf.R, split.W) == pytest.approx((2.0, 0.25, 0.25, 0.1))
+    assert split.P == pytest.approx(0.5)          # estimated from sweep times: scaled with them
+    # a plain run faster than the advances alone (noise): every time scaled alike
+    leaf = Node("h/f#1", P=2.0, F=1.0, B=1.0)
+    root = Node("", F=1.0, B=1.0, children=[Child(leaf, 0)])
+    assert fit_to_plain_run(root, 1.5) == pytest.approx(0.25)
+    assert (leaf.P, leaf.F, root.B) == pytest.approx((0.5, 0.25, 0.25))
+
+
+def test_the_profiled_placement_is_predicted_at_the_plain_run_time(model):
+    profile = adjoin.adjoint(model.alternating, wrt="x").profile(x=np.ones(50), n=20)
+    assert profile.predict(adjoin.Placement()).seconds == pytest.approx(profile.seconds, rel=1e-9)

@@ -141,7 +141,7 @@ class Adjoint:
         ``keep_events=False`` the raw events are not kept, and memory stays bounded by the tree
         however long the run (the events are only needed for a trace or a tape plot)."""
         from .profiling.profile import Profile
-        from .profiling.tree import TreeBuilder, scale_times
+        from .profiling.tree import TreeBuilder, fit_to_plain_run
         from .profiling.worker import TreeProcess, cores
         from .runtime.profiler import Recorder
         values = self._bind(args, kwargs)
@@ -161,7 +161,7 @@ class Adjoint:
                 self._run(args, kwargs, Tape(), prof=Recorder(keep=False))
             tree, ratio, seconds, tape, recorder = self._profiled_run(args, kwargs, sink, keep_events)
         if plain_seconds is not None and seconds > 0:
-            scale_times(tree, plain_seconds / seconds)
+            fit_to_plain_run(tree, plain_seconds)
             seconds = plain_seconds
         off = {s.id for s in pctx.sites if not pctx.checkpointed(s)}
         profile = Profile(pctx.program.head, wrt, pctx.sites, off, tree, tape.peak_bytes, seconds, ratio)

@@ -345,18 +345,45 @@ def estimate_unmeasured(root):
     return ratio
 
 
-def scale_times(root, factor):
-    """Multiplies every time of the tree by ``factor`` (the plain run's time over the profiled
-    run's): what the hooks cost is spread over the instances as they slowed them."""
+def fit_to_plain_run(root, plain_seconds):
+    """Makes the tree's times add up to a plain run's (no hooks): what the hooks cost beyond what
+    the recorder left out of its clocks is taken from the sweeps' own times F and B, the only
+    intervals that hold hook calls, in proportion to them.  Advances (P) and snapshot copies (W,
+    R) run no hook between their two events, so they keep their measured times; the estimated
+    advances of split instances were derived from sweep times and are scaled with them.
+
+    Returns the factor applied to the sweeps (1 when the run had no overhead left)."""
+    sweeps = 0.0             # instances' F + B, weighted by how many instances each node stands for
+    fixed = 0.0              # measured advances and snapshot copies of checkpointed instances
+
+    def total(node, weight):
+        nonlocal sweeps, fixed
+        sweeps += weight * (node.F + node.B)
+        for child in node.children:
+            c = child.node
+            if c.measured_joint:
+                fixed += weight * child.count * (c.W + c.P + c.R)
+            total(c, weight * child.count)
+    total(root, 1)
+    if sweeps <= 0:
+        return 1.0
+    factor = (plain_seconds - fixed) / sweeps
+    if factor <= 0:          # the plain run was faster than the advances alone: noise; scale all
+        factor = plain_seconds / (sweeps + fixed)
+        names = ("P", "W", "R", "F", "B")
+    else:
+        names = ("F", "B")
     seen = set()
 
-    def walk(node):
+    def scale(node):
         if id(node) in seen:
             return
         seen.add(id(node))
-        for name in ("P", "W", "R", "F", "B"):
+        for name in names:
             setattr(node, name, getattr(node, name) * factor)
+        if not node.P_measured and "P" not in names:
+            node.P *= factor
         for child in node.children:
-            walk(child.node)
-    walk(root)
-    return root
+            scale(child.node)
+    scale(root)
+    return factor
