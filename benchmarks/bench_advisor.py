@@ -4,8 +4,9 @@
    placement's peak and unlimited, the default (every site checkpointed), the paper's ΔT/ΔPM advice
    and adjoin's advice: predicted and measured time (median of --runs, the distinct placements
    run in turn) and peak tape.
-2. On small models (at most --max-sites sites): every one of the 2^n placements is measured; the
-   advised placement's measured time is compared with the best measured one under each budget.
+2. On small models (at most --max-sites sites): every one of the 2^n placements is measured (in
+   turn, as many runs as fit 0.2 s, at least --runs); the advised placement's measured time is
+   compared with the best measured one under each budget.
 
     .venv/bin/python benchmarks/bench_advisor.py [--size 0.2] [--runs 5] [--json out.json]
 
@@ -28,15 +29,6 @@ import adjoin  # noqa: E402
 from adjoin.case import load_case  # noqa: E402
 from adjoin.profiling.advisor import advise  # noqa: E402
 from adjoin.report.terminal import human_bytes, human_seconds  # noqa: E402
-
-
-def measure(head, wrt, inputs, placement, runs):
-    """(median seconds, peak bytes) of the adjoint with ``placement``."""
-    adj = adjoin.adjoint(head, wrt=wrt, placement=placement)
-    adj(**copy.deepcopy(inputs))                     # generation and first run excluded
-    results = [adj.measure(**copy.deepcopy(inputs)) for _ in range(runs)]
-    times = sorted(r.seconds for r in results)
-    return times[len(times) // 2], results[0].peak_tape_bytes
 
 
 def measure_interleaved(head, wrt, inputs, placements, runs):
@@ -117,10 +109,13 @@ def small_models(runs, max_sites, out):
         if len(ids) > max_sites:
             continue
         profile = adjoin.adjoint(head, wrt=wrt).profile(**copy.deepcopy(inputs))
-        measured = {}
-        for bits in itertools.product((False, True), repeat=len(ids)):
-            off = frozenset(i for i, b in zip(ids, bits) if b)
-            measured[off] = measure(head, wrt, inputs, adjoin.Placement(off), runs)
+        placements = [adjoin.Placement(frozenset(i for i, b in zip(ids, bits) if b))
+                      for bits in itertools.product((False, True), repeat=len(ids))]
+        # short adjoints are run more often: at least 0.2 s per placement, at most 400 runs
+        one = adjoin.adjoint(head, wrt=wrt).measure(**copy.deepcopy(inputs)).seconds
+        repeats = max(runs, min(400, int(0.2 / max(one, 1e-6))))
+        measured = {p.nocheckpoint: v for p, v in
+                    measure_interleaved(head, wrt, inputs, placements, repeats).items()}
         peaks = sorted({p for _, p in measured.values()})
         budgets = [None] + peaks[:: max(1, len(peaks) // 4)]
         for budget in budgets:
@@ -133,7 +128,7 @@ def small_models(runs, max_sites, out):
                        predicted_peak=advice.predicted.peak_tape_bytes,
                        gap=(advised_time - best_time) / best_time)
             out["exhaustive"].append(row)
-            print(f"{name} ({len(ids)} sites, 2^{len(ids)} placements measured) budget "
+            print(f"{name} ({len(ids)} sites, 2^{len(ids)} placements measured {repeats} times in turn) budget "
                   f"{human_bytes(budget) if budget is not None else 'unlimited'}: advised "
                   f"{human_seconds(advised_time)} vs best {human_seconds(best_time)} ({row['gap']:+.1%}); "
                   f"peak {advised_peak} predicted {advice.predicted.peak_tape_bytes}", flush=True)
