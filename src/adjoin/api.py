@@ -135,9 +135,10 @@ class Adjoint:
 
         ``warmup`` runs it once first, unrecorded, so that the recorded times are not those of a
         first run (imports, caches), and times a plain run (no hooks): the profiled times are
-        scaled to it, so that predictions carry no profiling overhead.  The checkpoint tree is
-        built as the run goes, in a helper process on another core when ``background`` (the
-        default when this process may use two cores or more), else in this process.  With
+        fitted to it (profiling/tree.fit_to_plain_run), so that predictions carry no profiling
+        overhead.  The checkpoint tree is built as the run goes, in a helper process on another
+        core when ``background`` (the default when this process may use two cores or more), else
+        in this process.  With
         ``keep_events=False`` the raw events are not kept, and memory stays bounded by the tree
         however long the run (the events are only needed for a trace or a tape plot)."""
         from .profiling.profile import Profile
