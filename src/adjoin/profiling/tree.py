@@ -7,12 +7,14 @@ backward sweep times, and its children in call order, each with the own bytes it
 just before it.  The root is the head, always joint.
 
 Instances repeated identically (the same site, the same structure and bytes: a time loop) are
-merged into one node with a count, so the tree stays small and the simulator fast.  Their times
-are averaged.
+merged into one node with a count as they finish, so the tree stays small; at the end, identical
+subtrees anywhere in the tree become one node (``unify``), their times averaged, so the simulator
+evaluates each once.
 """
 from dataclasses import dataclass, field
 
 from ..runtime import profiler as ev
+from ..runtime.profiler import timed
 
 
 @dataclass
@@ -79,19 +81,9 @@ class TreeBuilder:
         self.reading = None          # the instance whose snapshot is being read
 
     def feed(self, events, header):
-        """Takes one batch of a Recorder's raw events (a Recorder's sink); see profiler.timed."""
-        start, cost, index, spent = header
-        step = self
-        for event in events:
-            if len(event) == 4:
-                kind, site, nbytes, clock = event
-                step(kind, site, nbytes, clock - start - spent - index * cost, 0, 0.0)
-            else:
-                kind, site, nbytes, clock, extra, seconds = event[:6]
-                step(kind, site, nbytes, clock - start - spent - index * cost, extra,
-                     event[6] if len(event) > 6 else 0.0)
-                spent += seconds
-            index += 1
+        """Takes one batch of a Recorder's raw events (a Recorder's sink)."""
+        for event in timed(events, header):
+            self(*event)
 
     def finish(self, end):
         """The finished tree, once the run is over at ``end`` seconds: (root, primal ratio)."""
@@ -218,14 +210,6 @@ class TreeBuilder:
                 other.B = (other.B * n + node.B * m) / (n + m)
                 after.count += m
                 del children[k]
-
-
-def build_tree(events):
-    """The checkpoint tree of a run's timed events (profiles build it as the run goes)."""
-    builder = TreeBuilder()
-    for event in events:
-        builder(*event)
-    return builder.root
 
 
 def complete(root, end, shapes=None):

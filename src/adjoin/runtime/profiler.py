@@ -5,8 +5,8 @@ the tape's size in bytes and a monotonic clock.  When profiling is off the calls
 generated code at all.
 
 A hook does as little as it can: it appends one tuple to a buffer.  A checkpointed call whose
-snapshot is empty (most are) has no snapshot-write and snapshot-read events: its W and R are 0.  The time the hooks themselves
-take is left out of the time stamps afterwards (``timed``): each hook call costs ``call_cost``
+snapshot is empty (most are) has no snapshot-write and snapshot-read events: its W and R are 0.
+The time the hooks themselves take is left out of the time stamps afterwards (``timed``): each hook call costs ``call_cost``
 seconds, measured when the recorder starts, and the hooks that measure something (the size of a
 split call's snapshot) record how long they took.  The buffer goes to the ``sink`` (the checkpoint
 tree's builder, in this process or in a helper process) in batches, so memory stays bounded.
@@ -58,8 +58,8 @@ class Recorder:
         """Seconds one hook call costs, called as generated code calls it."""
         class Tape:
             bytes = 0
-        tape, put, buffer = Tape(), None, []
-        self._put = put = buffer.append
+        tape, buffer = Tape(), []
+        self._put = buffer.append
         hook = self.begin_advance
         for _ in range(2):        # the first round warms up
             buffer.clear()
@@ -131,9 +131,7 @@ class Recorder:
     def turn(self, function, tape, split_locals):
         """The turn of a joint adjoint; ``split_locals``: what a split forward sweep would push here."""
         now = self.clock()
-        extra = 0
-        for value in split_locals:
-            extra += value.nbytes if type(value) is ndarray else size_of(value)
+        extra = _bytes(split_locals)
         seconds = self.clock() - now
         self.measure_seconds += seconds
         self._put((TURN, function, tape.bytes, now, extra, seconds))
@@ -145,7 +143,7 @@ class Recorder:
         copies = [stored(v) for v in snapshot]
         copy_seconds = self.clock() - now
         del copies
-        extra = sum(size_of(v) for v in snapshot)
+        extra = _bytes(snapshot)
         seconds = self.clock() - now
         self.measure_seconds += seconds
         # the copy's time is the snapshot's write time; all of it is left out of the run
@@ -158,7 +156,7 @@ class Recorder:
 
     def split_turn(self, function, tape, split_locals):
         now = self.clock()
-        extra = sum(size_of(v) for v in split_locals)
+        extra = _bytes(split_locals)
         seconds = self.clock() - now
         self.measure_seconds += seconds
         self._put((SPLIT_TURN, function, tape.bytes, now, extra, seconds))
@@ -172,22 +170,28 @@ class Recorder:
             self.flush()
 
 
+def _bytes(values):
+    """Tape bytes of ``values`` (size_of of each, arrays taken the short way: hooks are hot)."""
+    total = 0
+    for value in values:
+        total += value.nbytes if type(value) is ndarray else size_of(value)
+    return total
+
+
 def timed(events, header):
-    """The raw events of one batch as (kind, site, tape bytes, seconds since the start, extra
-    bytes, extra seconds), the recorder's own time left out: the hook calls before each event
-    (``call_cost`` each), the batches handed over and the measurements made in hooks.
+    """Yields the raw events of one batch as (kind, site, tape bytes, seconds since the start,
+    extra bytes, extra seconds), the recorder's own time left out: the hook calls before each
+    event (``call_cost`` each), the batches handed over and the measurements made in hooks.
 
     ``extra seconds`` is the write time a split call's snapshot would take (begin-split), else 0."""
-    start, cost, first, spent = header
-    out = []
-    append = out.append
-    for index, event in enumerate(events, first):
+    start, cost, index, spent = header
+    for event in events:
         if len(event) == 4:
             kind, site, nbytes, clock = event
-            append((kind, site, nbytes, clock - start - spent - index * cost, 0, 0.0))
+            yield kind, site, nbytes, clock - start - spent - index * cost, 0, 0.0
         else:
             kind, site, nbytes, clock, extra, seconds = event[:6]
-            append((kind, site, nbytes, clock - start - spent - index * cost, extra,
-                    event[6] if len(event) > 6 else 0.0))
+            yield (kind, site, nbytes, clock - start - spent - index * cost, extra,
+                   event[6] if len(event) > 6 else 0.0)
             spent += seconds
-    return out
+        index += 1
