@@ -189,6 +189,11 @@ def test_bad_rtol(capsys, rtol):
     refused(capsys, "check", CASE, "--rtol", rtol, words=["argument --rtol"])
 
 
+@pytest.mark.parametrize("repeat", ["0", "-2", "three"])
+def test_bad_repeat(capsys, repeat):
+    refused(capsys, "profile", CASE, "--repeat", repeat, words=["argument --repeat"])
+
+
 def test_user_code_failing_is_a_usage_error(capsys):
     refused(capsys, "check", CASE, "--set", "size=-1",
             words=["make_inputs(size=-1, seed=0) raised ValueError", "quadratic.py:20"])

@@ -111,8 +111,13 @@ def test_head_calling_f_then_g(hand):
     assert rows["h/f#1"].instances == rows["h/g#1"].instances == 1
     assert measured(hand.h, "x", dict(x=X), ["h/f#1"]) == 3 * ARRAY
     assert measured(hand.h, "x", dict(x=X), ["h/g#1"]) == 2 * ARRAY
-    for row in profile.sites:      # ΔT: the advance and snapshot traffic of its one instance
-        assert row.delta_t > 0
+    # ΔT: the advance and snapshot traffic of its one instance, less the time its split forward
+    # sweep would spend pushing t (and its backward sweep popping it), which joint mode does not
+    nodes = {child.node.site: child.node for child in profile.tree.children}
+    for row in profile.sites:
+        node = nodes[row.id]
+        assert node.L > 0
+        assert row.delta_t == pytest.approx(node.W + node.P + node.R - node.L, rel=1e-9)
 
 
 def test_nested_calls(hand):
@@ -143,10 +148,11 @@ def test_site_in_a_loop(hand):
     assert profile.peak_tape_bytes == ARRAY
     assert row.delta_pm == n * 2 * ARRAY - ARRAY
     assert measured(hand.looped, "x", dict(x=X, n=n), ["looped/f#1"]) == n * 2 * ARRAY
-    # ΔT sums the instances: the model's advance time for n instances
+    # ΔT sums the instances: for n instances, the advance time spared less the pushes of the
+    # locals a split f must save (t, 80 bytes) and pop
     leaf = profile.tree.children[0]
-    assert leaf.count == n
-    assert row.delta_t == pytest.approx(n * (leaf.node.W + leaf.node.P + leaf.node.R), rel=1e-9)
+    assert leaf.count == n and leaf.node.L > 0
+    assert row.delta_t == pytest.approx(n * (leaf.node.W + leaf.node.P + leaf.node.R - leaf.node.L), rel=1e-9)
 
 
 def test_fragment_site(hand):
@@ -160,6 +166,7 @@ def test_fragment_site(hand):
     assert profile.peak_tape_bytes == ARRAY
     assert row.delta_pm == measured(hand.fragment, "x", dict(x=X), [row.id]) - ARRAY == 0
     assert row.instances == 1 and row.delta_t > 0
+    assert profile.tree.children[0].node.L == 0.0       # no split locals: nothing to time
 
 
 def _conformance(name):
@@ -206,7 +213,7 @@ def test_profile_file_round_trip_and_trace(hand, tmp_path):
     for off in ([], ["h/f#1"], ["h/g#1"], ["h/f#1", "h/g#1"]):
         assert again.predict(adjoin.Placement(off)) == profile.predict(adjoin.Placement(off))
     data = json.loads(path.read_text())
-    assert data["format"] == "adjoin-profile" and data["version"] == 2
+    assert data["format"] == "adjoin-profile" and data["version"] == 3
     from adjoin.profiling.trace import write_trace
     trace_path = tmp_path / "trace.json"
     write_trace(trace_path, profile.events, "h")

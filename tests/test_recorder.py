@@ -38,6 +38,18 @@ def looped(x, n):
     return total
 
 
+def quartic(x):
+    t = x * x
+    return np.sum(t * t)
+
+
+def quartics(x, n):
+    total = 0.0
+    for k in range(n):
+        total = total + quartic(x)
+    return total
+
+
 def bump(a):
     a[:] = np.sin(a) * 2.0
 
@@ -169,19 +181,32 @@ def test_in_process_and_helper_trees_predict_the_same_peaks(model):
             measured.measure(x=x, n=50).peak_tape_bytes
 
 
-def test_profile_files_hold_each_distinct_node_once_and_version_1_still_reads(model, tmp_path):
+def test_profile_files_hold_each_distinct_node_once_and_versions_1_and_2_still_read(model, tmp_path):
     import json
     from adjoin.profiling.profile import Profile
     profile = adjoin.adjoint(model.alternating, wrt="x").profile(x=np.ones(4), n=30)
     path = tmp_path / "profile.json"
     profile.save(path)
     data = json.loads(path.read_text())
-    assert data["version"] == 2
+    assert data["version"] == 3
     assert len(data["tree"]["nodes"]) == 3              # f, g and the head
     placements = ([], ["alternating/f#1"], ["alternating/g#1"], ["alternating/f#1", "alternating/g#1"])
     again = Profile.load(path)
     for off in placements:
         assert again.predict(adjoin.Placement(off)) == profile.predict(adjoin.Placement(off))
+
+    # versions 1 and 2 have no L (split locals' pushes): read as 0
+    for node in data["tree"]["nodes"]:
+        node["L"] = 0.0
+    zero = tmp_path / "zero.json"
+    zero.write_text(json.dumps(data))
+    expected = [Profile.load(zero).predict(adjoin.Placement(off)) for off in placements]
+    for node in data["tree"]["nodes"]:
+        del node["L"]
+    data["version"] = 2
+    old = tmp_path / "version2.json"
+    old.write_text(json.dumps(data))
+    assert [Profile.load(old).predict(adjoin.Placement(off)) for off in placements] == expected
 
     def nested(index):
         node = dict(data["tree"]["nodes"][index])
@@ -191,8 +216,19 @@ def test_profile_files_hold_each_distinct_node_once_and_version_1_still_reads(mo
     data["tree"] = nested(data["tree"]["root"])
     old = tmp_path / "version1.json"
     old.write_text(json.dumps(data))
-    for off in placements:
-        assert Profile.load(old).predict(adjoin.Placement(off)) == profile.predict(adjoin.Placement(off))
+    assert [Profile.load(old).predict(adjoin.Placement(off)) for off in placements] == expected
+
+
+def test_a_damaged_profile_file_is_a_usage_error(model, tmp_path):
+    import json
+    from adjoin.profiling.profile import Profile
+    path = tmp_path / "profile.json"
+    adjoin.adjoint(model.alternating, wrt="x").profile(x=np.ones(4), n=3).save(path)
+    data = json.loads(path.read_text())
+    del data["tree"]["nodes"][0]["F"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(adjoin.AdjoinError, match="damaged adjoin profile.*no 'F'"):
+        Profile.load(path)
 
 
 def test_only_non_empty_snapshots_have_snapshot_events(model):
@@ -215,13 +251,15 @@ def test_only_non_empty_snapshots_have_snapshot_events(model):
 
 def test_fitting_to_a_plain_run_takes_the_overhead_from_the_sweeps():
     from adjoin.profiling.tree import Child, Node, fit_to_plain_run
-    leaf = Node("h/f#1", P=2.0, W=0.25, R=0.25, F=0.5, B=0.5)
-    split = Node("h/g#1", measured_joint=False, P=1.0, P_measured=False, W=0.1, F=0.5, B=0.5)
+    leaf = Node("h/f#1", P=2.0, W=0.25, R=0.25, F=0.5, B=0.5, L=0.125)
+    split = Node("h/g#1", measured_joint=False, P=1.0, P_measured=False, W=0.1, F=0.5, B=0.5, L=0.5)
     root = Node("", F=1.0, B=1.0, children=[Child(leaf, 0, 2), Child(split, 0)])
-    # sweeps: root 2 + f 2 x 1 + g 1 = 5 s; advances and copies of f: 2 x 2.5 = 5 s
-    assert fit_to_plain_run(root, 7.5) == pytest.approx(0.5)
+    # sweeps: root 2 + f 2 x 1 + g 1 = 5 s; advances and copies of f: 2 x 2.5 = 5 s; g ran split,
+    # its locals' pushes took 0.5 s (f's L is what they would take split: not in this run)
+    assert fit_to_plain_run(root, 8.0) == pytest.approx(0.5)
     assert (root.F, root.B, leaf.F, leaf.B, split.F) == pytest.approx((0.5, 0.5, 0.25, 0.25, 0.25))
     assert (leaf.P, leaf.W, leaf.R, split.W) == pytest.approx((2.0, 0.25, 0.25, 0.1))
+    assert (leaf.L, split.L) == (0.125, 0.5)
     assert split.P == pytest.approx(0.5)          # estimated from sweep times: scaled with them
     # a plain run faster than the advances alone (noise): every time scaled alike
     leaf = Node("h/f#1", P=2.0, F=1.0, B=1.0)
@@ -233,3 +271,53 @@ def test_fitting_to_a_plain_run_takes_the_overhead_from_the_sweeps():
 def test_the_profiled_placement_is_predicted_at_the_plain_run_time(model):
     profile = adjoin.adjoint(model.alternating, wrt="x").profile(x=np.ones(50), n=20)
     assert profile.predict(adjoin.Placement()).seconds == pytest.approx(profile.seconds, rel=1e-9)
+    # profiled split: the split locals' pushes (t) ran and were timed (L), and F is left as a
+    # joint sweep's
+    off = adjoin.Placement(["quartics/quartic#1"])
+    profile = adjoin.adjoint(model.quartics, wrt="x", placement=off).profile(x=np.ones(50), n=20)
+    assert profile.predict(off).seconds == pytest.approx(profile.seconds, rel=1e-9)
+    (child,) = profile.tree.children
+    assert child.count == 20 and not child.node.measured_joint
+    assert child.node.Ts == child.node.Tj + 400 and child.node.L > 0
+
+
+def test_the_split_locals_pushes_are_timed_on_a_few_turns_per_function():
+    from adjoin.runtime.profiler import LOCALS_SAMPLES
+    recorder = Recorder(sink=None, keep=True)
+    tape = Tape()
+    big, small = np.ones(200_000), np.ones(10)
+    for _ in range(3 * LOCALS_SAMPLES):
+        recorder.turn("f", tape, (big, big))
+        recorder.turn("g", tape, (small,))
+        recorder.turn("h", tape, ())
+    recorder.split_turn("f", tape, (big, big))
+    events = recorder.events
+    pushing = {site: [e[5] for e in events if e[1] == site] for site in "fgh"}
+    assert recorder._locals[("f", big.nbytes * 2)][0] == LOCALS_SAMPLES   # then their mean
+    assert pushing["f"][LOCALS_SAMPLES:] == [recorder._locals[("f", big.nbytes * 2)][2]] * (2 * LOCALS_SAMPLES + 1)
+    assert min(pushing["f"]) > 0 and min(pushing["g"]) > 0
+    assert sum(pushing["f"]) > sum(pushing["g"])         # 3.2 MB copied against 80 bytes
+    assert pushing["h"] == [0.0] * (3 * LOCALS_SAMPLES)  # nothing to push
+    assert all(e[4] == big.nbytes * 2 for e in events if e[1] == "f")
+
+
+def test_the_model_charges_split_locals_pushes_to_split_mode_only():
+    from adjoin.profiling.model import Simulator
+    from adjoin.profiling.tree import Child, Node
+    leaf = Node("h/f#1", P=2.0, W=0.25, R=0.125, F=0.5, B=0.5, L=0.75, Tj=8, Ts=16)
+    root = Node("", F=1.0, B=1.0, children=[Child(leaf, 0, 3)])
+    simulator = Simulator(root)
+    on, off = simulator.evaluate(set()), simulator.evaluate({"h/f#1"})
+    assert on.seconds == pytest.approx(2.0 + 3 * (2.0 + 0.25 + 0.125 + 1.0))
+    assert off.seconds == pytest.approx(2.0 + 3 * (1.0 + 0.75))
+    assert on.seconds - off.seconds == pytest.approx(3 * (2.0 + 0.25 + 0.125 - 0.75))
+
+
+def test_profile_times_the_plain_adjoint_repeat_times(model):
+    steps = []
+    adjoin.adjoint(model.alternating, wrt="x").profile(x=np.ones(5), n=3, repeat=3, progress=steps.append)
+    assert steps == ["warm-up run"] + [f"timing the adjoint without hooks ({k}/3)" for k in (1, 2, 3)] + \
+        ["profiled run"]
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(adjoin.AdjoinError, match="repeat must be a whole number"):
+            adjoin.adjoint(model.alternating, wrt="x").profile(x=np.ones(5), n=3, repeat=bad)

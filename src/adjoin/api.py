@@ -2,6 +2,7 @@
 import contextlib
 import copy
 import inspect
+import statistics
 import time
 from dataclasses import dataclass
 
@@ -130,36 +131,46 @@ class Adjoint:
         value, grads, _ = self._run(args, kwargs, tape, prof=recorder)
         return value, self._shape_result(grads), recorder, tape
 
-    def profile(self, *args, warmup=True, keep_events=True, background=None, **kwargs):
+    def profile(self, *args, warmup=True, keep_events=True, background=None, repeat=1, progress=None,
+                **kwargs):
         """Runs the adjoint with profiling hooks: a Profile (checkpoint tree, ΔT, ΔPM).
 
         ``warmup`` runs it once first, unrecorded, so that the recorded times are not those of a
-        first run (imports, caches), and times a plain run (no hooks): the profiled times are
-        fitted to it (profiling/tree.fit_to_plain_run), so that predictions carry no profiling
-        overhead.  The checkpoint tree is built as the run goes, in a helper process on another
-        core when ``background`` (the default when this process may use two cores or more), else
-        in this process.  With
-        ``keep_events=False`` the raw events are not kept, and memory stays bounded by the tree
-        however long the run (the events are only needed for a trace or a tape plot)."""
+        first run (imports, caches), then times a plain run (no hooks), ``repeat`` times (the
+        median is kept): the profiled times are fitted to it (profiling/tree.fit_to_plain_run),
+        so that predictions carry no profiling overhead.  The checkpoint tree is built as the run
+        goes, in a helper process on another core when ``background`` (the default when this
+        process may use two cores or more), else in this process.  With ``keep_events=False`` the
+        raw events are not kept, and memory stays bounded by the tree however long the run (the
+        events are only needed for a trace or a tape plot).  ``progress``, when given, is called
+        with a short text as each run starts."""
         from .profiling.profile import Profile
         from .profiling.tree import TreeBuilder, fit_to_plain_run
         from .profiling.worker import TreeProcess, cores
         from .runtime.profiler import Recorder
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+            raise UsageError(f"repeat must be a whole number of runs, at least 1 (got {repeat!r})")
         values = self._bind(args, kwargs)
         if background is None:
             background = cores() >= 2
+        say = progress or (lambda text: None)
         with contextlib.ExitStack() as stack:
             # started first: the helper imports while the warm-up runs
             sink = stack.enter_context(TreeProcess()) if background else TreeBuilder()
             plain_seconds = None
-            if warmup:
-                self._specialize(values)
-                start = time.perf_counter()
-                self._run(args, kwargs, Tape())
-                plain_seconds = time.perf_counter() - start
             source, entry, wrt, pctx = self._specialize(values, hooks=True)
             if warmup:
+                say("warm-up run")
                 self._run(args, kwargs, Tape(), prof=Recorder(keep=False))
+                self._specialize(values)        # compiled before the clock starts
+                times = []
+                for k in range(repeat):
+                    say("timing the adjoint without hooks" + (f" ({k + 1}/{repeat})" if repeat > 1 else ""))
+                    start = time.perf_counter()
+                    self._run(args, kwargs, Tape())
+                    times.append(time.perf_counter() - start)
+                plain_seconds = statistics.median(times)
+            say("profiled run")
             tree, ratio, seconds, tape, recorder = self._profiled_run(args, kwargs, sink, keep_events)
         if plain_seconds is not None and seconds > 0:
             fit_to_plain_run(tree, plain_seconds)

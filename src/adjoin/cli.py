@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import copy
 import dataclasses
+import functools
 import inspect
 import json
 import os
@@ -338,6 +339,9 @@ def profile_arguments(parser):
     parser.add_argument("--no-background", dest="background", action="store_false", default=None,
                         help="build the checkpoint tree in this process (by default a helper "
                              "process builds it on another core, when there are two or more)")
+    parser.add_argument("--repeat", type=positive_int, default=1, metavar="N",
+                        help="time the adjoint without hooks N times and fit the profile's times "
+                             "to the median (default 1; more runs, steadier predicted times)")
     checkpoint_arguments(parser)
     json_argument(parser)
 
@@ -355,13 +359,15 @@ def run_profile(options):
     adj = api.adjoint(case.head, wrt=case.wrt, placement=placement, nocheckpoint=options.nocheckpoint)
     with user_output_to_stderr():
         keep = options.trace is not None        # raw events only for a trace: memory stays bounded
+        run = functools.partial(adj.profile, **inputs, keep_events=keep, background=options.background,
+                                repeat=options.repeat)
         if options.quiet or options.json:
-            profile = adj.profile(**inputs, keep_events=keep, background=options.background)
+            profile = run()
         else:
             from rich.console import Console
-            with Console(file=sys.stderr).status(f"profiling the adjoint of {case.head.__name__} "
-                                                 f"with respect to {', '.join(case.wrt)}..."):
-                profile = adj.profile(**inputs, keep_events=keep, background=options.background)
+            what = f"profiling the adjoint of {case.head.__name__} with respect to {', '.join(case.wrt)}"
+            with Console(file=sys.stderr).status(what + "...") as status:
+                profile = run(progress=lambda step: status.update(f"{what}: {step}..."))
     if options.output is not None:
         profile.save(options.output)
         progress(options, f"wrote {shown(options.output)}")
@@ -788,6 +794,17 @@ def positive_float(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not value > 0.0:
         raise argparse.ArgumentTypeError(f"{text!r}: must be positive")
+    return value
+
+
+def positive_int(text):
+    """argparse type: a whole number, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
     return value
 
 

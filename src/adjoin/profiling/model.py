@@ -6,7 +6,9 @@ For an instance n in mode m (joint or split), with children in call order:
 * ``Peak(n) = max(Tape(n), max_k prefix_k(n) + Peak(k))`` where ``prefix_k(n)`` is what n's forward
   sweep pushed before child k; a checkpointed child is reversed after its snapshot is popped, in
   joint mode, a split child's backward sweep starts with its forward sweep's pushes on the tape;
-* ``J(n) = F(n) + B(n) + sum(W(c) + P(c) + R(c) + J(c) if c checkpointed else J(c))``.
+* ``J(n) = F(n) + B(n) + sum(W(c) + P(c) + R(c) + J(c) if c checkpointed else J(c))``, plus
+  ``L(n)`` in split mode: a split forward sweep pushes the locals its backward sweep needs (copies),
+  which a joint adjoint keeps alive instead (DESIGN.md's model extended as Tj/Ts extends bytes).
 
 A run of ``count`` identical children peaks at its last one.  Results are cached per node and
 per the decisions of the sites below it, so searching many placements stays fast.
@@ -44,7 +46,8 @@ class Simulator:
             mask |= self.bit[site] | self._index(child.node)
             parts.append((self.shape[id(child.node)], child.own_before, child.count))
         self.below[id(node)] = mask
-        key = (node.site, node.S, node.Tj, node.Ts, node.P, node.W, node.R, node.F, node.B, tuple(parts))
+        key = (node.site, node.S, node.Tj, node.Ts, node.P, node.W, node.R, node.F, node.B, node.L,
+               tuple(parts))
         self.shape[id(node)] = self._shapes.setdefault(key, id(node))
         return mask
 
@@ -73,7 +76,7 @@ class Simulator:
         own = node.Tj if joint else node.Ts
         prefix = 0          # own bytes and children's parts pushed so far
         peak = 0
-        seconds = node.F + node.B
+        seconds = node.F + node.B if joint else node.F + node.B + node.L
         for child in node.children:
             c = child.node
             checkpointed = not (self.bit[c.site] & relevant)

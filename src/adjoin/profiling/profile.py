@@ -7,7 +7,7 @@ sweep that encloses it.  Both come from the model (model.py) evaluated on the tr
 how nested checkpoints pass their costs to the enclosing levels: a site's instances carry the
 snapshots and tapes of everything below them.
 
-The file format (JSON, ``"format": "adjoin-profile"``, ``"version": 1``) is documented in
+The file format (JSON, ``"format": "adjoin-profile"``, ``"version": 3``) is documented in
 docs/profile-format.md.
 """
 import json
@@ -21,8 +21,8 @@ from .model import Prediction, Simulator
 from .tree import Child, Node
 
 FORMAT = "adjoin-profile"
-VERSION = 2                 # 1: the tree nested; 2: its distinct nodes listed once (still read: 1)
-READABLE = (1, 2)
+VERSION = 3                 # 1: the tree nested; 2: its distinct nodes listed once; 3: L
+READABLE = (1, 2, 3)
 
 
 @dataclass(frozen=True)
@@ -135,14 +135,25 @@ class Profile:
             raise UsageError(f"{path}: profile format version {data.get('version')} is not supported "
                              f"(this adjoin reads versions {', '.join(map(str, READABLE))}); profile again")
         from ..transform.module import Site
-        sites = [Site(r["id"], "", r["callee"], r["file"], r["line"], r["checkpointed"]) for r in data["sites"]]
-        profile = cls(data["head"], data["wrt"], sites, data["profiled_placement"]["nocheckpoint"],
-                      _tree_from_json(data["tree"], data["version"]), data["peak_tape_bytes"], data["seconds"],
-                      data.get("primal_ratio", 1.0))
-        return profile
+        try:
+            sites = [Site(r["id"], "", r["callee"], r["file"], r["line"], r["checkpointed"])
+                     for r in data["sites"]]
+            return cls(data["head"], data["wrt"], sites, data["profiled_placement"]["nocheckpoint"],
+                       _tree_from_json(data["tree"], data["version"]), data["peak_tape_bytes"],
+                       data["seconds"], data.get("primal_ratio", 1.0))
+        except (KeyError, IndexError, TypeError, ValueError) as error:
+            what = f"no {error}" if isinstance(error, KeyError) else str(error)
+            raise UsageError(f"{path}: a damaged adjoin profile ({what}); profile again "
+                             f"(docs/profile-format.md describes the file)") from None
 
 
-_FIELDS = ("site", "function", "measured_joint", "S", "Tj", "Ts", "P", "W", "R", "F", "B", "P_measured")
+_FIELDS = ("site", "function", "measured_joint", "S", "Tj", "Ts", "P", "W", "R", "F", "B", "L", "P_measured")
+_ADDED = {"L": 3}           # node fields added after version 1 -> the version that added them
+
+
+def _fields(version):
+    """The node fields a file of ``version`` holds (the others keep Node's defaults)."""
+    return [name for name in _FIELDS if _ADDED.get(name, 1) <= version]
 
 
 def _tree_json(root):
@@ -162,20 +173,22 @@ def _tree_json(root):
 
 
 def _tree_from_json(data, version):
+    fields = _fields(version)
     if version == 1:
-        return _node_from_json(data)
+        return _node_from_json(data, fields)
     nodes = []
     for item in data["nodes"]:
-        node = Node(**{name: item[name] for name in _FIELDS})
+        node = Node(**{name: item[name] for name in fields})
         node.children = [Child(nodes[k], own, count) for own, count, k in item["children"]]
         nodes.append(node)
     return nodes[data["root"]]
 
 
-def _node_from_json(data):
+def _node_from_json(data, fields):
     """Version 1: the tree nested."""
-    node = Node(**{name: data[name] for name in _FIELDS})
-    node.children = [Child(_node_from_json(child), own, count) for own, count, child in data["children"]]
+    node = Node(**{name: data[name] for name in fields})
+    node.children = [Child(_node_from_json(child, fields), own, count)
+                     for own, count, child in data["children"]]
     return node
 
 

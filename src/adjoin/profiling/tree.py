@@ -3,7 +3,9 @@
 Every checkpoint instance is a node with, in DESIGN.md's notation: ``S`` snapshot bytes, ``Tj`` /
 ``Ts`` its own bytes pushed by its forward sweep in joint / split mode, ``P`` primal time of its
 subtree (the advance), ``W`` / ``R`` snapshot write / read times, ``F`` / ``B`` its own forward /
-backward sweep times, and its children in call order, each with the own bytes its parent pushed
+backward sweep times (in joint mode), ``L`` the time a split forward sweep spends pushing the
+locals its backward sweep needs and that sweep popping them (added in split mode only), and its
+children in call order, each with the own bytes its parent pushed
 just before it.  The root is the head, always joint.
 
 Instances repeated identically (the same site, the same structure and bytes: a time loop) are
@@ -31,6 +33,7 @@ class Node:
     R: float = 0.0
     F: float = 0.0
     B: float = 0.0
+    L: float = 0.0
     children: list = field(default_factory=list)     # [Child]
     P_measured: bool = True
 
@@ -122,6 +125,7 @@ class TreeBuilder:
             current.Tj = nbytes - current.base - current.parts
             current.F = t - current.t_begin - current.fwd
             current.Ts = current.Tj + extra
+            current.L = extra_t
             current.function = site
         elif kind == ev.SNAPSHOT_READ:
             node = _next_to_reverse(current, site)
@@ -160,6 +164,7 @@ class TreeBuilder:
         elif kind == ev.SPLIT_TURN:
             current.turn_t = t
             current.split_locals = extra
+            current.L = extra_t
         elif kind == ev.END_SPLIT:
             node = stack.pop()
             if node.site != site:
@@ -167,7 +172,7 @@ class TreeBuilder:
             pushed = nbytes - node.base
             node.Ts = pushed - node.parts
             node.Tj = node.Ts - node.split_locals
-            node.F = t - node.t_begin - node.fwd
+            node.F = max(t - node.t_begin - node.fwd - node.L, 0.0)     # as in joint mode
             parent = stack[-1]
             parent.parts += pushed
             parent.fwd += t - node.t_begin
@@ -208,6 +213,7 @@ class TreeBuilder:
                 other.R = (other.R * n + node.R * m) / (n + m)
                 other.F = (other.F * n + node.F * m) / (n + m)
                 other.B = (other.B * n + node.B * m) / (n + m)
+                other.L = (other.L * n + node.L * m) / (n + m)
                 after.count += m
                 del children[k]
 
@@ -286,7 +292,7 @@ def unify(root, shapes=None):
     for number, members in groups.items():
         total = sum(w for _, w in members)
         first = members[0][0]
-        for name in ("P", "W", "R", "F", "B"):
+        for name in ("P", "W", "R", "F", "B", "L"):
             setattr(first, name, sum(getattr(n, name) * w for n, w in members) / total)
         first_of[number] = first
     for first in first_of.values():
@@ -332,8 +338,9 @@ def estimate_unmeasured(root):
 def fit_to_plain_run(root, plain_seconds):
     """Makes the tree's times add up to a plain run's (no hooks): what the hooks cost beyond what
     the recorder left out of its clocks is taken from the sweeps' own times F and B, the only
-    intervals that hold hook calls, in proportion to them.  Advances (P) and snapshot copies (W,
-    R) run no hook between their two events, so they keep their measured times; the estimated
+    intervals that hold hook calls, in proportion to them.  Advances (P), snapshot copies (W,
+    R) and split locals' pushes (L) run no hook between their two events, so they keep their
+    measured times; the estimated
     advances of split instances were derived from sweep times and are scaled with them.
 
     Returns the factor applied to the sweeps (1 when the run had no overhead left)."""
@@ -347,6 +354,8 @@ def fit_to_plain_run(root, plain_seconds):
             c = child.node
             if c.measured_joint:
                 fixed += weight * child.count * (c.W + c.P + c.R)
+            else:
+                fixed += weight * child.count * c.L
             total(c, weight * child.count)
     total(root, 1)
     if sweeps <= 0:
@@ -354,7 +363,7 @@ def fit_to_plain_run(root, plain_seconds):
     factor = (plain_seconds - fixed) / sweeps
     if factor <= 0:          # the plain run was faster than the advances alone: noise; scale all
         factor = plain_seconds / (sweeps + fixed)
-        names = ("P", "W", "R", "F", "B")
+        names = ("P", "W", "R", "F", "B", "L")
     else:
         names = ("F", "B")
     seen = set()

@@ -401,7 +401,7 @@ def call_frames(profile):
     def adjoint_time(node):          # J(n) of the profiled placement (DESIGN.md, "The model")
         found = joint_time.get(id(node))
         if found is None:
-            found = node.F + node.B + sum(
+            found = node.F + node.B + (0.0 if node.measured_joint else node.L) + sum(
                 child.count * (adjoint_time(child.node) + _advance(child.node)) for child in node.children)
             joint_time[id(node)] = found
         return found

@@ -15,7 +15,7 @@ import time
 
 from numpy import ndarray
 
-from .tape import size_of, stored
+from .tape import Tape, size_of, stored
 
 # event kinds, in the vocabulary of DESIGN.md
 SNAPSHOT_WRITE = "snapshot-write"
@@ -30,6 +30,8 @@ END_SPLIT = "end-split"
 SPLIT_TURN = "split-turn"                # f_fwd is about to push the locals its f_bwd needs
 BEGIN_SPLIT_REVERSE = "begin-split-reverse"
 END_SPLIT_REVERSE = "end-split-reverse"
+
+LOCALS_SAMPLES = 4      # turns of each function (and size) whose split locals' pushes are timed
 
 
 class Recorder:
@@ -50,6 +52,8 @@ class Recorder:
         self.count = 0              # events in earlier batches
         self.flush_seconds = 0.0    # time spent handing batches to the sink
         self.measure_seconds = 0.0  # time spent measuring in hooks
+        self._locals = {}           # (function, bytes) -> [turns timed, seconds, mean]
+        self.clock_cost = self._clock_cost()
         self.call_cost = self._calibrate()
         self.start = clock()
         self._header = self.header()
@@ -69,6 +73,15 @@ class Recorder:
             seconds = (self.clock() - start) / calls
         self._put = self._buffer.append
         return max(seconds, 0.0)
+
+    def _clock_cost(self, calls=2000):
+        """Seconds between two clock readings with nothing in between."""
+        clock = self.clock
+        best = float("inf")
+        for _ in range(calls):
+            first = clock()
+            best = min(best, clock() - first)
+        return max(best, 0.0)
 
     def header(self):
         """What ``timed`` needs to correct the clocks of a batch starting now."""
@@ -129,20 +142,25 @@ class Recorder:
             self.flush()
 
     def turn(self, function, tape, split_locals):
-        """The turn of a joint adjoint; ``split_locals``: what a split forward sweep would push here."""
+        """The turn of a joint adjoint; ``split_locals``: what a split forward sweep would push here
+        (their size, and the time pushing and popping them takes: see ``_locals_seconds``)."""
         now = self.clock()
         extra = _bytes(split_locals)
+        pushing = self._locals_seconds(function, extra, split_locals)
         seconds = self.clock() - now
         self.measure_seconds += seconds
-        self._put((TURN, function, tape.bytes, now, extra, seconds))
+        self._put((TURN, function, tape.bytes, now, extra, seconds, pushing))
 
     def begin_split(self, site, tape, snapshot):
         """A split call starts; ``snapshot``: what it would save if it were checkpointed (its size,
         and the time a copy of it takes, measured here without pushing it)."""
         now = self.clock()
-        copies = [stored(v) for v in snapshot]
-        copy_seconds = self.clock() - now
-        del copies
+        if snapshot:
+            copies = [stored(v) for v in snapshot]
+            copy_seconds = max(self.clock() - now - self.clock_cost, 0.0)
+            del copies
+        else:
+            copy_seconds = 0.0
         extra = _bytes(snapshot)
         seconds = self.clock() - now
         self.measure_seconds += seconds
@@ -157,9 +175,35 @@ class Recorder:
     def split_turn(self, function, tape, split_locals):
         now = self.clock()
         extra = _bytes(split_locals)
+        pushing = self._locals_seconds(function, extra, split_locals)
         seconds = self.clock() - now
         self.measure_seconds += seconds
-        self._put((SPLIT_TURN, function, tape.bytes, now, extra, seconds))
+        self._put((SPLIT_TURN, function, tape.bytes, now, extra, seconds, pushing))
+
+    def _locals_seconds(self, function, nbytes, split_locals):
+        """Seconds a split forward sweep of ``function`` spends pushing ``split_locals`` (copies)
+        and its backward sweep popping them, which a joint adjoint does not do.  Timed on a
+        scratch tape for the first few turns of each function and size, then their mean: the
+        copies cost as much as the pushes they stand for, and timing every turn would double them."""
+        if not split_locals:
+            return 0.0
+        key = (function, nbytes)
+        sample = self._locals.get(key)
+        if sample is not None and sample[0] >= LOCALS_SAMPLES:
+            return sample[2]
+        scratch = Tape()
+        start = self.clock()
+        for value in split_locals:
+            scratch.push(value)
+        for _ in split_locals:
+            scratch.pop()
+        seconds = self.clock() - start - self.clock_cost
+        if sample is None:
+            sample = self._locals[key] = [0, 0.0, 0.0]
+        sample[0] += 1
+        sample[1] += seconds
+        sample[2] = max(sample[1] / sample[0], 0.0)
+        return seconds if seconds > 0 else 0.0
 
     def begin_split_reverse(self, site, tape):
         self._put((BEGIN_SPLIT_REVERSE, site, tape.bytes, self.clock()))
@@ -183,7 +227,8 @@ def timed(events, header):
     extra bytes, extra seconds), the recorder's own time left out: the hook calls before each
     event (``call_cost`` each), the batches handed over and the measurements made in hooks.
 
-    ``extra seconds`` is the write time a split call's snapshot would take (begin-split), else 0."""
+    ``extra seconds`` is the write time a split call's snapshot would take (begin-split), the time
+    pushing and popping the split locals takes (turn, split-turn), else 0."""
     start, cost, index, spent = header
     for event in events:
         if len(event) == 4:
