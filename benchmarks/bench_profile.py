@@ -5,10 +5,11 @@
    checkpointed), median of --runs each, measured in alternation; the tree built in a helper
    process (the default on two cores or more) and in the profiled process.
 2. ΔT: for every site whose ΔT is more than 5 % of the adjoint's time, the measured time saved by
-   not checkpointing it (median of --runs, all-checkpointed and site-off measured in alternation)
-   against the profile's ΔT.
+   not checkpointing it against the profile's ΔT: the median over --pairs pairs of runs (every
+   site checkpointed, this site not) timed back to back, the order swapped from pair to pair,
+   with a distribution-free 95 % interval of that median.
 
-    .venv/bin/python benchmarks/bench_profile.py [--size 0.3] [--runs 5] [--json out.json]
+    .venv/bin/python benchmarks/bench_profile.py [--size 0.3] [--runs 5] [--pairs 16] [--json out.json]
 """
 import argparse
 import contextlib
@@ -39,6 +40,20 @@ def timed(thunk):
 CPU = []
 
 
+def median_interval(values):
+    """A distribution-free 95 % confidence interval of the median of ``values`` (order statistics
+    of the binomial(n, 1/2); exact for any continuous distribution): (low, high)."""
+    from math import comb
+    x = sorted(values)
+    n = len(x)
+    k = 0                    # the widest k with P(Binomial(n, 1/2) < k+1) <= 2.5 %
+    while sum(comb(n, i) for i in range(k + 1)) / 2 ** n <= 0.025:
+        k += 1
+    if k == 0:               # too few values for a 95 % interval
+        return x[0], x[-1]
+    return x[k - 1], x[n - k]
+
+
 def profiled_seconds(adj, inputs, background):
     """Seconds of one adjoint run as `adjoin profile` makes it: hooks on, the tree built and
     finished.  The helper process is started before the clock, as `profile` starts it before its
@@ -55,6 +70,10 @@ def main():
     parser.add_argument("--case", default=str(ROOT / "examples/ocean/case.toml"))
     parser.add_argument("--size", type=float, default=0.3)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--pairs", type=int, default=16,
+                        help="ΔT: pairs (default, site off) timed per site (default 16)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="the profile times the plain adjoint this many times (default 1)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--overhead-only", action="store_true", help="measure the hooks' overhead only")
     options = parser.parse_args()
@@ -92,23 +111,31 @@ def main():
         if options.json:
             options.json.write_text(json.dumps(out, indent=1))
         return
-    profile = plain.profile(**copy.deepcopy(inputs))
-    print(f"profile: {len(profile.sites)} sites, adjoint {profile.seconds:.3f} s", flush=True)
+    profile = plain.profile(**copy.deepcopy(inputs), repeat=options.repeat)
+    print(f"profile: {len(profile.sites)} sites, adjoint {profile.seconds:.3f} s (plain run timed "
+          f"{options.repeat} time(s))", flush=True)
     rows = []
     for row in sorted(profile.sites, key=lambda r: -r.delta_t):
-        if row.delta_t <= 0.05 * t0:
+        if row.delta_t <= 0.05 * profile.seconds:
             continue
         off = adjoin.adjoint(case.head, wrt=case.wrt, placement=adjoin.Placement([row.id]))
         off(**copy.deepcopy(inputs))
-        base_times, off_times = [], []
-        for _ in range(options.runs):
-            base_times.append(timed(lambda: plain(**copy.deepcopy(inputs))))
-            off_times.append(timed(lambda: off(**copy.deepcopy(inputs))))
-        measured = statistics.median(base_times) - statistics.median(off_times)
+        differences = []
+        for k in range(options.pairs):
+            # one pair: the default and the site off back to back, in turns first, so that a slow
+            # spell of the machine and the order within a pair fall on both alike
+            first, second = (plain, off) if k % 2 == 0 else (off, plain)
+            a = timed(lambda: first(**copy.deepcopy(inputs)))
+            b = timed(lambda: second(**copy.deepcopy(inputs)))
+            differences.append(a - b if first is plain else b - a)
+        measured = statistics.median(differences)
+        low, high = median_interval(differences)
         error = (row.delta_t - measured) / measured if measured else float("inf")
         rows.append({"site": row.id, "instances": row.instances, "delta_t": row.delta_t,
-                     "measured": measured, "relative_error": error})
-        print(f"  {row.id:40s} ΔT {row.delta_t:.3f} s, measured {measured:.3f} s ({error:+.1%})", flush=True)
+                     "measured": measured, "measured_95": [low, high], "relative_error": error,
+                     "differences": differences})
+        print(f"  {row.id:40s} ΔT {row.delta_t:.3f} s, measured {measured:.3f} s "
+              f"[95 %: {low:.3f}, {high:.3f}] ({error:+.1%})", flush=True)
     out["delta_t"] = rows
     if options.json:
         options.json.write_text(json.dumps(out, indent=1))

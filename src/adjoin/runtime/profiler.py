@@ -1,21 +1,26 @@
-"""Profiling hooks called by the generated adjoint in profiling mode (``prof`` in generated code).
+"""Profiling hooks of the generated adjoint in profiling mode (``prof`` in generated code).
 
-Generated code calls these at every checkpoint instance; each call records the event, the site,
-the tape's size in bytes and a monotonic clock.  When profiling is off the calls are not in the
-generated code at all.
+Generated code records an event at every checkpoint instance: its kind, the site, the tape's
+size in bytes and a monotonic clock.  When profiling is off there is nothing of it in the
+generated code.
 
-A hook does as little as it can: it appends one tuple to a buffer.  A checkpointed call whose
+Recording does as little as it can: one tuple appended to a buffer.  The events that only record
+(the beginnings of advances and reversals, snapshot events, turns with nothing to measure) are
+written inline, ``prof.put((kind, site, tape.bytes, prof.clock()))``, with no Python call; the
+others are hooks (``prof.end_advance(site, tape)``): they hand the buffer over in batches, so
+memory stays bounded, and measure what a split call would save.  A checkpointed call whose
 snapshot is empty (most are) has no snapshot-write and snapshot-read events: its W and R are 0.
-The time the hooks themselves take is left out of the time stamps afterwards (``timed``): each hook call costs ``call_cost``
-seconds, measured when the recorder starts, and the hooks that measure something (the size of a
-split call's snapshot) record how long they took.  The buffer goes to the ``sink`` (the checkpoint
-tree's builder, in this process or in a helper process) in batches, so memory stays bounded.
+
+The time recording takes is left out of the time stamps afterwards (``timed``): each inline event
+costs ``put_cost`` seconds and each hook call ``call_cost``, both measured when the recorder
+starts, and the hooks that measure something record how long they took.  The batches go to the
+``sink`` (the checkpoint tree's builder, in this process or in a helper process).
 """
 import time
 
 from numpy import ndarray
 
-from .tape import Tape, size_of, stored
+from .tape import SCALAR_BYTES, Tape, size_of, stored
 
 # event kinds, in the vocabulary of DESIGN.md
 SNAPSHOT_WRITE = "snapshot-write"
@@ -31,48 +36,50 @@ SPLIT_TURN = "split-turn"                # f_fwd is about to push the locals its
 BEGIN_SPLIT_REVERSE = "begin-split-reverse"
 END_SPLIT_REVERSE = "end-split-reverse"
 
+# the kinds generated code records inline (when 4 items long: a turn with locals to measure is a
+# hook call, and its event is longer)
+INLINE = frozenset({SNAPSHOT_WRITE, BEGIN_ADVANCE, SNAPSHOT_READ, BEGIN_REVERSE, BEGIN_SPLIT_REVERSE,
+                    TURN, SPLIT_TURN})
+INLINE_STATEMENT = "prof.put(({kind!r}, {site!r}, tape.bytes, prof.clock()))"
+
 LOCALS_SAMPLES = 4      # turns of each function (and size) whose split locals' pushes are timed
+# events handed to the sink at once: small enough that the buffer's memory is reused while still
+# in cache (on the ocean at size 0.2, hooks alone cost +6.0 % with batches of 20,000 and +3.9 %
+# with 2,000), large enough that handing over (a pipe write) is rare
+BATCH = 2000
 
 
 class Recorder:
-    """Records every event as (kind, site, tape bytes, clock[, extra bytes, seconds measuring]).
+    """Records every event as (kind, site, tape bytes, clock[, extra bytes, seconds measuring,
+    extra seconds]).
 
-    ``sink``, when given, receives the events in batches of ``batch``, as
+    ``sink``, when given, receives the events in batches of about ``batch``, as
     ``sink.feed(events, header)`` with the header ``timed`` needs; ``keep`` keeps them all too
-    (for a trace or a plot of the tape over time: ``events``)."""
+    (for a trace or a plot of the tape over time: ``events``).
 
-    def __init__(self, clock=time.perf_counter, sink=None, keep=True, batch=20000):
+    ``put`` and ``clock`` are what inline events use; the hooks (``end_advance``, ``turn``, ...)
+    are closures set on the instance, not methods, so that a call makes no bound method and reads
+    no attribute of the recorder."""
+
+    def __init__(self, clock=time.perf_counter, sink=None, keep=True, batch=BATCH):
         self.clock = clock
         self.sink = sink
         self.keep = keep
         self.batch = batch
-        self._buffer = []
-        self._put = self._buffer.append
+        self._buffer = []           # every event is appended to this list, for the whole run
+        self.put = self._buffer.append
         self._kept = []             # earlier batches, when keep
         self.count = 0              # events in earlier batches
+        self.calls = 0              # hook calls in earlier batches
         self.flush_seconds = 0.0    # time spent handing batches to the sink
         self.measure_seconds = 0.0  # time spent measuring in hooks
         self._locals = {}           # (function, bytes) -> [turns timed, seconds, mean]
         self.clock_cost = self._clock_cost()
-        self.call_cost = self._calibrate()
+        self._make_hooks(batch=float("inf"))      # calibration hands nothing over
+        self.put_cost, self.call_cost = self._calibrate()
+        self._make_hooks(batch)
         self.start = clock()
         self._header = self.header()
-
-    def _calibrate(self, calls=4000):
-        """Seconds one hook call costs, called as generated code calls it."""
-        class Tape:
-            bytes = 0
-        tape, buffer = Tape(), []
-        self._put = buffer.append
-        hook = self.begin_advance
-        for _ in range(2):        # the first round warms up
-            buffer.clear()
-            start = self.clock()
-            for _ in range(calls):
-                hook("site", tape)
-            seconds = (self.clock() - start) / calls
-        self._put = self._buffer.append
-        return max(seconds, 0.0)
 
     def _clock_cost(self, calls=2000):
         """Seconds between two clock readings with nothing in between."""
@@ -83,30 +90,55 @@ class Recorder:
             best = min(best, clock() - first)
         return max(best, 0.0)
 
+    def _calibrate(self, calls=500, rounds=8):
+        """Seconds an inline event and a hook call cost, written as generated code writes them:
+        the fastest of a few rounds each (the first warms up; a round that the system interrupts
+        is slower, never faster)."""
+        class Tape:
+            bytes = 0
+        loop = "for _ in range(calls):\n    " + INLINE_STATEMENT.format(kind=BEGIN_ADVANCE, site="site")
+        inline = compile(loop, "<calibration>", "exec")
+        scope = {"prof": self, "tape": Tape(), "calls": calls}
+        hook = self.end_split_reverse
+        best_put = best_call = float("inf")
+        for _ in range(rounds):
+            start = self.clock()
+            exec(inline, scope)
+            best_put = min(best_put, (self.clock() - start) / calls)
+            self._buffer.clear()
+            start = self.clock()
+            for _ in range(calls):
+                hook("site", scope["tape"])
+            best_call = min(best_call, (self.clock() - start) / calls)
+            self._buffer.clear()
+        return max(best_put, 0.0), max(best_call, 0.0)
+
     def header(self):
         """What ``timed`` needs to correct the clocks of a batch starting now."""
-        return (self.start, self.call_cost, self.count, self.flush_seconds + self.measure_seconds)
+        return (self.start, self.put_cost, self.call_cost, self.count - self.calls, self.calls,
+                self.flush_seconds + self.measure_seconds)
 
     def flush(self):
         """Hands the buffered events to the sink (call it once the run is over too)."""
         start = self.clock()
-        events = self._buffer
-        if events:
+        if self._buffer:
+            events = self._buffer[:]
+            self._buffer.clear()
             if self.sink is not None:
                 self.sink.feed(events, self._header)
             if self.keep:
                 self._kept.append((events, self._header))
             self.count += len(events)
-            self._buffer = []
-            self._put = self._buffer.append
+            self.calls += self._calls(reset=True)
         self.flush_seconds += self.clock() - start
         self._header = self.header()
 
     def elapsed(self):
         """Seconds since the start, the recorder's own time left out."""
-        calls = self.count + len(self._buffer)
+        calls = self.calls + self._calls()
+        inline = self.count + len(self._buffer) - calls
         return (self.clock() - self.start - self.flush_seconds - self.measure_seconds
-                - calls * self.call_cost)
+                - inline * self.put_cost - calls * self.call_cost)
 
     @property
     def events(self):
@@ -119,66 +151,94 @@ class Recorder:
 
     # -- the hooks --------------------------------------------------------------------------------
 
-    def snapshot_write(self, site, tape):
-        self._put((SNAPSHOT_WRITE, site, tape.bytes, self.clock()))
+    def _make_hooks(self, batch):
+        """Sets the hooks generated code calls, closures over the buffer and the clock that
+        hand the buffer over once it holds ``batch`` events; each counts its calls (``_calls``
+        reads the count since the last batch)."""
+        buffer, clock, flush = self._buffer, self.clock, self.flush
+        put = buffer.append
+        locals_seconds = self._locals_seconds
+        calls = 0
 
-    def begin_advance(self, site, tape):
-        self._put((BEGIN_ADVANCE, site, tape.bytes, self.clock()))
+        def _calls(reset=False):
+            nonlocal calls
+            n = calls
+            if reset:
+                calls = 0
+            return n
 
-    def end_advance(self, site, tape):
-        self._put((END_ADVANCE, site, tape.bytes, self.clock()))
-        if len(self._buffer) >= self.batch:
-            self.flush()
+        def end_advance(site, tape):
+            nonlocal calls
+            calls += 1
+            put((END_ADVANCE, site, tape.bytes, clock()))
+            if len(buffer) >= batch:
+                flush()
 
-    def snapshot_read(self, site, tape):
-        self._put((SNAPSHOT_READ, site, tape.bytes, self.clock()))
+        def end_reverse(site, tape):
+            nonlocal calls
+            calls += 1
+            put((END_REVERSE, site, tape.bytes, clock()))
+            if len(buffer) >= batch:
+                flush()
 
-    def begin_reverse(self, site, tape):
-        self._put((BEGIN_REVERSE, site, tape.bytes, self.clock()))
+        def turn(function, tape, split_locals):
+            """The turn of a joint adjoint; ``split_locals``: what a split forward sweep would
+            push here (their size, and the time pushing and popping them takes)."""
+            nonlocal calls
+            calls += 1
+            now = clock()
+            extra = _bytes(split_locals)
+            pushing = locals_seconds(function, extra, split_locals)
+            seconds = clock() - now
+            self.measure_seconds += seconds
+            put((TURN, function, tape.bytes, now, extra, seconds, pushing))
 
-    def end_reverse(self, site, tape):
-        self._put((END_REVERSE, site, tape.bytes, self.clock()))
-        if len(self._buffer) >= self.batch:
-            self.flush()
+        def begin_split(site, tape, snapshot):
+            """A split call starts; ``snapshot``: what it would save if it were checkpointed (its
+            size, and the time a copy of it takes, measured here without pushing it)."""
+            nonlocal calls
+            calls += 1
+            now = clock()
+            if snapshot:
+                copies = [stored(v) for v in snapshot]
+                copy_seconds = max(clock() - now - self.clock_cost, 0.0)
+                del copies
+            else:
+                copy_seconds = 0.0
+            extra = _bytes(snapshot)
+            seconds = clock() - now
+            self.measure_seconds += seconds
+            # the copy's time is the snapshot's write time; all of it is left out of the run
+            put((BEGIN_SPLIT, site, tape.bytes, now, extra, seconds, copy_seconds))
 
-    def turn(self, function, tape, split_locals):
-        """The turn of a joint adjoint; ``split_locals``: what a split forward sweep would push here
-        (their size, and the time pushing and popping them takes: see ``_locals_seconds``)."""
-        now = self.clock()
-        extra = _bytes(split_locals)
-        pushing = self._locals_seconds(function, extra, split_locals)
-        seconds = self.clock() - now
-        self.measure_seconds += seconds
-        self._put((TURN, function, tape.bytes, now, extra, seconds, pushing))
+        def end_split(site, tape):
+            nonlocal calls
+            calls += 1
+            put((END_SPLIT, site, tape.bytes, clock()))
+            if len(buffer) >= batch:
+                flush()
 
-    def begin_split(self, site, tape, snapshot):
-        """A split call starts; ``snapshot``: what it would save if it were checkpointed (its size,
-        and the time a copy of it takes, measured here without pushing it)."""
-        now = self.clock()
-        if snapshot:
-            copies = [stored(v) for v in snapshot]
-            copy_seconds = max(self.clock() - now - self.clock_cost, 0.0)
-            del copies
-        else:
-            copy_seconds = 0.0
-        extra = _bytes(snapshot)
-        seconds = self.clock() - now
-        self.measure_seconds += seconds
-        # the copy's time is the snapshot's write time; all of it is left out of the run
-        self._put((BEGIN_SPLIT, site, tape.bytes, now, extra, seconds, copy_seconds))
+        def split_turn(function, tape, split_locals):
+            nonlocal calls
+            calls += 1
+            now = clock()
+            extra = _bytes(split_locals)
+            pushing = locals_seconds(function, extra, split_locals)
+            seconds = clock() - now
+            self.measure_seconds += seconds
+            put((SPLIT_TURN, function, tape.bytes, now, extra, seconds, pushing))
 
-    def end_split(self, site, tape):
-        self._put((END_SPLIT, site, tape.bytes, self.clock()))
-        if len(self._buffer) >= self.batch:
-            self.flush()
+        def end_split_reverse(site, tape):
+            nonlocal calls
+            calls += 1
+            put((END_SPLIT_REVERSE, site, tape.bytes, clock()))
+            if len(buffer) >= batch:
+                flush()
 
-    def split_turn(self, function, tape, split_locals):
-        now = self.clock()
-        extra = _bytes(split_locals)
-        pushing = self._locals_seconds(function, extra, split_locals)
-        seconds = self.clock() - now
-        self.measure_seconds += seconds
-        self._put((SPLIT_TURN, function, tape.bytes, now, extra, seconds, pushing))
+        self._calls = _calls
+        for hook in (end_advance, end_reverse, turn, begin_split, end_split, split_turn,
+                     end_split_reverse):
+            setattr(self, hook.__name__, hook)
 
     def _locals_seconds(self, function, nbytes, split_locals):
         """Seconds a split forward sweep of ``function`` spends pushing ``split_locals`` (copies)
@@ -197,46 +257,46 @@ class Recorder:
             scratch.push(value)
         for _ in split_locals:
             scratch.pop()
-        seconds = self.clock() - start - self.clock_cost
+        seconds = max(self.clock() - start - self.clock_cost, 0.0)
         if sample is None:
             sample = self._locals[key] = [0, 0.0, 0.0]
         sample[0] += 1
         sample[1] += seconds
-        sample[2] = max(sample[1] / sample[0], 0.0)
-        return seconds if seconds > 0 else 0.0
-
-    def begin_split_reverse(self, site, tape):
-        self._put((BEGIN_SPLIT_REVERSE, site, tape.bytes, self.clock()))
-
-    def end_split_reverse(self, site, tape):
-        self._put((END_SPLIT_REVERSE, site, tape.bytes, self.clock()))
-        if len(self._buffer) >= self.batch:
-            self.flush()
+        sample[2] = sample[1] / sample[0]
+        return seconds
 
 
 def _bytes(values):
-    """Tape bytes of ``values`` (size_of of each, arrays taken the short way: hooks are hot)."""
+    """Tape bytes of ``values`` (size_of of each, arrays and floats taken the short way: hooks
+    are hot)."""
     total = 0
     for value in values:
-        total += value.nbytes if type(value) is ndarray else size_of(value)
+        kind = type(value)
+        if kind is ndarray:
+            total += value.nbytes
+        elif kind is float or kind is int:
+            total += SCALAR_BYTES
+        else:
+            total += size_of(value)
     return total
 
 
 def timed(events, header):
     """Yields the raw events of one batch as (kind, site, tape bytes, seconds since the start,
-    extra bytes, extra seconds), the recorder's own time left out: the hook calls before each
-    event (``call_cost`` each), the batches handed over and the measurements made in hooks.
+    extra bytes, extra seconds), the recorder's own time left out: the inline events and hook
+    calls before each event (``put_cost`` and ``call_cost`` each), the batches handed over and the
+    measurements made in hooks.
 
     ``extra seconds`` is the write time a split call's snapshot would take (begin-split), the time
     pushing and popping the split locals takes (turn, split-turn), else 0."""
-    start, cost, index, spent = header
+    start, put_cost, call_cost, inline, calls, spent = header
+    left_out = start + spent + inline * put_cost + calls * call_cost
     for event in events:
         if len(event) == 4:
             kind, site, nbytes, clock = event
-            yield kind, site, nbytes, clock - start - spent - index * cost, 0, 0.0
+            yield kind, site, nbytes, clock - left_out, 0, 0.0
+            left_out += put_cost if kind in INLINE else call_cost
         else:
             kind, site, nbytes, clock, extra, seconds = event[:6]
-            yield (kind, site, nbytes, clock - start - spent - index * cost, extra,
-                   event[6] if len(event) > 6 else 0.0)
-            spent += seconds
-        index += 1
+            yield (kind, site, nbytes, clock - left_out, extra, event[6] if len(event) > 6 else 0.0)
+            left_out += seconds + call_cost

@@ -12,6 +12,8 @@ import copy
 from ..analysis.activity import storage_name
 from ..analysis.effects import _basic_index, _whole as _whole_index, constant_region
 from ..analysis.tbr import CallEffect, StatementEffect, definitely_bound, maybe_bound, run_tbr
+from ..runtime.profiler import (BEGIN_ADVANCE, BEGIN_REVERSE, BEGIN_SPLIT_REVERSE, INLINE_STATEMENT,
+                                SNAPSHOT_READ, SNAPSHOT_WRITE, SPLIT_TURN, TURN)
 from .adjoint import (FunctionContext, ExprAdjoint, assign, call, const, ctx_dense, name, primal_reads,
                       reverse_assign, reverse_augassign, store_copy)
 
@@ -411,11 +413,11 @@ class FunctionGen:
         elif checkpointed:
             snapshot = self.snapshot(piece)
             if hooks and snapshot:       # an empty snapshot has no snapshot events (W = R = 0)
-                lines.add(indent, f"prof.snapshot_write({piece.site.id!r}, tape)")
+                lines.add(indent, inline_event(SNAPSHOT_WRITE, piece.site.id))
             for arg in snapshot:
                 lines.stmt(indent, tape_push(copy.deepcopy(arg)), "snapshot")
             if hooks:
-                lines.add(indent, f"prof.begin_advance({piece.site.id!r}, tape)")
+                lines.add(indent, inline_event(BEGIN_ADVANCE, piece.site.id))
         elif hooks:
             # the snapshot this call would save if checkpointed: measured, not pushed
             snapshot = ", ".join(ast.unparse(a) for a in self.snapshot(piece))
@@ -685,17 +687,17 @@ class FunctionGen:
             self._note_assignment(line)
         if checkpointed:
             if hooks and self.snapshot(piece):
-                lines.add(indent, f"prof.snapshot_read({piece.site.id!r}, tape)")
+                lines.add(indent, inline_event(SNAPSHOT_READ, piece.site.id))
             for arg in reversed(self.snapshot(piece)):
                 target = everything(arg.id) if isinstance(arg, ast.Name) else store_copy(arg)
                 lines.stmt(indent, ast.Assign(targets=[target], value=tape_pop()), "restore the snapshot")
             func = self.pctx.generated_name(piece.callee, "b")
             if hooks:
-                lines.add(indent, f"prof.begin_reverse({piece.site.id!r}, tape)")
+                lines.add(indent, inline_event(BEGIN_REVERSE, piece.site.id))
         else:
             func = self.pctx.generated_name(piece.callee, "bwd")
             if hooks:
-                lines.add(indent, f"prof.begin_split_reverse({piece.site.id!r}, tape)")
+                lines.add(indent, inline_event(BEGIN_SPLIT_REVERSE, piece.site.id))
         args = [name("tape")] + [copy.deepcopy(a) for a in piece.node.args] + extra
         if hooks:
             args.append(name("prof"))
@@ -878,7 +880,7 @@ class FunctionGen:
             out.extend(forward)
             out.add(1, "# turn")
             if self.pctx.hooks:
-                out.add(1, f"prof.turn({self.key!r}, tape, {self._split_extra_expr(turn_pushes)})")
+                out.add(1, self._turn_hook("turn", TURN, turn_pushes))
             if head:
                 out.add(1, f"value = {results}")
             for line in self.adjoint_init():
@@ -901,7 +903,7 @@ class FunctionGen:
                 out.add(1, f"{n} = None")
             out.extend(forward)
             if self.pctx.hooks:
-                out.add(1, f"prof.split_turn({self.key!r}, tape, {self._split_extra_expr(turn_pushes)})")
+                out.add(1, self._turn_hook("split_turn", SPLIT_TURN, turn_pushes))
             if turn_pushes:
                 out.add(1, "# what the backward sweep reads that dies or changes when this function returns")
             for n in turn_pushes:
@@ -929,10 +931,17 @@ class FunctionGen:
             out.add(0, "")
         return "\n".join(out.lines)
 
-    def _split_extra_expr(self, turn_pushes):
+    def _turn_hook(self, hook, kind, turn_pushes):
+        """The profiling event at a turn, given the locals a split forward sweep pushes there: a
+        hook that measures them, or, with none, an inline event."""
         if not turn_pushes:
-            return "()"
-        return "(" + ", ".join(turn_pushes) + ",)"
+            return inline_event(kind, self.key)
+        return f"prof.{hook}({self.key!r}, tape, ({', '.join(turn_pushes)},))"
+
+
+def inline_event(kind, site):
+    """A profiling event recorded without a call (runtime/profiler.py, INLINE)."""
+    return INLINE_STATEMENT.format(kind=kind, site=site)
 
 
 def _short(path):
