@@ -96,14 +96,24 @@ def main():
         background.append(profiled_seconds(hooked, inputs, background=True))
         cpu["background"].append(CPU[-1])
     t0, t1, t2 = (statistics.median(x) for x in (without, inline, background))
+    # each run against the plain run just before it: a slow spell of the machine falls on both
+    paired = {name: [t / p - 1 for t, p in zip(runs, without)] for name, runs in
+              (("inline", inline), ("background", background))}
     c0, c1, c2 = (statistics.median(cpu[k]) for k in ("plain", "inline", "background"))
     out["overhead"] = {"adjoint_seconds": t0, "profiled_seconds_inline": t1,
                        "profiled_seconds_background": t2, "overhead_inline": (t1 - t0) / t0,
                        "overhead_background": (t2 - t0) / t0,
-                       "cpu_seconds": {"plain": c0, "inline": c1, "background": c2}}
+                       "cpu_seconds": {"plain": c0, "inline": c1, "background": c2},
+                       "runs": {"plain": without, "inline": inline, "background": background},
+                       "paired_overhead": {name: {"median": statistics.median(v), "95": median_interval(v)}
+                                           for name, v in paired.items()}}
     print(f"adjoint {t0:.3f} s; profiled, tree built in a helper process {t2:.3f} s: overhead "
           f"{(t2 - t0) / t0:+.1%}; tree built in this process {t1:.3f} s: {(t1 - t0) / t0:+.1%} "
           f"(wall, median of {options.runs}, alternated)", flush=True)
+    for name, values in paired.items():
+        low, high = median_interval(values)
+        print(f"paired with the plain run before it, tree built {name}: median overhead "
+              f"{statistics.median(values):+.1%} [95 %: {low:+.1%}, {high:+.1%}]", flush=True)
     print(f"CPU time of the profiled process: adjoint {c0:.3f} s; helper process {c2:.3f} s "
           f"({(c2 - c0) / c0:+.1%}); in this process {c1:.3f} s ({(c1 - c0) / c0:+.1%})", flush=True)
 

@@ -56,13 +56,18 @@ class TreeProcess:
             result = pickle.load(self.process.stdout)
         except (BrokenPipeError, OSError, EOFError, pickle.UnpicklingError):
             self._failed()
-        self.process.wait()
-        return result
+        return result           # the helper exits on its own; close() waits for it
 
     def close(self):
         """Stops the helper (when the run failed or is over)."""
         if self.process.poll() is None:
-            self.process.kill()
+            if self.process.stdin.closed:       # it sent the tree and is exiting
+                try:
+                    self.process.wait(timeout=1.0)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+            else:                               # the run failed: nothing more to build
+                self.process.kill()
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream is not None and not stream.closed:

@@ -96,19 +96,21 @@ class Recorder:
         is slower, never faster)."""
         class Tape:
             bytes = 0
-        loop = "for _ in range(calls):\n    " + INLINE_STATEMENT.format(kind=BEGIN_ADVANCE, site="site")
-        inline = compile(loop, "<calibration>", "exec")
-        scope = {"prof": self, "tape": Tape(), "calls": calls}
-        hook = self.end_split_reverse
+        # in a function, as in generated code (prof and tape are local variables there)
+        scope = {}
+        exec(compile("def inline(prof, tape, calls):\n    for _ in range(calls):\n        "
+                     + INLINE_STATEMENT.format(kind=BEGIN_ADVANCE, site="site") + "\n"
+                     "def call(prof, tape, calls):\n    for _ in range(calls):\n"
+                     "        prof.end_split_reverse('site', tape)\n", "<calibration>", "exec"), scope)
+        tape = Tape()
         best_put = best_call = float("inf")
         for _ in range(rounds):
             start = self.clock()
-            exec(inline, scope)
+            scope["inline"](self, tape, calls)
             best_put = min(best_put, (self.clock() - start) / calls)
             self._buffer.clear()
             start = self.clock()
-            for _ in range(calls):
-                hook("site", scope["tape"])
+            scope["call"](self, tape, calls)
             best_call = min(best_call, (self.clock() - start) / calls)
             self._buffer.clear()
         return max(best_put, 0.0), max(best_call, 0.0)
