@@ -330,3 +330,38 @@ def test_profile_times_the_plain_adjoint_repeat_times(model):
     for bad in (0, -1, 1.5, True):
         with pytest.raises(adjoin.AdjoinError, match="repeat must be a whole number"):
             adjoin.adjoint(model.alternating, wrt="x").profile(x=np.ones(5), n=3, repeat=bad)
+
+
+def test_one_stalled_instance_among_identical_ones_does_not_make_delta_t():
+    # 50 instances of f alternate with g (merged only when the tree is unified); the machine
+    # stalls one advance of f for 0.5 s: f's P stays that of the others
+    from adjoin.profiling.tree import TreeBuilder
+    from adjoin.runtime import profiler as ev
+    events, t = [], 0.0
+
+    def at(kind, site, dt):
+        nonlocal t
+        t += dt
+        events.append((kind, site, 0, t, 0, 0.0))
+    at(ev.TURN, "head", 0.0)
+    order = []
+    for k in range(50):
+        for site in ("h/f#1", "h/g#1"):
+            at(ev.BEGIN_ADVANCE, site, 1e-6)
+            at(ev.END_ADVANCE, site, 0.5 if (site, k) == ("h/f#1", 17) else 2e-5)
+            order.append(site)
+    builder = TreeBuilder()
+    builder.root.turn_t = 0.0
+    for site in reversed(order):
+        at(ev.BEGIN_REVERSE, site, 1e-6)
+        at(ev.TURN, site, 1e-5)
+        at(ev.END_REVERSE, site, 1e-5)
+    for event in events[1:]:
+        builder(*event)
+    root, _ = builder.finish(t + 1e-6)
+    f = next(c.node for c in root.children if c.node.site == "h/f#1")
+    # the stalled instance counts at 10 times the median (2e-5 s) plus 1 ms; the plain mean would
+    # be 0.01 s per instance
+    assert f.P == pytest.approx((49 * 2e-5 + 10 * 2e-5 + 1e-3) / 50, rel=1e-6)
+    g = next(c.node for c in root.children if c.node.site == "h/g#1")
+    assert g.P == pytest.approx(2e-5)

@@ -290,10 +290,9 @@ def unify(root, shapes=None):
     walk(root, 1)
     first_of = {}
     for number, members in groups.items():
-        total = sum(w for _, w in members)
         first = members[0][0]
         for name in ("P", "W", "R", "F", "B", "L"):
-            setattr(first, name, sum(getattr(n, name) * w for n, w in members) / total)
+            setattr(first, name, robust_mean([(getattr(n, name), w) for n, w in members]))
         first_of[number] = first
     for first in first_of.values():
         for child in first.children:
@@ -302,6 +301,30 @@ def unify(root, shapes=None):
     for first in first_of.values():
         _strip(first)
     return unified
+
+
+# an instance that took more than this many times the median of its identical instances, plus
+# STALL_SECONDS, was interrupted (the system, a page-in): it counts at that bound
+OUTLIER = 10.0
+STALL_SECONDS = 1e-3
+
+
+def robust_mean(values):
+    """The mean of ``values`` [(seconds, weight)], each first bounded by OUTLIER times their
+    weighted median plus STALL_SECONDS.  Thousands of identical instances (the iterations of a
+    solver in every time step) make one node, and a site's ΔT sums them: one instance that the
+    machine stalled for half a second would otherwise add half a second to ΔT."""
+    total = sum(w for _, w in values)
+    if len(values) < 3:
+        return sum(v * w for v, w in values) / total
+    ordered = sorted(values)
+    half, seen = total / 2.0, 0
+    for median, w in ordered:
+        seen += w
+        if seen >= half:
+            break
+    bound = OUTLIER * median + STALL_SECONDS
+    return sum(min(v, bound) * w for v, w in values) / total
 
 
 def estimate_unmeasured(root):

@@ -101,19 +101,18 @@ class Recorder:
         exec(compile("def inline(prof, tape, calls):\n    for _ in range(calls):\n        "
                      + INLINE_STATEMENT.format(kind=BEGIN_ADVANCE, site="site") + "\n"
                      "def call(prof, tape, calls):\n    for _ in range(calls):\n"
-                     "        prof.end_split_reverse('site', tape)\n", "<calibration>", "exec"), scope)
+                     "        prof.end_split_reverse('site', tape)\n"
+                     "def loop(prof, tape, calls):\n    for _ in range(calls):\n        pass\n",
+                     "<calibration>", "exec"), scope)
         tape = Tape()
-        best_put = best_call = float("inf")
+        best = {"inline": float("inf"), "call": float("inf"), "loop": float("inf")}
         for _ in range(rounds):
-            start = self.clock()
-            scope["inline"](self, tape, calls)
-            best_put = min(best_put, (self.clock() - start) / calls)
-            self._buffer.clear()
-            start = self.clock()
-            scope["call"](self, tape, calls)
-            best_call = min(best_call, (self.clock() - start) / calls)
-            self._buffer.clear()
-        return max(best_put, 0.0), max(best_call, 0.0)
+            for name in best:
+                start = self.clock()
+                scope[name](self, tape, calls)
+                best[name] = min(best[name], (self.clock() - start) / calls)
+                self._buffer.clear()
+        return max(best["inline"] - best["loop"], 0.0), max(best["call"] - best["loop"], 0.0)
 
     def header(self):
         """What ``timed`` needs to correct the clocks of a batch starting now."""
