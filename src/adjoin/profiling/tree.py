@@ -10,8 +10,8 @@ just before it.  The root is the head, always joint.
 
 Instances repeated identically (the same site, the same structure and bytes: a time loop) are
 merged into one node with a count as they finish, so the tree stays small; at the end, identical
-subtrees anywhere in the tree become one node (``unify``), their times averaged, so the simulator
-evaluates each once.
+subtrees anywhere in the tree become one node (``unify``), their times averaged (``robust_mean``),
+so the simulator evaluates each once.
 """
 from dataclasses import dataclass, field
 
@@ -277,7 +277,7 @@ def _shape(node, shapes):
 
 def unify(root, shapes=None):
     """Gives every instance with the same site, bytes and structure below it (anywhere in the tree)
-    the same times, averaged over all of them, and makes them one node: the tree becomes a graph
+    the same times, averaged over all of them (``robust_mean``), and makes them one node: the tree becomes a graph
     where a subtree seen thousands of times in the run is held once, and the simulator evaluates
     it once per placement.  What the builder kept on the nodes is dropped."""
     shapes = {} if shapes is None else shapes

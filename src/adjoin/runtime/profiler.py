@@ -42,7 +42,7 @@ INLINE = frozenset({SNAPSHOT_WRITE, BEGIN_ADVANCE, SNAPSHOT_READ, BEGIN_REVERSE,
                     TURN, SPLIT_TURN})
 INLINE_STATEMENT = "prof.put(({kind!r}, {site!r}, tape.bytes, prof.clock()))"
 
-LOCALS_SAMPLES = 4      # turns of each function (and size) whose split locals' pushes are timed
+LOCALS_SAMPLES = 5      # turns of each function (and size) whose split locals' pushes are timed
 # events handed to the sink at once: small enough that the buffer's memory is reused while still
 # in cache (on the ocean at size 0.2, hooks alone cost +6.0 % with batches of 20,000 and +3.9 %
 # with 2,000), large enough that handing over (a pipe write) is rare
@@ -73,7 +73,7 @@ class Recorder:
         self.calls = 0              # hook calls in earlier batches
         self.flush_seconds = 0.0    # time spent handing batches to the sink
         self.measure_seconds = 0.0  # time spent measuring in hooks
-        self._locals = {}           # (function, bytes) -> [turns timed, seconds, mean]
+        self._locals = {}           # (function, bytes) -> the seconds timed so far, then their median
         self.clock_cost = self._clock_cost()
         self._make_hooks(batch=float("inf"))      # calibration hands nothing over
         self.put_cost, self.call_cost = self._calibrate()
@@ -244,14 +244,15 @@ class Recorder:
     def _locals_seconds(self, function, nbytes, split_locals):
         """Seconds a split forward sweep of ``function`` spends pushing ``split_locals`` (copies)
         and its backward sweep popping them, which a joint adjoint does not do.  Timed on a
-        scratch tape for the first few turns of each function and size, then their mean: the
-        copies cost as much as the pushes they stand for, and timing every turn would double them."""
+        scratch tape for the first few turns of each function and size, then their median: the
+        copies cost as much as the pushes they stand for, timing every turn would double them,
+        and one slow first copy (memory touched for the first time) must not count for all."""
         if not split_locals:
             return 0.0
         key = (function, nbytes)
         sample = self._locals.get(key)
-        if sample is not None and sample[0] >= LOCALS_SAMPLES:
-            return sample[2]
+        if type(sample) is float:
+            return sample
         scratch = Tape()
         start = self.clock()
         for value in split_locals:
@@ -260,10 +261,10 @@ class Recorder:
             scratch.pop()
         seconds = max(self.clock() - start - self.clock_cost, 0.0)
         if sample is None:
-            sample = self._locals[key] = [0, 0.0, 0.0]
-        sample[0] += 1
-        sample[1] += seconds
-        sample[2] = sample[1] / sample[0]
+            sample = self._locals[key] = []
+        sample.append(seconds)
+        if len(sample) == LOCALS_SAMPLES:
+            self._locals[key] = sorted(sample)[LOCALS_SAMPLES // 2]
         return seconds
 
 
