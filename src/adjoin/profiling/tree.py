@@ -14,6 +14,7 @@ subtrees anywhere in the tree become one node (``unify``), their times averaged 
 so the simulator evaluates each once.
 """
 from dataclasses import dataclass, field
+from operator import attrgetter, mul
 
 from ..runtime import profiler as ev
 from ..runtime.profiler import timed
@@ -277,9 +278,9 @@ def _shape(node, shapes):
 
 def unify(root, shapes=None):
     """Gives every instance with the same site, bytes and structure below it (anywhere in the tree)
-    the same times, averaged over all of them (``robust_mean``), and makes them one node: the tree becomes a graph
-    where a subtree seen thousands of times in the run is held once, and the simulator evaluates
-    it once per placement.  What the builder kept on the nodes is dropped."""
+    the same times, averaged over all of them (``robust_mean``), and makes them one node: the
+    tree becomes a graph where a subtree seen thousands of times in the run is held once, and the
+    simulator evaluates it once per placement.  What the builder kept on the nodes is dropped."""
     shapes = {} if shapes is None else shapes
     groups = {}                  # shape number -> [(node, weight)]
 
@@ -291,8 +292,11 @@ def unify(root, shapes=None):
     first_of = {}
     for number, members in groups.items():
         first = members[0][0]
-        for name in ("P", "W", "R", "F", "B", "L"):
-            setattr(first, name, robust_mean([(getattr(n, name), w) for n, w in members]))
+        if len(members) > 1:
+            nodes = [n for n, _ in members]
+            weights = [w for _, w in members]
+            for name in ("P", "W", "R", "F", "B", "L"):
+                setattr(first, name, robust_mean(list(map(attrgetter(name), nodes)), weights))
         first_of[number] = first
     for first in first_of.values():
         for child in first.children:
@@ -309,22 +313,22 @@ OUTLIER = 10.0
 STALL_SECONDS = 1e-3
 
 
-def robust_mean(values):
-    """The mean of ``values`` [(seconds, weight)], each first bounded by OUTLIER times their
+def robust_mean(values, weights):
+    """The weighted mean of ``values`` (seconds), each first bounded by OUTLIER times their
     weighted median plus STALL_SECONDS.  Thousands of identical instances (the iterations of a
     solver in every time step) make one node, and a site's ΔT sums them: one instance that the
     machine stalled for half a second would otherwise add half a second to ΔT."""
-    total = sum(w for _, w in values)
-    if len(values) < 3:
-        return sum(v * w for v, w in values) / total
-    ordered = sorted(values)
+    total = sum(weights)
+    mean = sum(map(mul, values, weights)) / total
+    if len(values) < 3 or max(values) <= OUTLIER * min(values) + STALL_SECONDS:
+        return mean                 # (the median is at least the smallest: nothing to bound)
     half, seen = total / 2.0, 0
-    for median, w in ordered:
+    for median, w in sorted(zip(values, weights)):
         seen += w
         if seen >= half:
             break
     bound = OUTLIER * median + STALL_SECONDS
-    return sum(min(v, bound) * w for v, w in values) / total
+    return sum(min(v, bound) * w for v, w in zip(values, weights)) / total
 
 
 def estimate_unmeasured(root):
@@ -363,8 +367,8 @@ def fit_to_plain_run(root, plain_seconds):
     the recorder left out of its clocks is taken from the sweeps' own times F and B, the only
     intervals that hold hook calls, in proportion to them.  Advances (P), snapshot copies (W,
     R) and split locals' pushes (L) run no hook between their two events, so they keep their
-    measured times; the estimated
-    advances of split instances were derived from sweep times and are scaled with them.
+    measured times; the estimated advances of split instances were derived from sweep times and
+    are scaled with them.
 
     Returns the factor applied to the sweeps (1 when the run had no overhead left)."""
     sweeps = 0.0             # instances' F + B, weighted by how many instances each node stands for

@@ -168,31 +168,31 @@ class Recorder:
                 calls = 0
             return n
 
-        def end_advance(site, tape):
-            nonlocal calls
-            calls += 1
-            put((END_ADVANCE, site, tape.bytes, clock()))
-            if len(buffer) >= batch:
-                flush()
+        def ending(kind):
+            """The hook at the end of an advance, a reversal or a split sweep (the buffer is
+            handed over there, once it holds ``batch`` events)."""
+            def hook(site, tape):
+                nonlocal calls
+                calls += 1
+                put((kind, site, tape.bytes, clock()))
+                if len(buffer) >= batch:
+                    flush()
+            return hook
 
-        def end_reverse(site, tape):
-            nonlocal calls
-            calls += 1
-            put((END_REVERSE, site, tape.bytes, clock()))
-            if len(buffer) >= batch:
-                flush()
-
-        def turn(function, tape, split_locals):
-            """The turn of a joint adjoint; ``split_locals``: what a split forward sweep would
-            push here (their size, and the time pushing and popping them takes)."""
-            nonlocal calls
-            calls += 1
-            now = clock()
-            extra = _bytes(split_locals)
-            pushing = locals_seconds(function, extra, split_locals)
-            seconds = clock() - now
-            self.measure_seconds += seconds
-            put((TURN, function, tape.bytes, now, extra, seconds, pushing))
+        def turning(kind):
+            """The hook at the turn of a joint (TURN) or split (SPLIT_TURN) forward sweep;
+            ``split_locals``: what a split forward sweep pushes there (their size, and the time
+            pushing and popping them takes)."""
+            def hook(function, tape, split_locals):
+                nonlocal calls
+                calls += 1
+                now = clock()
+                extra = _bytes(split_locals)
+                pushing = locals_seconds(function, extra, split_locals)
+                seconds = clock() - now
+                self.measure_seconds += seconds
+                put((kind, function, tape.bytes, now, extra, seconds, pushing))
+            return hook
 
         def begin_split(site, tape, snapshot):
             """A split call starts; ``snapshot``: what it would save if it were checkpointed (its
@@ -212,34 +212,14 @@ class Recorder:
             # the copy's time is the snapshot's write time; all of it is left out of the run
             put((BEGIN_SPLIT, site, tape.bytes, now, extra, seconds, copy_seconds))
 
-        def end_split(site, tape):
-            nonlocal calls
-            calls += 1
-            put((END_SPLIT, site, tape.bytes, clock()))
-            if len(buffer) >= batch:
-                flush()
-
-        def split_turn(function, tape, split_locals):
-            nonlocal calls
-            calls += 1
-            now = clock()
-            extra = _bytes(split_locals)
-            pushing = locals_seconds(function, extra, split_locals)
-            seconds = clock() - now
-            self.measure_seconds += seconds
-            put((SPLIT_TURN, function, tape.bytes, now, extra, seconds, pushing))
-
-        def end_split_reverse(site, tape):
-            nonlocal calls
-            calls += 1
-            put((END_SPLIT_REVERSE, site, tape.bytes, clock()))
-            if len(buffer) >= batch:
-                flush()
-
         self._calls = _calls
-        for hook in (end_advance, end_reverse, turn, begin_split, end_split, split_turn,
-                     end_split_reverse):
-            setattr(self, hook.__name__, hook)
+        self.begin_split = begin_split
+        self.end_advance = ending(END_ADVANCE)
+        self.end_reverse = ending(END_REVERSE)
+        self.end_split = ending(END_SPLIT)
+        self.end_split_reverse = ending(END_SPLIT_REVERSE)
+        self.turn = turning(TURN)
+        self.split_turn = turning(SPLIT_TURN)
 
     def _locals_seconds(self, function, nbytes, split_locals):
         """Seconds a split forward sweep of ``function`` spends pushing ``split_locals`` (copies)
