@@ -5,8 +5,8 @@ Every checkpoint instance is a node with, in DESIGN.md's notation: ``S`` snapsho
 subtree (the advance), ``W`` / ``R`` snapshot write / read times, ``F`` / ``B`` its own forward /
 backward sweep times (in joint mode), ``L`` the time a split forward sweep spends pushing the
 locals its backward sweep needs and that sweep popping them (added in split mode only), and its
-children in call order, each with the own bytes its parent pushed
-just before it.  The root is the head, always joint.
+children in call order, each with the own bytes its parent pushed just before it.  The root is
+the head, always joint.
 
 Instances repeated identically (the same site, the same structure and bytes: a time loop) are
 merged into one node with a count as they finish, so the tree stays small; at the end, identical
