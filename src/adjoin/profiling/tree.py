@@ -146,7 +146,7 @@ class TreeBuilder:
                 self.reading = None
             node.base = nbytes
             node.t_begin = t
-        elif kind == ev.END_REVERSE:
+        elif kind == ev.END_REVERSE or kind == ev.END_SPLIT_REVERSE:
             node = stack.pop()
             if node.site != site:
                 raise TreeError(f"end of the reversal of {site} while in {node.site}")
@@ -163,7 +163,6 @@ class TreeBuilder:
             _attach(current, node, nbytes)
             stack.append(node)
         elif kind == ev.SPLIT_TURN:
-            current.turn_t = t
             current.split_locals = extra
             current.L = extra_t
         elif kind == ev.END_SPLIT:
@@ -178,17 +177,10 @@ class TreeBuilder:
             parent.parts += pushed
             parent.fwd += t - node.t_begin
         elif kind == ev.BEGIN_SPLIT_REVERSE:
+            # a split reversal is its backward sweep alone: it ends like a joint one (END_REVERSE)
             node = _next_to_reverse(current, site)
-            node.bwd_begin = t
+            node.sr_t = node.turn_t = t
             stack.append(node)
-        elif kind == ev.END_SPLIT_REVERSE:
-            node = stack.pop()
-            if node.site != site:
-                raise TreeError(f"end of the split reversal of {site} while in {node.site}")
-            node.B = t - node.bwd_begin - node.bwd
-            parent = stack[-1]
-            parent.bwd += t - node.bwd_begin
-            self._finished(parent, node)
         else:
             raise TreeError(f"unknown event {kind}")
 
