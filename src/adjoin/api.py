@@ -2,6 +2,7 @@
 import contextlib
 import copy
 import inspect
+import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -36,6 +37,19 @@ def _as_placement(placement):
     raise UsageError(f"placement must be an adjoin.Placement, a placement file or None, not {placement!r}")
 
 
+VERIFY_ENV = "ADJOIN_VERIFY"
+
+
+def verify_default(verify):
+    """``verify`` as given, or, when None, whether the environment variable ADJOIN_VERIFY is set
+    (to anything but "" or "0"): a whole test run can switch verify mode on."""
+    if verify is None:
+        return os.environ.get(VERIFY_ENV, "") not in ("", "0")
+    if not isinstance(verify, bool):
+        raise UsageError(f"verify must be True, False or None (from ${VERIFY_ENV}), not {verify!r}")
+    return verify
+
+
 def _names(nocheckpoint):
     if isinstance(nocheckpoint, str):
         return tuple(n.strip() for n in nocheckpoint.split(",") if n.strip())
@@ -45,13 +59,14 @@ def _names(nocheckpoint):
 class Adjoint:
     """The generated adjoint of a function, compiled; specialized to the kinds of its arguments."""
 
-    def __init__(self, fn, wrt, placement=None, nocheckpoint=()):
+    def __init__(self, fn, wrt, placement=None, nocheckpoint=(), verify=None):
         if not callable(fn):
             raise UsageError(f"adjoin differentiates functions; got {fn!r}")
         self.fn = fn
         self.wrt_given = wrt
         self.placement = _as_placement(placement)
         self.nocheckpoint = _names(nocheckpoint)
+        self.verify = verify_default(verify)
         try:
             self.signature = inspect.signature(fn)
         except (TypeError, ValueError):
@@ -73,7 +88,8 @@ class Adjoint:
         key = (tuple(sorted((k, str(v)) for k, v in kinds.items())), hooks)
         found = self._cache.get(key)
         if found is None:
-            pctx, wrt = build(self.fn, self.wrt_given, self.placement, self.nocheckpoint, kinds, hooks)
+            pctx, wrt = build(self.fn, self.wrt_given, self.placement, self.nocheckpoint, kinds, hooks,
+                              verify=self.verify)
             source = module_source(pctx, wrt)
             namespace = _compile(source, pctx)
             entry = namespace[pctx.generated_name(pctx.program.head, "b")]
@@ -86,7 +102,8 @@ class Adjoint:
     def source(self):
         """The generated module's source (of the last specialization, else for unknown kinds)."""
         if self._last is None:
-            pctx, wrt = build(self.fn, self.wrt_given, self.placement, self.nocheckpoint, None)
+            pctx, wrt = build(self.fn, self.wrt_given, self.placement, self.nocheckpoint, None,
+                              verify=self.verify)
             return module_source(pctx, wrt)
         return self._last[0]
 
@@ -233,9 +250,9 @@ def _gradient_like(g, param):
     return float(np.sum(g)) if np.ndim(g) else float(g)
 
 
-def value_and_grad(fn, wrt, placement=None, nocheckpoint=()):
+def value_and_grad(fn, wrt, placement=None, nocheckpoint=(), verify=None):
     """Returns a function computing (value, gradients) of ``fn`` with respect to ``wrt``."""
-    adj = Adjoint(fn, wrt, placement, nocheckpoint)
+    adj = Adjoint(fn, wrt, placement, nocheckpoint, verify)
 
     def value_and_gradient(*args, **kwargs):
         return adj(*args, **kwargs)
@@ -244,9 +261,9 @@ def value_and_grad(fn, wrt, placement=None, nocheckpoint=()):
     return value_and_gradient
 
 
-def grad(fn, wrt, placement=None, nocheckpoint=()):
+def grad(fn, wrt, placement=None, nocheckpoint=(), verify=None):
     """Like value_and_grad, gradient only (a tuple when wrt is a tuple)."""
-    adj = Adjoint(fn, wrt, placement, nocheckpoint)
+    adj = Adjoint(fn, wrt, placement, nocheckpoint, verify)
 
     def gradient(*args, **kwargs):
         return adj(*args, **kwargs)[1]
@@ -254,18 +271,19 @@ def grad(fn, wrt, placement=None, nocheckpoint=()):
     return gradient
 
 
-def adjoint(fn, wrt, placement=None, nocheckpoint=()):
+def adjoint(fn, wrt, placement=None, nocheckpoint=(), verify=None):
     """The generated adjoint of ``fn``, compiled: callable, with .source, .measure(...)."""
-    return Adjoint(fn, wrt, placement, nocheckpoint)
+    return Adjoint(fn, wrt, placement, nocheckpoint, verify)
 
 
-def generate_source(fn, wrt, placement=None, nocheckpoint=(), example=None):
+def generate_source(fn, wrt, placement=None, nocheckpoint=(), example=None, verify=False):
     """Source text of the adjoint module of ``fn``; ``example`` (dict of arguments) fixes argument kinds."""
     kinds = None
     if example is not None:
         params = list(inspect.signature(fn).parameters)
         kinds = head_kinds_from_example(params, example)
-    pctx, wrt = build(fn, wrt, _as_placement(placement), _names(nocheckpoint), kinds)
+    pctx, wrt = build(fn, wrt, _as_placement(placement), _names(nocheckpoint), kinds,
+                      verify=verify_default(verify))
     return module_source(pctx, wrt)
 
 

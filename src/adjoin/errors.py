@@ -21,6 +21,11 @@ class TapeError(AdjoinError):
     """The tape was left unbalanced by an adjoint run (an internal bug, reported clearly)."""
 
 
+class VerifyError(AdjoinError):
+    """Verify mode found a value the backward sweep relied on changed (an adjoin bug, reported
+    with the variable, where it was assumed unchanged and what changed it)."""
+
+
 def located(path, line, col, what, hint=None):
     """Formats a message as 'path:line:col: what; hint'."""
     where = f"{path}:{line}:{col}" if col is not None else f"{path}:{line}"

@@ -114,7 +114,7 @@ class ProgramContext:
         return self.names[(key, mode)]
 
 
-def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False):
+def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False, verify=False):
     """Analyses the program of ``fn``; returns (ProgramContext, wrt names)."""
     program = load_program(fn)
     head = program.functions[program.head]
@@ -135,6 +135,7 @@ def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False
     activity = infer_activity(program, kinds, RULES, summaries, wrt)
     sites, site_of_call = find_sites(program, nocheckpoint)
     pctx = ProgramContext(program, kinds, activity, summaries, sites, site_of_call, placement, hooks)
+    pctx.verify = verify
     _bindings(pctx)
     for key in program.order():
         if key in kinds.expr_kinds:
