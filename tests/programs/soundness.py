@@ -1,0 +1,174 @@
+"""Programs that once gave a wrong gradient, a crash or a false refusal (issue 12), one shape each.
+
+tests/test_soundness.py differentiates each one against converged finite differences, under
+every placement and in verify mode.  Their shapes are those of real models: row views passed to
+calls, second names for arrays updated in place, several results of a call, methods on call
+results, lists of arrays.
+"""
+import numpy as np
+
+
+# 1. Row views into a checkpointed call, then an in-place update of the rows (the ocean's shape).
+def density(t, z):
+    return (t - 10.0) * (1.0 + 0.1 * z) + 0.01 * t * t
+
+
+def mix_levels(q, k, w):
+    flux = w * (q[k] - q[k + 1])
+    q[k] -= flux
+    q[k + 1] += flux
+
+
+def row_views_then_mixing(T0, z):
+    T = T0.copy()
+    for k in range(T.shape[0] - 1):
+        upper = density(T[k], z[k])
+        w = upper * 0.01
+        mix_levels(T, k, w)
+    return np.sum(T * T)
+
+
+def row_view_named_then_mixing(T0, z):
+    T = T0.copy()
+    for k in range(T.shape[0] - 1):
+        row = T[k]
+        upper = density(row, z[k])
+        mix_levels(T, k, upper * 0.01)
+    return np.sum(T * T)
+
+
+# 2. A write through a second name while the backward sweep still needs the old value.
+def second_name_written(a, b):
+    m = a * b
+    out = m
+    sq = m ** 2
+    out -= b
+    return np.sum(out) + np.sum(sq)
+
+
+def view_written_after_use(a, b):
+    m = a * b
+    v = m[1:]
+    s = np.sum(np.sin(m))
+    v *= 2.0
+    return s + np.sum(v * b[1:])
+
+
+# 3. Lists of arrays.
+def list_step(h):
+    v = np.vstack((h, 2.0 * h))
+    return [v[0] * v[1], v[1]]
+
+
+def list_returned(h):
+    a, b = list_step(h)
+    return np.sum(a * b)
+
+
+def list_indexed(h):
+    r = [h * 2.0, h]
+    return np.sum(r[0] * r[1])
+
+
+# 4. A method or a call applied to the result of a user call.
+def sq(x):
+    return x * x
+
+
+def method_on_call(x):
+    return sq(x).sum()
+
+
+def reduction_of_call_reshaped(x):
+    return np.sum(np.sum(sq(x), 1).reshape((3, 1)) * x[:, :1])
+
+
+def transpose_of_call(x):
+    return np.sum(sq(x).T * x)
+
+
+# 5. Several fresh results of a call, one updated in place afterwards.
+def two(x, c):
+    return x * c, x + c
+
+
+def results_updated_in_place(x):
+    p, q = two(x, 2.0)
+    p += 1.0
+    return np.sum(p * q)
+
+
+# 7. .real of a float array.
+def real_part(x):
+    return np.sum(x.real * x)
+
+
+# 8. Infinite derivatives whose adjoint is zero.
+def pairwise_distances(x):
+    d = x[:, None] - x[None, :]
+    d2 = d * d
+    r = np.sqrt(d2)
+    return np.sum(r * 0.0 + d2) + np.sum(r[0, 1:])
+
+
+def masked_power(x):
+    a = x * x - 0.5
+    a[a > 0] = a[a > 0] ** -1.5
+    return np.sum(a)
+
+
+
+# 9. A subroutine that rebinds its argument, then writes the local.
+def boundary(T):
+    T[0] = T[1]
+    T = T * 1.0
+    T[-1] = T[-2]
+
+
+def rebinding_subroutine(x, a):
+    y = x * a
+    boundary(y)
+    return np.sum(y * y)
+
+
+# 10. An adjoint reset inside a reversed loop, then indexed.
+def reset_then_indexed(x, a, n):
+    y = x.copy()
+    for k in range(n):
+        y = x * a
+        y[0] *= 2.0
+    return np.sum(y[1:])
+
+
+# 11. The adjoint of an unused concatenate or stack.
+def joined(x, a):
+    v = x * a
+    s = x[0] * a
+    return np.concatenate((v[:2], v[2:])), s * s
+
+
+def unused_concatenate(x, a):
+    u, t = joined(x, a)
+    return t
+
+
+def stacked(x, a):
+    v = x * a
+    return np.stack((v, v * 2.0)), np.sum(v)
+
+
+def unused_stack(x, a):
+    u, t = stacked(x, a)
+    return t * t
+
+
+# 12. A scalar element passed next to its array to an in-place helper.
+def relax(v, a, s):
+    v[0] = v[0] * a + s
+    v[1:] = v[1:] * a
+
+
+def element_beside_its_array(x, a):
+    u = x.copy()
+    relax(u, a, u[1])
+    return np.sum(u * u)
