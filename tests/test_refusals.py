@@ -26,6 +26,13 @@ CASES = [
     ("uses_yield", "yield", "x"),
     ("bool_op_on_floats", "'and'/'or'", "a"),
     ("args_star", "*args", "xs"),
+    ("results_sharing_memory", "share its memory", "x"),
+    ("parameter_rebound_on_a_path", "may rebind it", "x"),
+    ("argument_reads_an_alias", "shares memory with", "x"),
+    ("list_item_assigned", "assigning into an item of the list", "x"),
+    ("list_sliced", "slicing a list", "x"),
+    ("list_concatenated", "arithmetic on lists", "x"),
+    ("read_before_assigned", "read before any value is assigned", "x"),
 ]
 
 

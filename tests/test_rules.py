@@ -439,6 +439,7 @@ CASES += [
     case("attr.T", "2d", A(3, 4)),
     case("attr.T", "3d", A(2, 3, 4)),
     case("attr.T", "1d", A(5)),
+    case("attr.real", "2d", A(3, 4)),
     case("np.reshape", "c", A(3, 4), (2, 6)),
     case("np.reshape", "f", A(3, 4), (4, 3), order="F"),
     case("np.reshape", "a-fortran-array", A(3, 4, fortran=True), shape=(6, 2), order="A"),
@@ -603,7 +604,7 @@ REQUIRED = (
     "builtins.int builtins.round builtins.bool "
     "method.sum method.mean method.prod method.max method.min method.copy method.reshape "
     "method.ravel method.transpose method.dot method.astype method.clip method.flatten "
-    "method.squeeze attr.T attr.shape attr.size attr.ndim"
+    "method.squeeze attr.T attr.real attr.shape attr.size attr.ndim"
 ).split()
 
 

@@ -38,6 +38,8 @@ CASES = {
     "unused_concatenate": (dict(x=X4, a=1.3), ("x", "a")),
     "unused_stack": (dict(x=X4, a=1.3), ("x", "a")),
     "element_beside_its_array": (dict(x=X4, a=1.3), ("x", "a")),
+    "shared_results_written": (dict(x=X4), ("x",)),
+    "rebinding_function": (dict(x=X4, c=1.3), ("x", "c")),
 }
 
 # the truth, where the issue gives it
@@ -109,3 +111,42 @@ def test_results_of_a_call_are_not_aliases_of_each_other():
     grads = adjoin.grad(S.results_updated_in_place, wrt="x")(X4)
     p, q = X4 * 2.0 + 1.0, X4 + 2.0
     assert np.allclose(grads, 2.0 * q + p, rtol=1e-12)
+
+
+def test_unreadable_source_is_refused_naming_the_function():
+    """Defined by exec or under python -c: a refusal naming the function, not an OSError."""
+    namespace = {"np": np}
+    exec("def spun(x):\n    return np.sum(x * x)\n", namespace)
+    with pytest.raises(adjoin.AdjoinError, match="cannot read the source of 'spun'"):
+        adjoin.grad(namespace["spun"], wrt="x")(np.ones(3))
+    script = textwrap.dedent("""
+        import numpy as np, adjoin
+        def cost(x):
+            return np.sum(x * x)
+        try:
+            adjoin.grad(cost, wrt="x")(np.ones(3))
+        except adjoin.AdjoinError as error:
+            print("refused:", error)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert "refused: cannot read the source of 'cost'" in done.stdout, done.stdout + done.stderr
+
+
+def test_head_without_return_is_refused():
+    def no_return(x):
+        y = x * 2.0  # noqa: F841
+    with pytest.raises(adjoin.AdjoinError, match="no_return returns nothing"):
+        adjoin.grad(no_return, wrt="x")(np.ones(3))
+
+
+@pytest.mark.parametrize("wrt", [None, 1.5, True, [1.5]])
+def test_bad_wrt_is_a_usage_error(wrt):
+    with pytest.raises(adjoin.AdjoinError, match="wrt"):
+        adjoin.grad(S.method_on_call, wrt=wrt)(X34)
+
+
+@pytest.mark.parametrize("value, words", [(X34 * 1j, "is complex"), (1j, "is complex"),
+                                          (np.array([[1.0, 2.0]], dtype=object), "Python objects")])
+def test_complex_and_object_arguments_are_refused(value, words):
+    with pytest.raises(adjoin.AdjoinError, match=words):
+        adjoin.grad(S.method_on_call, wrt="x")(value)

@@ -84,6 +84,7 @@ class Adjoint:
         return dict(bound.arguments)
 
     def _specialize(self, values, hooks=False):
+        _refuse_unreal_arguments(self.fn, values)
         kinds = head_kinds_from_example(list(values), values)
         key = (tuple(sorted((k, str(v)) for k, v in kinds.items())), hooks)
         found = self._cache.get(key)
@@ -218,6 +219,18 @@ class Adjoint:
         value, grads, _ = self._run(args, kwargs, tape)
         seconds = time.perf_counter() - start
         return Run(value, self._shape_result(grads), seconds, tape.peak_bytes)
+
+
+def _refuse_unreal_arguments(fn, values):
+    """adjoin's rules are those of real arithmetic: complex and object values are refused."""
+    for name, value in values.items():
+        kind = np.asarray(value).dtype.kind if isinstance(value, (np.ndarray, np.generic, complex)) else None
+        if kind == "c":
+            raise UsageError(f"argument {name!r} of {fn.__name__} is complex; adjoin differentiates real "
+                             "values: pass its real and imaginary parts as two float arrays")
+        if kind == "O":
+            raise UsageError(f"argument {name!r} of {fn.__name__} is an array of Python objects; pass a "
+                             "NumPy array of floats (e.g. np.asarray(x, dtype=float))")
 
 
 def _compile(source, pctx):

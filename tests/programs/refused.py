@@ -97,3 +97,61 @@ def bool_op_on_floats(x, a):
 
 def args_star(*xs):
     return np.sum(xs[0])
+
+
+def _views_of_one(x):
+    y = x * 2.0
+    return y, y[1:]
+
+
+def results_sharing_memory(x):
+    p, q = _views_of_one(x)
+    p += 1.0
+    return np.sum(p * q)
+
+
+def _rebinds_on_one_path(T, c):
+    T[0] = T[1]
+    if c > 0:
+        T = T * 1.0
+    return np.sum(T)
+
+
+def parameter_rebound_on_a_path(x):
+    y = x * 1.0
+    s = _rebinds_on_one_path(y, 1.0)
+    return s + np.sum(y)
+
+
+def _scale_first(T, c):
+    T[0] = T[0] * c[0]
+
+
+def argument_reads_an_alias(x):
+    T = x * 1.0
+    row = T[1:]
+    _scale_first(T, row * 2.0)
+    return np.sum(T)
+
+
+def list_item_assigned(x):
+    r = [x, x * 2.0]
+    r[0] = x * 3.0
+    return np.sum(r[0])
+
+
+def list_sliced(x):
+    r = [x, x * 2.0, x]
+    s = r[1:]
+    return np.sum(s[0])
+
+
+def list_concatenated(x):
+    r = [x, x * 2.0] + [x]
+    return np.sum(r[0])
+
+
+def read_before_assigned(x):
+    y = z * 2.0
+    z = x * 1.0
+    return np.sum(y + z)

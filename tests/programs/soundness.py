@@ -172,3 +172,31 @@ def element_beside_its_array(x, a):
     u = x.copy()
     relax(u, a, u[1])
     return np.sum(u * u)
+
+
+# Results of one call that share memory, one updated in place after the other's last use.
+def two_views(x):
+    y = x * 2.0
+    return y, y[1:]
+
+
+def shared_results_written(x):
+    p, q = two_views(x)
+    s = np.sum(q * q)
+    p += 1.0
+    return np.sum(p * p) + s
+
+
+# A parameter updated in place, rebound, then written again; and a function returning a list.
+def boundary_twice(T, c):
+    T[0] = T[1] * c
+    T = T * 1.0
+    T[-1] = T[-2] * c
+    T = T + 1.0
+    return np.sum(T * T)
+
+
+def rebinding_function(x, c):
+    y = x * c
+    s = boundary_twice(y, c)
+    return s + np.sum(y * y)

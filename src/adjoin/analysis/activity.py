@@ -79,6 +79,14 @@ class Varied:
         kind = self.expr_kinds.get(id(node))
         return kind is None or kind.numeric or kind.cat in ("tuple", "list")
 
+    def sequence(self, node):
+        kind = self.expr_kinds.get(id(node))
+        return kind is not None and kind.cat == "tuple"
+
+    def item_index(self, index):
+        kind = self.expr_kinds.get(id(index))
+        return kind is not None and kind.cat in ("int", "bool")
+
     def run(self, params):
         self.names = set(params)
         stmts = list(simple_statements(self.func.node.body))
@@ -160,6 +168,10 @@ class Varied:
         if isinstance(node, ast.BinOp):
             a = self.varied(node.left)
             b = self.varied(node.right)
+            if (a or b) and (self.sequence(node.left) or self.sequence(node.right)):
+                self.refuse(node, "arithmetic on lists or tuples of values that carry derivatives",
+                            "compute on their items, or keep them in an array")
+                return False
             if isinstance(node.op, (ast.FloorDiv,)) and (a or b):
                 return False
             if isinstance(node.op, (ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)):
@@ -188,7 +200,11 @@ class Varied:
             return a or b
         if isinstance(node, ast.Subscript):
             self.varied(node.slice)
-            return self.varied(node.value) and self.numeric(node)
+            varied = self.varied(node.value) and self.numeric(node)
+            if varied and self.sequence(node.value) and not self.item_index(node.slice):
+                self.refuse(node, "slicing a list or tuple of values that carry derivatives",
+                            "index its items one by one (t[0], t[1]), or keep them in an array")
+            return varied
         if isinstance(node, ast.Attribute):
             if node.attr in ("T", "real"):
                 return self.varied(node.value)

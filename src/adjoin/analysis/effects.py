@@ -33,6 +33,11 @@ class Summary:
     kills: frozenset = frozenset()        # params whose every element it overwrites (before reading)
     write_regions: tuple = ()             # (param, region) pairs: every write to param is in region,
                                           # a constant index such as "1:-1, 1:-1"
+    shared_results: tuple = ()            # (i, j) pairs of results that may share memory
+
+    def results_sharing(self, k):
+        """Result k and the results that may share memory with it."""
+        return {k} | {j for i, j in self.shared_results if i == k} | {i for i, j in self.shared_results if j == k}
 
 
 @dataclass
@@ -40,6 +45,9 @@ class Summaries:
     """Summaries of every function of a program, and per-statement liveness."""
     by_key: dict = field(default_factory=dict)
     live_after: dict = field(default_factory=dict)     # key -> {id(stmt): frozenset}
+    # key -> {id(stmt): names that may share memory with an array the statement updates in place}:
+    # the write changes their values too, which TBR must know when the backward sweep needs them
+    write_aliases: dict = field(default_factory=dict)
 
     def params(self, key):
         return self.by_key[key].params
@@ -61,7 +69,9 @@ def infer_effects(program, kinds):
         live = Liveness(func).compute()
         summaries.live_after[key] = live
         analysis = PointsTo(func, expr_kinds, summaries, live, problems)
-        analysis.run(func.node.body, {p: frozenset({f"P:{p}"}) for p in func.params})
+        end_env = analysis.run(func.node.body, {p: frozenset({f"P:{p}"}) for p in func.params})
+        _refuse_rebound_outputs(func, analysis.written_params, end_env or {}, problems)
+        summaries.write_aliases[key] = {k: frozenset(v) for k, v in analysis.write_aliases.items()}
         result_aliases = tuple(
             frozenset(o[2:] for o in analysis.result_objects.get(name, ()) if o.startswith("P:"))
             for name in func.result_names)
@@ -70,12 +80,26 @@ def infer_effects(program, kinds):
         kills = end[0] if end is not None else frozenset()
         regions = tuple(sorted((p, r) for p, r in access.regions.items()
                                if r is not None and p in analysis.written_params))
+        objects = [analysis.result_objects.get(name, frozenset()) for name in func.result_names]
+        shared = tuple((i, j) for i in range(len(objects)) for j in range(i + 1, len(objects))
+                       if objects[i] & objects[j])
         summaries.by_key[key] = Summary(func.params, frozenset(access.reads),
                                         frozenset(analysis.written_params), result_aliases,
                                         frozenset(access.rewrites) & frozenset(analysis.written_params),
-                                        frozenset(kills) & frozenset(analysis.written_params), regions)
+                                        frozenset(kills) & frozenset(analysis.written_params), regions,
+                                        shared)
     problems.raise_if_any(program.head)
     return summaries
+
+
+def _refuse_rebound_outputs(func, written, end_env, problems):
+    """A parameter updated in place must name the caller's array at the end, where the caller's
+    adjoint of that array comes in (normalization renames a rebinding at the top level)."""
+    for param in sorted(written):
+        if param in end_env and end_env[param] != frozenset({f"P:{param}"}):
+            problems.add(func.user, func.user.node,
+                         f"{func.name!r} updates its parameter {param!r} in place and may rebind it to a "
+                         "new array on some path", f"give the new array a name of its own (not {param!r})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,6 +182,7 @@ class PointsTo(Forward):
         self.result_objects = {}
         self.globals = func.user.globals
         self.env_before = {}
+        self.write_aliases = {}     # id(stmt) -> names sharing memory with what it writes in place
 
     def join(self, a, b):
         out = dict(a)
@@ -206,15 +231,7 @@ class PointsTo(Forward):
                 objs = self.objects(base, env) if base is not None else frozenset()
                 return objs | {f"A:{id(node)}:new"}
             if callee is not None and callee.kind == "user":
-                summary = self.summaries.by_key.get(callee.key)
-                out = {f"A:{id(node)}:new"}
-                if summary is not None:
-                    for aliases in summary.result_aliases:
-                        for param in aliases:
-                            k = summary.params.index(param)
-                            if k < len(node.args):
-                                out |= self.objects(node.args[k], env)
-                return frozenset(out)
+                return frozenset().union(*self.call_results(node, callee, env))
         if isinstance(node, (ast.Tuple, ast.List)):
             out = frozenset()
             for elt in node.elts:
@@ -224,15 +241,30 @@ class PointsTo(Forward):
             return frozenset()
         return frozenset({f"A:{id(node)}:new"})
 
+    def call_results(self, node, callee, env):
+        """Objects of each result of a user call: a fresh array per result (results the callee may
+        build from one array share it), and the arguments a result may be a view of."""
+        summary = self.summaries.by_key.get(callee.key)
+        if summary is None:
+            return [frozenset({f"A:{id(node)}:new"})]
+        out = []
+        for k, aliases in enumerate(summary.result_aliases or ((),)):
+            objs = {f"A:{id(node)}.{j}:new" for j in summary.results_sharing(k)}
+            for param in aliases:
+                position = summary.params.index(param)
+                if position < len(node.args):
+                    objs |= self.objects(node.args[position], env)
+            out.append(frozenset(objs))
+        return out
+
     def allocate(self, node, env):
         """Recency: arrays made earlier by this expression become 'old'."""
-        marks = {f"A:{id(sub)}:new" for sub in ast.walk(node)}
-        out = {}
-        for name, objs in env.items():
-            if objs & marks:
-                objs = frozenset(o.replace(":new", ":old") if o in marks else o for o in objs)
-            out[name] = objs
-        return out
+        made = {str(id(sub)) for sub in ast.walk(node)}
+
+        def older(obj):
+            fresh = obj.startswith("A:") and obj.endswith(":new") and obj[2:-4].split(".")[0] in made
+            return obj[:-4] + ":old" if fresh else obj
+        return {name: frozenset(older(o) for o in objs) for name, objs in env.items()}
 
     # statements ---------------------------------------------------------------------------------
     def loop_entry(self, loop, state):
@@ -284,7 +316,8 @@ class PointsTo(Forward):
                 env[target.id] = frozenset({f"A:{id(stmt)}:new"}) if kind is None or kind.maybe_array else frozenset()
                 return env
             self.note_reads(target.value, env)
-            self.write(stmt, storage_name(target), env)
+            if not self.refuse_item_store(stmt, target):
+                self.write(stmt, storage_name(target), env)
             return env
         if isinstance(stmt, ast.Expr):
             value = stmt.value
@@ -310,8 +343,12 @@ class PointsTo(Forward):
             return env
         if isinstance(target, (ast.Tuple, ast.List)):
             env = dict(env)
+            callee = self.func.callees.get(id(value)) if isinstance(value, ast.Call) else None
+            results = self.call_results(value, callee, env) if callee is not None and callee.kind == "user" else ()
             if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
                 parts = [self.objects(v, env) for v in value.elts]
+            elif len(results) == len(target.elts):
+                parts = results
             else:
                 parts = [objs] * len(target.elts)
             for elt, part in zip(target.elts, parts):
@@ -320,8 +357,18 @@ class PointsTo(Forward):
             return env
         if isinstance(target, ast.Subscript):
             self.note_reads(target.slice, env)
-            self.write(stmt, storage_name(target), env)
+            if not self.refuse_item_store(stmt, target):
+                self.write(stmt, storage_name(target), env)
         return env
+
+    def refuse_item_store(self, stmt, target):
+        """Lists are tuples to the analyses: their items are never assigned (True: refused)."""
+        kind = self.kinds.get(id(target.value))
+        if kind is None or kind.cat != "tuple":
+            return False
+        self.problems.add(self.func.user, stmt, f"assigning into an item of the list {ast.unparse(target.value)!r}",
+                          "build a new list with every item, or keep the items in names or in an array")
+        return True
 
     def write(self, stmt, name, env):
         """An in-place write through ``name``: record parameter writes, refuse harmful aliasing."""
@@ -346,6 +393,10 @@ class PointsTo(Forward):
                               f"{sorted(p[2:] for p in params)[0]!r} when it is updated in place here",
                               "copy the parameter into a new array before updating it, on every path")
         live = self.live_after.get(id(stmt), frozenset())
+        aliases = self.write_aliases.setdefault(id(stmt), set())
+        for other, other_objs in env.items():
+            if other != name and other_objs & objs:
+                aliases.add(other)
         for other, other_objs in env.items():
             if other == name or other not in live:
                 continue
@@ -385,6 +436,15 @@ class PointsTo(Forward):
                                       f"the same array is passed as {param!r} and as argument {j + 1} of "
                                       f"{callee.key}, which updates {param!r} in place",
                                       "pass a copy for one of them")
+                    return
+                # the reversal evaluates argument j again, after the call: it must not read memory
+                # the call changes through another name
+                shared = sorted(n for n in names_read(other) if mine & env.get(n, frozenset()))
+                if shared:
+                    self.problems.add(self.func.user, stmt,
+                                      f"argument {j + 1} of {callee.key} reads {shared[0]!r}, which shares "
+                                      f"memory with {ast.unparse(arg)!r} that {callee.key} updates in place",
+                                      f"compute argument {j + 1} into a variable of its own before the call")
                     return
 
 

@@ -312,8 +312,9 @@ class KindAnalysis(Forward):
         if isinstance(node, ast.Tuple):
             return Kind("tuple", items=tuple(self.expr(e, env) for e in node.elts))
         if isinstance(node, ast.List):
-            items = [self.expr(e, env) for e in node.elts]
-            return Kind("list", items=tuple(items))
+            # a list of values is a tuple to the analyses: its items are never assigned (effects.py
+            # refuses that), so only indexing and unpacking remain, which both share
+            return Kind("tuple", items=tuple(self.expr(e, env) for e in node.elts))
         if isinstance(node, ast.Slice):
             for part in (node.lower, node.upper, node.step):
                 if part is not None:

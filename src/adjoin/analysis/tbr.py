@@ -60,6 +60,7 @@ class StatementEffect:
     whole_writes: frozenset = frozenset()      # arrays whose every element is overwritten in place
     write_regions: tuple = ()                  # (name, constant region) of its partial writes
     kept_except: tuple = ()                    # (name, region): after it, needed except region
+    alias_writes: frozenset = frozenset()      # other names whose memory its in-place writes may reach
 
 
 @dataclass
@@ -77,6 +78,9 @@ class TBRResult:
     _kinds: dict = field(default_factory=dict, repr=False)
     partial_pushes: dict = field(default_factory=dict)    # id(stmt) -> set of names
     loop_pushes: dict = field(default_factory=dict)       # id(loop) -> set of names (loop index)
+    alias_pushes: dict = field(default_factory=dict)      # id(stmt) -> names pushed whole because
+                                                          # an in-place write through another name
+                                                          # may change them
     needed_at_end: dict = field(default_factory=dict)     # name -> 'v' | 'b'
     callee_needed_in: dict = field(default_factory=dict)  # callee -> set of params
 
@@ -134,6 +138,11 @@ class TBR(Forward):
         full = {n for n in effect.full_writes if n in state}
         regions = dict(effect.write_regions)
         partial = {n for n in effect.partial_writes if overwrites_needed(state.get(n), regions.get(n))}
+        # a name sharing memory with an array written in place (a view, a second name) changes too
+        aliased = {n for n in effect.alias_writes if overwrites_needed(state.get(n), None)
+                   and n not in effect.full_writes and n not in effect.partial_writes}
+        if aliased:
+            self.result.alias_pushes.setdefault(id(stmt), set()).update(aliased)
         if full:
             self.result.full_pushes.setdefault(id(stmt), set()).update(full)
             for n in full:
@@ -154,7 +163,7 @@ class TBR(Forward):
                 self.result.callee_needed_in.setdefault(effect.call.callee, set()).update(wanted)
         for n in effect.full_writes:
             state.pop(n, None)
-        for n in effect.whole_writes:
+        for n in effect.whole_writes | aliased:
             if n in state:
                 state[n] = BINDING    # the old values are saved; the array object is still needed
         self.need(state, effect.reads_after, VALUE)
@@ -170,53 +179,3 @@ def run_tbr(body, effects, loop_reads, needed_in_params):
     end = analysis.run(body, start)
     analysis.result.needed_at_end = end or {}
     return analysis.result
-
-
-class Bound(Forward):
-    """Names bound before each statement: on every path (``definite``) or on some path."""
-
-    def __init__(self, definite):
-        self.definite = definite
-        self.before = {}
-
-    def join(self, a, b):
-        return a & b if self.definite else a | b
-
-    def _record(self, stmt, state):
-        previous = self.before.get(id(stmt))
-        self.before[id(stmt)] = state if previous is None else self.join(previous, state)
-
-    def loop_entry(self, loop, state):
-        if isinstance(loop, ast.For):
-            return state | {loop.target.id}
-        return state
-
-    def before_loop(self, stmt, state):
-        self._record(stmt, state)
-        return state
-
-    def transfer(self, stmt, state):
-        self._record(stmt, state)
-        names = set()
-        if isinstance(stmt, ast.Assign):
-            for t in stmt.targets:
-                if not isinstance(t, ast.Subscript):
-                    names |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
-        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
-            names.add(stmt.target.id)
-        return state | frozenset(names)
-
-
-def definitely_bound(func):
-    """(before: id(stmt) -> names bound on every path, end: names bound at the end) — to give a
-    name pushed while possibly unbound a value first."""
-    analysis = Bound(definite=True)
-    end = analysis.run(func.node.body, frozenset(func.params))
-    return analysis.before, end or frozenset()
-
-
-def maybe_bound(func):
-    """id(stmt) -> names bound on some path before it (their adjoint may be nonzero after it)."""
-    analysis = Bound(definite=False)
-    analysis.run(func.node.body, frozenset(func.params))
-    return analysis.before

@@ -548,6 +548,7 @@ def normalize(key, func, keys, problems):
     body = state.block(body)
     result_names = state.result_names()
     body = state.structure(body, in_loop=False)
+    body = _rename_rebound_parameters(body, params, namer, lambda call: state.user_target(call) is not None)
     if result_names and state.returned_flag is None and not _assigns_results(body, result_names):
         state.falls_off_end = True
     if result_names:
@@ -781,6 +782,9 @@ class _Normalizer:
         """Replaces nested user calls in ``expr`` by temporaries assigned in ``before``."""
         if isinstance(expr, ast.Call):
             target = self.user_target(expr)
+            if target is None and isinstance(expr.func, ast.Attribute):
+                # a method of a user call's result: sq(x).sum() -> sq_result = sq(x); sq_result.sum()
+                expr.func.value = self.hoist(expr.func.value, before)
             expr.args = [self.hoist(a, before) for a in expr.args]
             for kw in expr.keywords:
                 kw.value = self.hoist(kw.value, before)
@@ -827,10 +831,13 @@ class _Normalizer:
         computed into a variable first: the callee may update that array, and the adjoint must
         see the argument's value from before the call."""
         names = [{n.id for n in ast.walk(a) if isinstance(n, ast.Name)} for a in call.args]
+        # only an array passed as such (y, y[1:]) can be updated by the callee: an index read by
+        # two arguments (T[k], z[k]) is no reason to copy anything
+        storage = [{_storage_root(a)} - {None} for a in call.args]
         for k, arg in enumerate(call.args):
             if isinstance(arg, (ast.Name, ast.Constant)):
                 continue
-            others = set().union(*(names[j] for j in range(len(names)) if j != k)) if len(names) > 1 else set()
+            others = set().union(*(storage[j] for j in range(len(storage)) if j != k)) if len(names) > 1 else set()
             if names[k] & others & self.locals:
                 if isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name) and all(
                         isinstance(p, ast.Slice) for p in (arg.slice.elts if isinstance(arg.slice, ast.Tuple)
@@ -909,6 +916,9 @@ class _Normalizer:
             stmt.body = self.block(stmt.body)
             return [stmt]
         if isinstance(stmt, ast.Return):
+            if isinstance(stmt.value, ast.List):
+                # return [a, b] returns two values, as return a, b does
+                stmt.value = ast.copy_location(ast.Tuple(elts=stmt.value.elts, ctx=ast.Load()), stmt.value)
             if stmt.value is not None and not (isinstance(stmt.value, ast.Constant) and stmt.value.value is None):
                 stmt.value = self.hoist(stmt.value, before)
                 arity = len(stmt.value.elts) if isinstance(stmt.value, ast.Tuple) else 1
@@ -1002,6 +1012,49 @@ class _Normalizer:
         return [ast.copy_location(ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())],
                                              value=ast.Constant(value=True)), stmt),
                 ast.copy_location(ast.Break(), stmt)]
+
+
+def _rename_rebound_parameters(body, params, namer, calls_user):
+    """A parameter the function may update in place and then rebinds at its top level (``T[0] =
+    T[1]; T = T * 1.0; T[-1] = ...``) gets a new name from the rebinding on: the caller's array
+    and the new local are two values, and the caller's adjoint belongs to the first."""
+    for param in params:
+        if not _maybe_written_in_place(body, param, calls_user):
+            continue
+        for k, stmt in enumerate(body):
+            if isinstance(stmt, ast.Assign) and param in _assigned_names(ast.Module(body=[stmt], type_ignores=[])) \
+                    and not any(isinstance(t, ast.Subscript) for t in stmt.targets):
+                new = namer.fresh(param)
+                for later in body[k:]:
+                    for sub in ast.walk(later):
+                        if isinstance(sub, ast.Name) and sub.id == param and (later is not stmt or
+                                                                               isinstance(sub.ctx, ast.Store)):
+                            sub.id = new
+                break
+    return body
+
+
+def _maybe_written_in_place(body, name, calls_user):
+    """Could ``name``'s array be updated in place somewhere in ``body``: a subscript store, an
+    augmented assignment, or a call to a user function it is passed to."""
+    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(node, (ast.Assign, ast.AugAssign)):
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                root = _storage_root(target)
+                if root == name and (isinstance(target, ast.Subscript) or isinstance(node, ast.AugAssign)):
+                    return True
+        if isinstance(node, ast.Call) and calls_user(node) and any(isinstance(a, ast.Name) and a.id == name or
+                                              isinstance(a, ast.Subscript) and _storage_root(a) == name
+                                              for a in node.args):
+            return True
+    return False
+
+
+def _storage_root(arg):
+    """The name of the array an argument passes as storage (``y``, ``y[1:, k]``), or None."""
+    while isinstance(arg, ast.Subscript):
+        arg = arg.value
+    return arg.id if isinstance(arg, ast.Name) else None
 
 
 def _returned_marker(stmt):

@@ -76,8 +76,14 @@ def module_source(fn):
     path = inspect.getsourcefile(fn) or inspect.getfile(fn)
     try:
         text = Path(path).read_text()
-    except OSError:
-        lines, _ = inspect.findsource(fn)
+    except (OSError, UnicodeDecodeError):
+        try:
+            lines, _ = inspect.findsource(fn)     # a notebook cell or a console keeps its text here
+        except OSError:
+            raise UnsupportedError(
+                f"cannot read the source of {fn.__name__!r} (its code says it comes from {path!r}); adjoin "
+                "reads the functions it differentiates: define it in a module file, not with exec() or "
+                "'python -c'") from None
         text = "".join(lines)
     key = (path, hash(text))
     cached = _MODULE_CACHE.get(key)

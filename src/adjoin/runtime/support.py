@@ -26,12 +26,39 @@ def sum_to(g, like):
 
 
 def dense(g, like):
-    """Returns ``g`` as an array shaped like ``like``: adjoints start as the scalar 0.0 until first indexed."""
+    """Returns ``g`` as an array shaped like ``like``: adjoints start as the scalar 0.0 until first
+    indexed.  The adjoint of a tuple (or list) is a list with one adjoint per item."""
+    if isinstance(like, (tuple, list)):
+        return items(g, len(like))
     if isinstance(g, np.ndarray) and g.shape == np.shape(like):
         return g
     out = np.zeros(np.shape(like))
     out += g
     return out
+
+
+def items(g, count):
+    """The adjoint of a tuple of ``count`` items as a list of per-item adjoints (each 0.0 until
+    something flows into it); ``g`` is such a list already, a tuple of them, or the 0.0 it began as."""
+    if isinstance(g, list) and len(g) == count:
+        return g
+    if isinstance(g, tuple) and len(g) == count:
+        return list(g)
+    if isinstance(g, np.ndarray) and g.ndim and len(g) == count:
+        return [g[k] for k in range(count)]     # a display built into an array: its rows
+    if isinstance(g, float) and g == 0.0:
+        return [0.0] * count
+    raise TypeError(f"an adjoint of {count} items cannot be {type(g).__name__} {np.shape(g)} "
+                    "(an adjoin bug: please report it)")
+
+
+def add_items(g, contribution):
+    """``g + contribution`` item by item, for the adjoints of tuples (``+`` would concatenate)."""
+    contribution = list(contribution) if isinstance(contribution, (tuple, list)) else None
+    if contribution is None:
+        return g
+    g = items(g, len(contribution))
+    return [a + b for a, b in zip(g, contribution)]
 
 
 def add_at(g, index, value):
@@ -49,3 +76,13 @@ def shaped(shape):
     """A stand-in for an array whose values the backward sweep never reads, only its shape (and
     maybe writes into it): zeros of that shape, saved on the tape as a tuple of ints."""
     return np.zeros(shape) if shape != () else 0.0
+
+
+def restore(current, saved):
+    """Puts ``saved`` back into the array ``current`` (in place, so that every name sharing its
+    memory sees the old values again), or returns ``saved`` when ``current`` is no array (a name
+    that was unbound when it was pushed)."""
+    if isinstance(current, np.ndarray) and isinstance(saved, np.ndarray) and current.shape == saved.shape:
+        current[...] = saved
+        return current
+    return saved

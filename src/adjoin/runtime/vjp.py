@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..errors import UnsupportedError
-from .support import add_at, dense, nonzero, shaped, sum_to  # noqa: F401  (re-exported for generated code)
+from .support import add_at, add_items, dense, items, nonzero, restore, shaped, sum_to  # noqa: F401  (re-exported for generated code)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -70,6 +70,32 @@ def chosen(x, ans, other):
     return (x == ans) / (1.0 + (x == other))
 
 
+def div(num, den):
+    """``num / den``, and 0 where ``num`` is 0: a derivative that is infinite where nothing flows
+    through it (``sqrt`` at 0, the diagonal of pairwise distances) contributes nothing, not NaN."""
+    if type(num) is float and type(den) is float:
+        if num == 0.0:
+            return 0.0
+        return num / den if den != 0.0 else math.copysign(math.inf, num) * math.copysign(1.0, den)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.divide(num, den)
+    if not np.all(np.isfinite(out)):
+        out = np.where(np.equal(num, 0), 0.0, out)
+    return out
+
+
+def pow_exponent(g, a, ans):
+    """Adjoint of ``a ** b`` with respect to the exponent: ``g * ans * log(a)``, 0 where ``ans`` is
+    0 (``0 ** b`` for ``b > 0`` does not move with ``b``)."""
+    if type(a) is float and type(ans) is float and type(g) is float:
+        return g * ans * math.log(a) if ans != 0.0 and g != 0.0 else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = g * ans * np.log(a)
+    if not np.all(np.isfinite(out)):
+        out = np.where(np.equal(ans, 0) | np.equal(g, 0), 0.0, out)
+    return out
+
+
 def pow_base(g, a, b):
     """Adjoint of ``a ** b`` with respect to the base ``a``: ``g * b * a ** (b - 1)``.
 
@@ -82,7 +108,7 @@ def pow_base(g, a, b):
         if a != 0.0 or b >= 1:   # else 0.0 ** negative: NumPy's inf below, not ZeroDivisionError
             return g * b * a ** (b - 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(np.equal(b, 0), 0.0, g * b * np.power(a, np.subtract(b, 1.0)))
+        return np.where(np.equal(b, 0) | np.equal(g, 0), 0.0, g * b * np.power(a, np.subtract(b, 1.0)))
 
 
 def clip_passes(a, a_min, a_max):

@@ -304,9 +304,15 @@ class ExprAdjoint:
             bound, _ = bind_rule_call(rule, node, callee.key)
             self.apply_rule(callee.key, bound, node, g, exact)
         elif isinstance(node, (ast.Tuple, ast.List)):
-            g = self.materialize_g(g)
-            for k, elt in enumerate(node.elts):
-                self.propagate(elt, ast.Subscript(value=copy.deepcopy(g), slice=const(k), ctx=ast.Load()), exact)
+            if isinstance(g, ast.Tuple) and len(g.elts) == len(node.elts):
+                parts = g.elts
+            else:
+                # the adjoint of a tuple is a list of per-item adjoints, or the 0.0 it began as
+                g = self.materialize_g(call("ad.items", g, const(len(node.elts))))
+                parts = [ast.Subscript(value=copy.deepcopy(g), slice=const(k), ctx=ast.Load())
+                         for k in range(len(node.elts))]
+            for elt, part in zip(node.elts, parts):
+                self.propagate(elt, part, exact)
 
     def apply_rule(self, key, bound, node, g, exact):
         rule = self.ctx.rules[key]
@@ -382,7 +388,10 @@ class ExprAdjoint:
 
     def accumulate_name(self, node, g, exact):
         adj = self.ctx.adj(node.id)
-        if exact:
+        kind = self.ctx.kind(node)
+        if kind is not None and kind.cat == "tuple":
+            self.lines.append(assign(adj, call("ad.add_items", name(adj), g)))
+        elif exact:
             self.lines.append(augadd(adj, g))
         elif self.ctx.is_scalar(node):
             self.lines.append(augadd(adj, call("np.sum", g)))
@@ -527,8 +536,17 @@ def reverse_assign(ctx, stmt, maybe_bound_before):
             for elt, temp in zip(value.elts, temps):
                 if temp is not None:
                     ex.mark_needed(elt)
-            for elt, temp in zip(value.elts, temps):
-                if temp is not None:
+            for elt, temp, target_elt in zip(value.elts, temps, target.elts):
+                if temp is None:
+                    continue
+                kind = ctx.kind(target_elt)
+                if (kind is None or not kind.scalar) and ex.shape_rules(elt):
+                    # an adjoint still 0.0 (nothing flowed into it) has no shape for these rules
+                    body = []
+                    ExprAdjoint(ctx, body, ex).propagate(elt, name(temp), True)
+                    lines.append(ast.If(test=call("ad.nonzero", name(temp)), body=body or [ast.Pass()],
+                                        orelse=[]))
+                else:
                     ex.propagate(elt, name(temp), True)
         elif ex.active(value):
             ex.mark_needed(value)

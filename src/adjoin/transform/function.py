@@ -11,7 +11,8 @@ import copy
 
 from ..analysis.activity import storage_name
 from ..analysis.effects import _basic_index, _whole as _whole_index, constant_region
-from ..analysis.tbr import CallEffect, StatementEffect, definitely_bound, maybe_bound, run_tbr
+from ..analysis.bound import definitely_bound, maybe_bound
+from ..analysis.tbr import CallEffect, StatementEffect, run_tbr
 from ..runtime.profiler import (BEGIN_ADVANCE, BEGIN_REVERSE, BEGIN_SPLIT_REVERSE, INLINE_STATEMENT,
                                 SNAPSHOT_READ, SNAPSHOT_WRITE, SPLIT_TURN, TURN)
 from .adjoint import (FunctionContext, ExprAdjoint, assign, call, const, ctx_dense, name, primal_reads,
@@ -231,8 +232,13 @@ class FunctionGen:
         piece.effect = StatementEffect(frozenset(values), frozenset(bindings - values), frozenset(full),
                                        frozenset(partial), whole_writes=frozenset(whole),
                                        write_regions=tuple(sorted((k, v) for k, v in regions.items()
-                                                                  if v is not None)))
+                                                                  if v is not None)),
+                                       alias_writes=self.write_aliases(stmt))
         return piece
+
+    def write_aliases(self, stmt):
+        """Names that may share memory with what ``stmt`` updates in place (effects.py)."""
+        return self.pctx.summaries.write_aliases.get(self.key, {}).get(id(stmt), frozenset())
 
     # -- calls ------------------------------------------------------------------------------------
     def _prepare_call(self, stmt, node, callee):
@@ -302,7 +308,8 @@ class FunctionGen:
             kept = []
         return StatementEffect(frozenset(values), frozenset(bindings - values), frozenset(full),
                                frozenset(partial), CallEffect(piece.callee, tuple(written_args)),
-                               frozenset(after), kept_except=tuple(kept))
+                               frozenset(after), kept_except=tuple(kept),
+                               alias_writes=self.write_aliases(piece.stmt))
 
     # -- TBR --------------------------------------------------------------------------------------
     def analyze(self):
@@ -365,6 +372,8 @@ class FunctionGen:
         full = sorted(self.tbr.full_pushes.get(id(stmt), ()))
         partial = sorted(self.tbr.partial_pushes.get(id(stmt), ()))
         line_comment = f"line {stmt.lineno}"
+        for n in sorted(self.tbr.alias_pushes.get(id(stmt), ())):
+            lines.stmt(indent, tape_push(name(n)), f"{n} shares memory with what line {stmt.lineno} updates")
         if piece.call is not None:
             self.forward_call(lines, piece.call, full, partial, indent)
             return
@@ -587,7 +596,7 @@ class FunctionGen:
         partial = sorted(self.tbr.partial_pushes.get(id(stmt), ()))
         body = Lines()
         if piece.call is not None:
-            self.backward_call(body, piece.call, full, partial, indent)
+            self.backward_call(body, piece.call, full, partial, indent, self.alias_restores(stmt))
         else:
             for n in reversed(full):
                 body.stmt(indent, self.restore(stmt, n))
@@ -597,6 +606,8 @@ class FunctionGen:
                     body.stmt(indent, ast.Assign(targets=[everything(n)], value=tape_pop()))
                 else:
                     body.stmt(indent, ast.Assign(targets=[store_copy(region)], value=tape_pop()))
+            for line in self.alias_restores(stmt):
+                body.stmt(indent, line)
             for line in piece.reverse:
                 if self._redundant_dense(line):
                     continue
@@ -605,6 +616,11 @@ class FunctionGen:
         if body.lines:
             lines.add(indent, f"# line {stmt.lineno}: {_source_line(stmt)}")
             lines.extend(body)
+
+    def alias_restores(self, stmt):
+        """Backward lines giving back the names pushed because ``stmt`` writes memory they share."""
+        return [assign(n, call("ad.restore", name(n), tape_pop()))
+                for n in sorted(self.tbr.alias_pushes.get(id(stmt), ()), reverse=True)]
 
     def _redundant_dense(self, line):
         """Is ``line`` an ``x_b = ad.dense(x_b, x)`` already done (x_b dense since, x not rebound)?"""
@@ -627,7 +643,7 @@ class FunctionGen:
                             self._dense_scope.discard(primal)
                         self._dense_scope.discard(sub.id)
 
-    def backward_call(self, lines, piece, full, partial, indent):
+    def backward_call(self, lines, piece, full, partial, indent, alias_restores=()):
         stmt = self._stmt_of(piece)
         for n in full:
             self._dense_scope.discard(n)
@@ -643,6 +659,8 @@ class FunctionGen:
                 if base in partial:
                     target = everything(base) if isinstance(arg, ast.Name) else store_copy(arg)
                     lines.stmt(indent, ast.Assign(targets=[target], value=tape_pop()))
+            for line in alias_restores:
+                lines.stmt(indent, line)
             return
         ctx = self.ctx
         gen = self.pctx.functions_gen[piece.callee]
@@ -713,6 +731,8 @@ class FunctionGen:
         if hooks:
             lines.add(indent, f"prof.end_reverse({piece.site.id!r}, tape)" if checkpointed else
                       f"prof.end_split_reverse({piece.site.id!r}, tape)")
+        for line in alias_restores:
+            lines.stmt(indent, line)
         writes = self.pctx.summaries.writes(piece.callee)
         accumulate = []
         ex = ExprAdjoint(ctx, accumulate)
@@ -772,7 +792,8 @@ class FunctionGen:
         densified, changed = self._dense_lines(loop.body)
         hoisted = sorted(n for n in densified - changed if n not in self._dense_scope)
         saved = set(self._dense_scope)
-        self._dense_scope |= set(hoisted)
+        # the body runs again after its own end: an adjoint it resets is not dense at its start
+        self._dense_scope = (self._dense_scope - changed) | set(hoisted)
         body = self.backward(loop.body, indent + 1, backward_of)
         self._dense_scope = (saved - changed) | set(hoisted)
         if not body.lines:
@@ -821,6 +842,8 @@ class FunctionGen:
         names = set()
         for stmt_id, pushed in self.tbr.full_pushes.items():
             names |= {n for n in pushed if n not in self.bound_before.get(stmt_id, frozenset())}
+        for stmt_id, pushed in self.tbr.alias_pushes.items():
+            names |= {n for n in pushed if n not in self.bound_before.get(stmt_id, frozenset())}
         for loop_id, pushed in self.tbr.loop_pushes.items():
             names |= {n for n in pushed if n not in self.bound_before.get(loop_id, frozenset())}
         names |= {n for n in turn_pushes if n not in self.bound_end}
@@ -834,7 +857,7 @@ class FunctionGen:
                        and n in self.func.locals)
         lines = []
         if len(results) > 1:
-            lines.append(", ".join(self.ctx.adj(r) for r in results) + " = result_b")
+            lines.append(", ".join(self.ctx.adj(r) for r in results) + f" = ad.items(result_b, {len(results)})")
         dense = self.ctx.dense_names
         for n in zeros:
             if n in dense:

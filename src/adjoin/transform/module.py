@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..version import __version__
 from ..analysis.activity import infer_activity
+from ..analysis.bound import refuse_unbound_reads
 from ..analysis.effects import infer_effects
 from ..analysis.kinds import UNKNOWN, infer_kinds, of_value
 from ..errors import UsageError
@@ -119,6 +120,10 @@ def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False
     program = load_program(fn)
     head = program.functions[program.head]
     wrt = _wrt_names(head, wrt)
+    if not head.result_names:
+        raise UsageError(f"{head.path}:{head.user.node.lineno}: {head.name} returns nothing; the function "
+                         "differentiated must return the scalar cost (e.g. 'return np.sum(...)')")
+    refuse_unbound_reads(program)
     kinds_in = {p: UNKNOWN for p in head.params}
     if head_kinds:
         kinds_in.update(head_kinds)
@@ -167,6 +172,10 @@ def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False
 def _wrt_names(head, wrt):
     if isinstance(wrt, (str, int)):
         wrt = (wrt,)
+    if not isinstance(wrt, (tuple, list)):
+        raise UsageError(f"wrt must name the parameters to differentiate with respect to (a name, a "
+                         f"position, or a tuple of them), not {wrt!r}; {head.name} has parameters "
+                         f"{', '.join(head.params)}")
     names = []
     for w in wrt:
         if isinstance(w, int) and not isinstance(w, bool):
