@@ -1,7 +1,7 @@
 """Hypothesis strategies that write random programs in adjoin's input language.
 
 A program is the source text of a module: ``import math``, ``import numpy as np``, zero to two
-helper functions, and the head ``f(x, a, n)`` (``x`` a float64 1-D array of length 6..10, ``a`` a
+helper functions, and the head ``f(x, a, n)`` (``x`` a float64 1-D array of length 7..10, ``a`` a
 float, ``n`` an int in 0..3) that calls them and returns a scalar cost. The statements cover what
 the adjoint must get right: straight-line NumPy and ``math`` arithmetic, slice and element reads,
 in-place updates of slices, elements and whole arrays, names rebound many times, ``for`` loops
@@ -26,25 +26,68 @@ central finite differences agree with the true directional derivative to about 1
 - ties in ``np.max``/``np.maximum`` between two different active values would need a
   coincidence; ties between identical values have one derivative whichever side wins.
 
-No two names ever refer to one array (every array stored under a name is fresh, tuple
-assignments bind new arrays, helpers never return their arguments, an array passed for in-place
-update is never passed twice), and an argument updated in place is always, or never, the
-caller's array at that point (never rebound in a loop that updates it, not updated after a branch
-that rebinds it on one path only), so no program depends on how adjoin treats aliasing, which
-DESIGN.md allows it to refuse.
+Aliasing. Apart from the shapes listed here, no two names ever refer to one array (every array
+stored under a name is fresh, tuple assignments bind new arrays, helpers never return their
+arguments, an array passed for in-place update is never passed twice), and an argument updated
+in place is always, or never, the caller's array at that point (never rebound in a loop that
+updates it, not updated after a branch that rebinds it on one path only). The shapes that do
+share memory, drawn more often as the ``shapes`` weight of :func:`programs` grows (``shapes=0``
+writes none of them; ``focus`` makes one family appear in every program), are, by family
+(:data:`FAMILIES`, each construct recorded in ``Program.constructs``):
+
+- ``row_views``: a 2-D state ``T`` (``(3, len(x))`` or ``(len(x), len(x))``) and a loop
+  ``for k in range(T.shape[0] - 1)`` whose body passes the row view ``T[k]`` to a helper that
+  reads it (``row_view_call``: ``upper = step(T[k], z[k])``) or updates it in place
+  (``row_view_inplace_call``: ``relax(T[k], s)``), after which rows are updated in place by a
+  later callee (``row_update_by_callee``: ``mix(T, k, upper)`` updates rows k and k + 1) or by
+  the caller (``row_update_by_caller``: ``T[k + 1] += 0.5 * (upper - T[k + 1])``);
+- ``slice_views``: in the head, a slice view ``y[1:-1]``/``y[2:]``/``y[:-2]``/``y[1:]``/
+  ``y[:-1]`` passed to an in-place helper (``slice_view_inplace_call``: ``relax(y[1:-1], s,
+  z[2:].copy())``) or to an array helper whose result the caller then writes into the same region
+  (``slice_view_call``: ``y[1:-1] += 0.5 * (step(y[1:-1], s) - y[1:-1])``);
+- ``second_names``: ``h = <fresh>; out = h`` (or ``out = h[:]``, ``second_name_view``), ``sq =
+  <nonlinear in h>``, then ``out`` updated in place by the caller or by a callee
+  (``second_name_callee_update``); ``h`` is never read again, so its old value is needed only by
+  the derivative;
+- ``multiple_returns``: ``p, q = two(y, s)`` with fresh results (``pair_return``), then ``p``
+  or ``q`` updated in place (``pair_return_update``); rarely the helper returns its argument
+  (``returns_argument``: ``return v, q``), and when the caller passed a bare name that name is
+  never read again (it is not in a loop);
+- ``lists``: ``parts = [h * 2.0, h]`` read at once as ``parts[0]``, ``parts[1]`` into a fresh
+  value (``list_literal``); a helper returning ``[a, b]`` (``list_return``), unpacked by the caller
+  (``list_unpack``);
+- ``call_results``: methods, attributes and reductions applied to call results
+  (``call_result_method``: ``step(y, s).sum()``; ``call_result_transpose``: ``step(y, s).T``;
+  ``call_result_axis``: ``np.sum(grid(y, s), axis=0)`` of a helper returning a 2-D array,
+  ``matrix_return``) and calls nested in calls (``nested_call``: ``step(step(y, s) * 2.0, s)``);
+- ``axis_reshape``: reductions along an axis feeding ``reshape``, broadcast against a 2-D array
+  (``M * np.sum(M, 1).reshape((3, 1))``);
+- ``rebinding_subroutine``: a helper that updates its argument in place, rebinds the parameter
+  to a new array and writes to that local (``v[0] = v[1]; v = v * 1.0; v[-1] = v[-2]``);
+- ``element_beside_array``: an element of an array passed next to the array to a helper that
+  updates the array in place (``relax(y, y[1])``).
+
+None of these is aliasing that DESIGN.md lets adjoin refuse: the memory shared by two names is
+written through one of them only once the other is dead (or is a call's temporary view). Two
+rare variants do read the other name after the write, which adjoin may legitimately refuse
+(:data:`REFUSABLE`; ``Program.may_refuse`` is then True): ``second_name_read_after_write``
+(``out -= b; t = np.sum(h * z)``) and ``returned_argument_alias_live`` (``p, q = two(y, s);
+p += 1.0; t = np.sum(y * q)``).
 """
 from __future__ import annotations
 
 import ast
 import copy
 import hashlib
+import random
 from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import strategies as st
 
 N_MAX = 3               # the head's int argument n is drawn in 0..N_MAX
-LENGTHS = (6, 10)       # len(x) is drawn in this closed range
+LENGTHS = (7, 10)       # len(x) is drawn in this closed range (>= 7: a slice [1:-1] passed to a
+                        # helper still has the 5 elements its reads x[k + 1], x[-1 - k] reach)
 CAP = 2.0               # every name's magnitude stays within CAP at loop boundaries
 HARD = 8.0              # a stored value may briefly reach HARD in straight-line code
 MAX_DEPTH = 3           # nesting depth of compound statements
@@ -59,11 +102,50 @@ THRESHOLDS = (0.137, -0.213, 0.291, -0.347, 0.0731, 0.413, -0.0519, 0.613, -0.57
 FULL_LEN = LENGTHS[1]
 SLICE_LEN = {"F": FULL_LEN, "I": FULL_LEN - 2, "E": (FULL_LEN + 1) // 2}
 
+# The shapes added for issue 12 (see the module docstring), by family: the constructs each writes.
+FAMILIES = {
+    "row_views": ("row_view_call", "row_view_inplace_call", "row_update_by_callee",
+                  "row_update_by_caller"),
+    "slice_views": ("slice_view_inplace_call", "slice_view_call"),
+    "second_names": ("second_name", "second_name_view", "second_name_callee_update",
+                     "second_name_read_after_write"),
+    "multiple_returns": ("pair_return", "pair_return_update", "returns_argument",
+                         "returned_argument_alias_live"),
+    "lists": ("list_literal", "list_return", "list_unpack"),
+    "call_results": ("call_result_method", "call_result_transpose", "call_result_axis",
+                     "matrix_return", "nested_call"),
+    "axis_reshape": ("axis_reshape",),
+    "rebinding_subroutine": ("rebinding_subroutine",),
+    "element_beside_array": ("element_beside_array",),
+}
+FAMILY_OF = {c: family for family, constructs in FAMILIES.items() for c in constructs}
+# Constructs whose aliasing DESIGN.md allows adjoin to refuse: a name read after the memory it
+# shares with another name was written through that other name.
+REFUSABLE = frozenset({"second_name_read_after_write", "returned_argument_alias_live"})
+# The helper kinds a program focused on a family must have: one kind of each group.
+FOCUS_HELPERS = {
+    "row_views": (("rows",), ("array", "inplace")),
+    "slice_views": (("inplace", "array"),),
+    "second_names": (),
+    "multiple_returns": (("two",),),
+    "lists": (("list",),),
+    "call_results": (("array", "matrix"),),
+    "axis_reshape": (),
+    "rebinding_subroutine": (("rebind",),),
+    "element_beside_array": (("inplace", "rebind"),),
+}
+HELPER_NAMES = {"inplace": ("relax", "update"), "array": ("step", "transform"),
+                "scalar": ("energy", "measure"), "tuple": ("split", "pair"),
+                "rows": ("mix", "exchange"), "two": ("two", "both"), "list": ("listed", "gather"),
+                "matrix": ("grid", "layers"), "rebind": ("shift", "renew")}
+
 
 class Program:
     """A generated module: its source text, the constructs it uses, its helper functions and the
-    number of calls to them (checkpoint sites). Not a dataclass: hypothesis would print every
-    field on one line; the tests print the source with ``note``."""
+    number of calls to them (checkpoint sites). ``may_refuse``: it shares memory between two
+    names in a way DESIGN.md allows adjoin to refuse (a construct in :data:`REFUSABLE`); a refusal
+    of any other program is a bug. Not a dataclass: hypothesis would print every field on one
+    line; the tests print the source with ``note``."""
 
     __slots__ = ("source", "constructs", "helpers", "sites")
 
@@ -73,10 +155,19 @@ class Program:
         self.helpers = tuple(helpers)
         self.sites = sites
 
+    @property
+    def may_refuse(self):
+        return bool(self.constructs & REFUSABLE)
+
+    @property
+    def families(self):
+        """The families of :data:`FAMILIES` this program has a construct of."""
+        return frozenset(FAMILY_OF[c] for c in self.constructs if c in FAMILY_OF)
+
     def __repr__(self):
         first = self.source.splitlines()[0].strip('"')
         return (f"Program({first!r}, {self.source.count(chr(10))} lines, helpers={self.helpers}, "
-                f"sites={self.sites}; source below)")
+                f"sites={self.sites}, may_refuse={self.may_refuse}; source below)")
 
 
 @dataclass
@@ -98,7 +189,9 @@ class Scope:
     loop: str | None = None
     depth: int = 0
     indent: int = 1
-    returns: str | None = None   # what a return in this function returns: "F", "S", "FS", or None
+    returns: str | None = None   # what a return in this function returns: "F", "S", "FS", "FF",
+    #                              "VF" (its argument v and an array), "L" (a list of two arrays),
+    #                              "M" (a (3, len(v)) array), or None
 
     def copy(self):
         return Scope(copy.deepcopy(self.vars), dict(self.ints), self.function, self.loop,
@@ -127,9 +220,12 @@ class Expr:
 @dataclass
 class Helper:
     name: str
-    kind: str             # "inplace", "array", "scalar", "tuple"
-    params: tuple         # ((name, kind), ...) kinds: "out", "F", "S", "int", "kw"
-    out_bound: float = CAP
+    kind: str             # "inplace", "array", "scalar", "tuple", "rows", "two", "list", "matrix",
+    #                       "rebind" (updates v in place, then rebinds v and writes the local)
+    params: tuple         # ((name, kind), ...) kinds: "out", "F", "S", "int", "kw", "rows", "row"
+    out_bound: float = CAP    # bound of what it returns (of what it updates, for "inplace"/"rows")
+    returns: str | None = None   # what it returns (see Scope.returns)
+    ret_bound: float = CAP    # "rebind": bound of the scalar it returns, if any
 
 
 def _num(value):
@@ -139,11 +235,15 @@ def _num(value):
 class _Writer:
     """Writes one program from hypothesis draws; every choice shrinks toward a simpler program."""
 
-    def __init__(self, draw, min_helpers, max_helpers, statements):
-        self.draw = draw
+    def __init__(self, integer, min_helpers, max_helpers, statements, shapes=1.0, focus=None):
+        self.integer = integer         # integer(lo, hi): an int in lo..hi, the only kind of draw
         self.min_helpers = min_helpers
         self.max_helpers = max_helpers
         self.statements = statements   # (fewest, most) top-level statements in the head
+        self.shapes = shapes           # weight of the shapes of FAMILIES (0: none of them)
+        if focus is not None and focus not in FAMILIES:
+            raise ValueError(f"unknown family {focus!r}; one of {', '.join(FAMILIES)}")
+        self.focus = focus             # a family every program has
         self.constructs = set()
         self.available = []      # helpers the function being written may call
         self.sites = 0
@@ -156,17 +256,17 @@ class _Writer:
 
     def chance(self, p):
         """True with probability about p; shrinks toward False."""
-        return self.draw(st.integers(0, 99)) >= 100 - round(100 * p)
+        return self.integer(0, 99) >= 100 - round(100 * p)
 
     def pick(self, options):
         """One of options; shrinks toward the first."""
-        return options[self.draw(st.integers(0, len(options) - 1))]
+        return options[self.integer(0, len(options) - 1)]
 
     def weighted(self, table):
         """A key of {key: weight} drawn by weight; shrinks toward the first key."""
         keys = [k for k, w in table.items() if w > 0]
         total = sum(table[k] for k in keys)
-        r = self.draw(st.integers(0, total - 1))
+        r = self.integer(0, total - 1)
         for k in keys:
             r -= table[k]
             if r < 0:
@@ -179,6 +279,14 @@ class _Writer:
 
     def note(self, *names):
         self.constructs.update(names)
+
+    def w(self, weight):
+        """A weight of the table of a choice, for a shape of FAMILIES: scaled by ``shapes``."""
+        return round(weight * self.shapes)
+
+    def p(self, probability):
+        """A probability for a shape of FAMILIES: scaled by ``shapes``, at most 0.9."""
+        return min(0.9, probability * self.shapes)
 
     # -- expressions ---------------------------------------------------------------------------
 
@@ -203,11 +311,20 @@ class _Writer:
         if kind == "E":
             self.note("slice_read", "strided_slice")
             return Expr(f"{y}[::2]", ATOM, b, fresh=False)
+        if kind == "J":
+            self.note("slice_read")
+            return Expr(f"{y}{self.pick(('[1:]', '[:-1]'))}", ATOM, b, fresh=False)
         options = {"name": 8, "roll": 2,
                    "axis": 4 if sc.names("M") or sc.names("P") else 0,
                    "call": 2 if self.callable("array") else 0,
-                   "concat": 1}
+                   "concat": 1,
+                   "call_result": self.w(2) if self.callable("array") or self.callable("matrix") else 0,
+                   "axis_reshape": self.w(1) if self.matrix_sources(sc) else 0}
         how = self.weighted(options)
+        if how == "call_result":
+            return self.call_result(sc, scalar=False)
+        if how == "axis_reshape":
+            return self.axis_reshape(sc, scalar=False)
         if how == "roll":
             self.note("roll")
             shift = self.pick((1, -1, 2))
@@ -239,8 +356,95 @@ class _Writer:
         bound = v.bound * (rows if fn == "np.sum" else 1)
         return Expr(f"{fn}({m}, axis={axis})", ATOM, bound)
 
+    def matrix_sources(self, sc):
+        return sc.names("M") + sc.names("P") + [h.name for h in self.callable("matrix")]
+
+    def call_text(self, sc, helper, **how):
+        """The text of a call to helper (a checkpoint site), with its arguments (see arguments)."""
+        self.called(sc, helper)
+        return f"{helper.name}({self.arguments(sc, helper, **how)})"
+
+    def call_result(self, sc, scalar):
+        """A method, attribute or reduction applied to the result of a call, or a call of the
+        result of a call: ``step(y, s).sum()``, ``step(y, s).T``, ``np.sum(grid(y, s), axis=0)``,
+        ``step(step(y, s) * 2.0, s)``; a float if scalar, else a 1-D array of len(x)."""
+        helper = self.pick(self.callable("array") + self.callable("matrix"))
+        b = helper.out_bound
+        fn = self.pick(("sum", "mean", "max"))
+        if helper.kind == "matrix":
+            self.note("matrix_return", "call_matrix_helper")
+            call = self.call_text(sc, helper)
+            if scalar:
+                self.note("call_result_method")
+                return Expr(f"{call}.{fn}()", ATOM, b * (3 * FULL_LEN if fn == "sum" else 1))
+            scale = 3 if fn == "sum" else 1
+            form = self.pick(("function", "transpose", "method"))
+            if form == "transpose":
+                self.note("call_result_transpose", "call_result_axis")
+                return Expr(f"np.{fn}({call}.T, axis=1)", ATOM, b * scale)
+            if form == "method":
+                self.note("call_result_method", "call_result_axis")
+                return Expr(f"{call}.{fn}(axis=0)", ATOM, b * scale)
+            self.note("call_result_axis")
+            return Expr(f"np.{fn}({call}, {self.pick(('axis=0', '0'))})", ATOM, b * scale)
+        self.note("call_array_helper")
+        if scalar:
+            self.note("call_result_method")
+            call = self.call_text(sc, helper)
+            return Expr(f"{call}.{fn}()", ATOM, b * (FULL_LEN if fn == "sum" else 1))
+        inner = [h for h in self.callable("array")]
+        if inner and self.site_limit - self.sites >= 2 and self.chance(0.6):
+            self.note("nested_call")
+            self.called(sc, helper)
+            inner_helper = self.pick(inner)
+            value = Expr(self.call_text(sc, inner_helper), ATOM, inner_helper.out_bound)
+            if self.chance(0.5):
+                c = self.const()
+                value = Expr(f"{value.text} * {_num(c)}", MUL, value.bound * c)
+            first = self.bounded(value, "F").text
+            return Expr(f"{helper.name}({self.arguments(sc, helper, first=first)})", ATOM, b)
+        self.note("call_result_transpose")
+        return Expr(f"{self.call_text(sc, helper)}.T", ATOM, b)
+
+    def axis_reshape(self, sc, scalar):
+        """A reduction along an axis reshaped to broadcast against a 2-D array, as in
+        ``M * np.sum(M, 1).reshape((3, 1))``; summed to a float if scalar, else along axis 0 to a
+        1-D array of len(x)."""
+        self.note("axis_reshape")
+        names = sc.names("M") + sc.names("P")
+        grids = self.callable("matrix")
+        if grids and (not names or self.chance(0.4)):
+            helper = self.pick(grids)
+            self.note("matrix_return", "call_matrix_helper", "call_result_axis")
+            source, kind, b = self.call_text(sc, helper), "M", helper.out_bound
+        else:
+            source = self.pick(names)
+            kind, b = sc.vars[source].kind, sc.vars[source].bound
+        fn = self.pick(("sum", "mean", "max"))
+        if kind == "M":
+            axis, shape, count = self.pick(((1, "(3, 1)", FULL_LEN), (0, "(1, -1)", 3)))
+        else:
+            axis, shape, count = self.pick(((1, "(-1, 1)", FULL_LEN), (0, "(1, -1)", FULL_LEN)))
+        form = self.pick((f"np.{fn}({source}, axis={axis})", f"np.{fn}({source}, {axis})",
+                          f"{source}.{fn}(axis={axis})"))
+        reduced = f"{form}.reshape({shape})"
+        rb = b * (count if fn == "sum" else 1)
+        # what the reduction is broadcast against: the 2-D array itself, another of its shape, a 1-D one
+        partners = [(n, sc.vars[n].bound) for n in sc.names(kind) if n != source] + \
+                   [(n, sc.vars[n].bound) for n in sc.names("F")]
+        if source in sc.vars:
+            partners.append((source, b))
+        other, ob = self.pick(partners)
+        op = self.pick(("*", "-", "+"))
+        combined = f"{other} {op} {reduced}" if self.chance(0.5) else f"{reduced} {op} {other}"
+        cb = ob * rb if op == "*" else ob + rb
+        if scalar:
+            return Expr(f"np.{self.pick(('sum', 'mean'))}({combined})", ATOM, FULL_LEN * FULL_LEN * cb)
+        return Expr(f"np.{self.pick(('sum', 'mean'))}({combined}, axis=0)", ATOM, FULL_LEN * cb)
+
     def array(self, sc, kind, depth):
-        """An array expression of kind F (len(x)), I (len(x) - 2) or E (the even elements)."""
+        """An array expression of kind F (len(x)), I (len(x) - 2), J (len(x) - 1) or E (the even
+        elements)."""
         if depth <= 0 or self.chance(0.2):
             return self.array_leaf(sc, kind)
         op = self.weighted({"add": 6, "mul": 6, "unary": 5, "gauss": 2, "expo": 1, "sqrt": 1,
@@ -332,8 +536,14 @@ class _Writer:
         options = {"name": 6, "element": 4, "reduce": 5,
                    "matrix": 2 if sc.names("M") or sc.names("P") else 0,
                    "dot": 1, "method": 1,
-                   "call": 2 if self.callable("scalar") else 0}
+                   "call": 2 if self.callable("scalar") else 0,
+                   "call_result": self.w(2) if self.callable("array") or self.callable("matrix") else 0,
+                   "axis_reshape": self.w(1) if self.matrix_sources(sc) else 0}
         how = self.weighted(options)
+        if how == "call_result":
+            return self.call_result(sc, scalar=True)
+        if how == "axis_reshape":
+            return self.axis_reshape(sc, scalar=True)
         if how == "name":
             n = self.pick(sc.names("S"))
             return Expr(n, ATOM, sc.vars[n].bound, fresh=False)
@@ -344,7 +554,7 @@ class _Writer:
             fn = self.pick(("np.sum", "np.mean", "np.max"))
             self.note(fn.split(".")[1])
             kind = self.pick(("F", "I", "E"))
-            arg = self.array(sc, kind, self.draw(st.integers(0, 1)))
+            arg = self.array(sc, kind, self.integer(0, 1))
             scale = SLICE_LEN[kind] if fn == "np.sum" else 1
             return Expr(f"{fn}({arg.text})", ATOM, arg.bound * scale)
         if how == "matrix":
@@ -437,7 +647,7 @@ class _Writer:
             y = self.pick(sc.names("F"))
             return f"{self.element(sc, y)} {cmp} {t}"
         fn = self.pick(("np.sum", "np.mean", "np.max"))
-        arg = self.array(sc, "F", self.draw(st.integers(0, 1)))
+        arg = self.array(sc, "F", self.integer(0, 1))
         return f"{fn}({arg.text}) {cmp} {t}"
 
     # -- helper calls --------------------------------------------------------------------------
@@ -454,35 +664,63 @@ class _Writer:
         if sc.function != "head":
             self.note("helper_calls_helper")
 
-    def arguments(self, sc, helper, out=None):
-        """The argument list of a call to helper; out is the array it updates in place."""
+    def may_share(self, sc, name):
+        """Whether name may be passed bare to a helper that returns it: a local array of this
+        function, which the caller can stop reading once the helper's result is a second name
+        for it (not in a loop, whose next iteration might read it again; never x, which the cost
+        reads)."""
+        v = sc.vars.get(name)
+        return (v is not None and v.kind == "F" and v.owned and not v.pinned and v.origin == "local"
+                and sc.loop is None and name != "x")
+
+    def arguments(self, sc, helper, out=None, first=None, kind="F", beside=False, row=None):
+        """The argument list of a call to helper: out is the array it updates in place (a name or a
+        view), first the text of its first array argument (a row view, a slice view, a call), kind
+        the kind of its other array arguments, beside: its first float argument is an element of
+        out, row the row index of a "rows" helper. Sets first_array to the first array argument."""
         args = []
         used = {out}
-        for name, kind in helper.params:
-            if kind == "out":
+        first_array = None
+        for name, pk in helper.params:
+            if pk in ("out", "rows"):
                 args.append(out)
-            elif kind == "F":
-                arr = self.array(sc, "F", self.draw(st.integers(0, 1)))
-                if not arr.fresh and (arr.text in used or arr.text not in sc.vars):
-                    arr = arr.copied()
-                used.add(arr.text)
-                args.append(self.bounded(arr, "F").text)
-            elif kind == "S":
-                args.append(self.bounded(self.scalar(sc, self.draw(st.integers(0, 1))), "S").text)
-            elif kind == "int":
+            elif pk == "row":
+                args.append(row)
+            elif pk == "F":
+                if first is not None:
+                    text, first = first, None
+                else:
+                    arr = self.array(sc, kind, self.integer(0, 1))
+                    returned = helper.returns == "VF" and first_array is None
+                    if not arr.fresh and (arr.text in used or arr.text not in sc.vars
+                                          or (returned and not self.may_share(sc, arr.text))):
+                        arr = arr.copied()
+                    used.add(arr.text)
+                    text = self.bounded(arr, "F").text
+                if first_array is None:
+                    first_array = text
+                args.append(text)
+            elif pk == "S":
+                if beside and out in sc.vars:
+                    self.note("element_beside_array")
+                    args.append(self.element(sc, out))
+                    beside = False
+                else:
+                    args.append(self.bounded(self.scalar(sc, self.integer(0, 1)), "S").text)
+            elif pk == "int":
                 counts = [k for k, spec in sc.ints.items() if spec[0] == "count" and spec[1] <= N_MAX]
                 args.append(self.pick(counts + ["2"]) if counts else "2")
-            elif kind == "kw" and self.chance(0.5):
+            elif pk == "kw" and self.chance(0.5):
                 self.note("keyword_argument")
                 s = self.bounded(self.scalar(sc, 0), "S")
                 args.append(f"{name}={s.text}")
+        self.first_array = first_array
         return ", ".join(args)
 
     def call_expr(self, sc, kind):
         helper = self.pick(self.callable(kind))
-        self.called(sc, helper)
         self.note("call_in_expression", f"call_{kind}_helper")
-        return Expr(f"{helper.name}({self.arguments(sc, helper)})", ATOM, helper.out_bound)
+        return Expr(self.call_text(sc, helper), ATOM, helper.out_bound)
 
     # -- statements ----------------------------------------------------------------------------
 
@@ -552,9 +790,16 @@ class _Writer:
             "elements": 3 if sc.depth < MAX_DEPTH and mutable else 0,
             "while": 1 if sc.depth < MAX_DEPTH and sc.loop != "while" and "it" not in sc.ints else 0,
             "call": 3 if self.inplace_callable(sc) else 0,
-            "call_assign": 2 if self.callable("array") or self.callable("tuple") else 0,
+            "call_assign": 2 if any(self.callable(k) for k in ("array", "tuple", "two", "list", "matrix")) else 0,
             "jump": 2 if sc.loop else 0,
             "return": 1 if sc.function != "head" or (sc.depth == 0 and self.chance(0.2)) else 0,
+            # the shapes of FAMILIES
+            "row_loop": self.w(2) if sc.depth < MAX_DEPTH and self.row_callable() else 0,
+            "slice_call": self.w(2) if (sc.function == "head" and sc.names("F", owned=True)
+                                        and (self.callable("inplace") or self.callable("array"))) else 0,
+            "second_name": self.w(2),
+            "list": self.w(1),
+            "axis_assign": self.w(1),
         }
         kind = self.weighted(table)
         return getattr(self, f"st_{kind}")(sc)
@@ -562,7 +807,7 @@ class _Writer:
     def block(self, sc, lo, hi):
         """A sequence of lo..hi statements (``pass`` if none); returns (lines, terminated)."""
         lines = []
-        count = self.draw(st.integers(lo, hi))
+        count = self.integer(lo, hi)
         for _ in range(count):
             more, done = self.statement(sc)
             lines += more
@@ -575,12 +820,12 @@ class _Writer:
     def st_assign_array(self, sc):
         name = self.new_name(sc, "F")
         self.note("assign_array")
-        return self.store(sc, name, "F", self.array(sc, "F", self.draw(st.integers(1, 3)))), False
+        return self.store(sc, name, "F", self.array(sc, "F", self.integer(1, 3))), False
 
     def st_assign_scalar(self, sc):
         name = self.new_name(sc, "S")
         self.note("assign_scalar")
-        return self.store(sc, name, "S", self.scalar(sc, self.draw(st.integers(1, 3)))), False
+        return self.store(sc, name, "S", self.scalar(sc, self.integer(1, 3))), False
 
     def update_rhs(self, sc, kind, target, target_bound, assign=True):
         """(operator, text, new bound) of an in-place update of target (of the given kind)."""
@@ -588,10 +833,10 @@ class _Writer:
         if how == "mul" and self.chance(0.3):
             return "*=", _num(self.const(0.9)), target_bound
         if kind == "S":
-            e = self.scalar(sc, self.draw(st.integers(0, 2)))
+            e = self.scalar(sc, self.integer(0, 2))
         else:
-            e = self.array(sc, kind, self.draw(st.integers(0, 2))) if self.chance(0.8) else \
-                self.scalar(sc, self.draw(st.integers(0, 1)))
+            e = self.array(sc, kind, self.integer(0, 2)) if self.chance(0.8) else \
+                self.scalar(sc, self.integer(0, 1))
         if how == "relax":
             e = self.bounded(e, kind)
             c = self.const(0.9)
@@ -670,7 +915,7 @@ class _Writer:
     def st_matrix(self, sc):
         if self.chance(0.5):
             self.note("stack")
-            rows = [self.bounded(self.array(sc, "F", self.draw(st.integers(0, 1))), "F") for _ in range(3)]
+            rows = [self.bounded(self.array(sc, "F", self.integer(0, 1)), "F") for _ in range(3)]
             if "M" in sc.vars:
                 self.note("rebind")
             sc.vars["M"] = Var("M", max(r.bound for r in rows))
@@ -692,20 +937,20 @@ class _Writer:
             e = self.bounded(self.array(sc, "F", 1), "F")
             c = self.const(0.9)
             v.bound = max(v.bound, e.bound)
-            return self.line(sc, f"M[{row}] += {_num(c)} * ({e.at(ADD)} - M[{row}])"), False
+            return self.line(sc, f"{m}[{row}] += {_num(c)} * ({e.at(ADD)} - {m}[{row}])"), False
         if sc.depth < MAX_DEPTH - 1 and self.chance(0.5):
-            return self.matrix_element_loops(sc)
+            return self.matrix_element_loops(sc, m)
         self.note("matrix_stencil")
         c = self.pick((0.1, 0.05))
         v.bound *= 1.0 + 8.0 * c
-        lines = self.line(sc, f"P[1:-1, 1:-1] += {_num(c)} * (P[2:, 1:-1] + P[:-2, 1:-1] + P[1:-1, 2:]"
-                              f" + P[1:-1, :-2] - 4.0 * P[1:-1, 1:-1])")
+        lines = self.line(sc, f"{m}[1:-1, 1:-1] += {_num(c)} * ({m}[2:, 1:-1] + {m}[:-2, 1:-1] + {m}[1:-1, 2:]"
+                              f" + {m}[1:-1, :-2] - 4.0 * {m}[1:-1, 1:-1])")
         if v.bound > HARD or sc.loop:
             lines += self.squash(sc, m)
         return lines, False
 
-    def matrix_element_loops(self, sc):
-        """Fortran-style nested element loops over the inner points of P."""
+    def matrix_element_loops(self, sc, m="P"):
+        """Fortran-style nested element loops over the inner points of the (len(x), len(x)) array m."""
         self.note("for", "nested_for", "element_loop", "matrix_element_loop")
         free = [k for k in ("i", "j", "k", "m") if k not in sc.ints]
         if len(free) < 2:
@@ -717,10 +962,10 @@ class _Writer:
         lines += ["    " * (sc.indent + 1) + f"for {j} in range(1, len({y}) - 1):"]
         c = self.const(0.5)
         fn = self.pick(("math.sin", "math.tanh", "np.tanh"))
-        neighbours = self.pick((f"P[{i} - 1, {j}] + P[{i}, {j} + 1]", f"P[{i} + 1, {j}] - P[{i}, {j} - 1]",
-                                f"P[{i}, {j}] * P[{i} - 1, {j} - 1]"))
-        lines += ["    " * (sc.indent + 2) + f"P[{i}, {j}] = {_num(1.0 - c)} * P[{i}, {j}] + {_num(c)} * {fn}({neighbours})"]
-        sc.vars["P"].bound = CAP
+        neighbours = self.pick((f"{m}[{i} - 1, {j}] + {m}[{i}, {j} + 1]", f"{m}[{i} + 1, {j}] - {m}[{i}, {j} - 1]",
+                                f"{m}[{i}, {j}] * {m}[{i} - 1, {j} - 1]"))
+        lines += ["    " * (sc.indent + 2) + f"{m}[{i}, {j}] = {_num(1.0 - c)} * {m}[{i}, {j}] + {_num(c)} * {fn}({neighbours})"]
+        sc.vars[m].bound = CAP
         return lines, False
 
     def child(self, sc, loop=None, ints=None):
@@ -845,7 +1090,7 @@ class _Writer:
         # the typical body: an element of an array updated from its neighbours
         target = self.pick(inner.names("F", owned=True))
         c = self.const(0.9)
-        e = self.bounded(self.scalar(inner, self.draw(st.integers(1, 2))), "S")
+        e = self.bounded(self.scalar(inner, self.integer(1, 2)), "S")
         off = self.pick(offsets)
         index = i if off == 0 else f"{i} {'+' if off > 0 else '-'} {abs(off)}"
         self.note("element_update")
@@ -887,17 +1132,28 @@ class _Writer:
 
     def return_expr(self, sc):
         if sc.returns == "F":
-            e = self.bounded(self.array(sc, "F", self.draw(st.integers(1, 2))), "F")
+            e = self.bounded(self.array(sc, "F", self.integer(1, 2)), "F")
             if not (e.text in sc.vars and sc.vars[e.text].owned):
                 e = e.copied()   # never return the caller's array
             return e.text, e.bound
         if sc.returns == "S":
-            e = self.bounded(self.scalar(sc, self.draw(st.integers(1, 2))), "S")
+            e = self.bounded(self.scalar(sc, self.integer(1, 2)), "S")
             return e.text, e.bound
         if sc.returns == "FS":
-            e = self.bounded(self.array(sc, "F", self.draw(st.integers(1, 2))), "F").copied()
+            e = self.bounded(self.array(sc, "F", self.integer(1, 2)), "F").copied()
             s = self.bounded(self.scalar(sc, 1), "S")
             return f"{e.text}, {s.text}", max(e.bound, s.bound)
+        if sc.returns in ("FF", "VF", "L"):
+            second = self.bounded(self.array(sc, "F", self.integer(1, 2)), "F").copied()
+            v = sc.vars.get("v")
+            if sc.returns == "VF" and v is not None and v.kind == "F" and v.bound <= CAP:
+                return f"v, {second.text}", max(v.bound, second.bound)   # its argument (if not rebound)
+            first = self.bounded(self.array(sc, "F", self.integer(1, 2)), "F").copied()
+            text = f"{first.text}, {second.text}"
+            return (f"[{text}]" if sc.returns == "L" else text), max(first.bound, second.bound)
+        if sc.returns == "M":
+            rows = [self.bounded(self.array(sc, "F", self.integer(0, 2)), "F") for _ in range(3)]
+            return f"np.stack([{', '.join(r.text for r in rows)}])", max(r.bound for r in rows)
         if sc.returns == "cost":
             return self.cost(sc), 0.0
         return None, 0.0
@@ -917,28 +1173,46 @@ class _Writer:
         return lines, False
 
     def inplace_callable(self, sc):
-        return bool(self.callable("inplace") and sc.names("F", owned=True))
+        return bool((self.callable("inplace") or self.callable("rebind")) and sc.names("F", owned=True))
 
-    def st_call(self, sc):
-        helper = self.pick(self.callable("inplace"))
-        out = self.pick(sc.names("F", owned=True))
+    def row_callable(self):
+        return bool(self.callable("array") or self.callable("inplace") or self.callable("rows"))
+
+    def st_call(self, sc, out=None, kinds=("inplace", "rebind"), beside=None):
+        """A call to a helper that updates out (a name) in place; beside: its first float argument
+        is an element of out (drawn when None)."""
+        helper = self.pick([h for k in kinds for h in self.callable(k)])
+        out = out or self.pick(sc.names("F", owned=True))
         lines = []
         if sc.vars[out].bound > CAP:
             lines += self.squash(sc, out)
-        self.called(sc, helper)
-        self.note("call_inplace_helper")
+        self.note("call_inplace_helper" if helper.kind == "inplace" else f"call_{helper.kind}_helper")
         if out == "x":
             self.note("mutate_argument")
-        lines += self.line(sc, f"{helper.name}({self.arguments(sc, helper, out)})")
+        if beside is None:
+            beside = self.chance(self.p(0.15))
+        call = self.call_text(sc, helper, out=out, beside=beside)
+        if helper.returns == "S":
+            t = self.new_name(sc, "S")
+            lines += self.line(sc, f"{t} = {call}")
+            sc.vars[t] = Var("S", helper.ret_bound)
+        else:
+            lines += self.line(sc, call)
         sc.vars[out].bound = helper.out_bound
         return lines, False
 
-    def st_call_assign(self, sc):
-        options = self.callable("array") + self.callable("tuple")
-        helper = self.pick(options)
-        self.called(sc, helper)
+    def st_call_assign(self, sc, kinds=("array", "tuple", "two", "list", "matrix")):
+        helper = self.pick([h for k in kinds for h in self.callable(k)])
         self.note(f"call_{helper.kind}_helper")
-        call = f"{helper.name}({self.arguments(sc, helper)})"
+        call = self.call_text(sc, helper)
+        if helper.kind in ("two", "list"):
+            return self.unpack(sc, helper, call), False
+        if helper.kind == "matrix":
+            self.note("matrix_return")
+            if "M" in sc.vars:
+                self.note("rebind")
+            sc.vars["M"] = Var("M", helper.out_bound)
+            return self.line(sc, f"M = {call}"), False
         y = self.new_name(sc, "F")
         if helper.kind == "tuple":
             self.note("tuple_return")
@@ -948,6 +1222,235 @@ class _Writer:
             return self.line(sc, f"{y}, {s} = {call}"), False
         sc.vars[y] = Var("F", helper.out_bound)
         return self.line(sc, f"{y} = {call}"), False
+
+    # -- the shapes of FAMILIES ----------------------------------------------------------------
+
+    def two_names(self, sc):
+        """Two different names for new arrays."""
+        p = self.new_name(sc, "F")
+        for _ in range(3):
+            q = self.new_name(sc, "F")
+            if q != p:
+                return p, q
+        pool = [n for n in ("y", "z", "w", "u", "q", "r") if n != p and not (n in sc.vars and sc.vars[n].pinned)]
+        return p, self.pick(pool)
+
+    def update_in_place(self, sc, y):
+        """One in-place update of the array y by the caller: whole, slice or element."""
+        return self.pick((self.st_whole_update, self.st_slice_update, self.st_element_update))(sc, y)[0]
+
+    def unpack(self, sc, helper, call):
+        """Lines binding the two arrays a "two" or "list" helper returns: unpacked into two names
+        (then one of them often updated in place), or kept as a list and read at once."""
+        if helper.kind == "list" and self.chance(0.4):
+            self.note("list_return")
+            return self.line(sc, f"parts = {call}") + self.read_parts(sc, helper.out_bound, helper.out_bound)
+        self.note("list_unpack" if helper.kind == "list" else "pair_return")
+        arg = self.first_array
+        p, q = self.two_names(sc)
+        lines = self.line(sc, f"{p}, {q} = {call}")
+        # p may be a second name for the caller's array arg: arg is then not read again (see
+        # may_share), except in the rare refusable variant, which reads it once after the update
+        shared = helper.returns == "VF" and arg in sc.vars and arg not in (p, q)
+        if helper.returns == "VF":
+            self.note("returns_argument")
+        old = sc.vars.pop(arg) if shared else None
+        sc.vars[p] = Var("F", helper.out_bound)
+        sc.vars[q] = Var("F", helper.out_bound)
+        if self.chance(0.6):
+            self.note("pair_return_update")
+            lines += self.update_in_place(sc, p if self.chance(0.7) else q)
+        if shared and self.chance(0.15):
+            self.note("returned_argument_alias_live")
+            t = self.new_name(sc, "S")
+            lines += self.store(sc, t, "S", Expr(f"np.sum({arg} * {q})", ATOM,
+                                                 FULL_LEN * old.bound * sc.vars[q].bound))
+        return lines
+
+    def read_parts(self, sc, b0, b1):
+        """Lines reading the list ``parts`` of two arrays into a new float or a new array."""
+        if self.chance(0.5):
+            e = Expr(self.pick(("np.sum(parts[0] * parts[1])", "np.dot(parts[0], parts[1])")), ATOM,
+                     FULL_LEN * b0 * b1)
+            return self.store(sc, self.new_name(sc, "S"), "S", e)
+        c = self.const()
+        text, bound = self.pick(((f"parts[0] + {_num(c)} * parts[1]", b0 + c * b1),
+                                 ("parts[0] * parts[1]", b0 * b1),
+                                 ("np.sin(parts[0]) - parts[1]", 1.0 + b1)))
+        return self.store(sc, self.new_name(sc, "F"), "F", Expr(text, ADD, bound))
+
+    def st_list(self, sc):
+        """A list of two arrays (one often a bare name), read at once: ``parts = [h * 2.0, h]``."""
+        self.note("list_literal")
+        first = self.bounded(self.array(sc, "F", self.integer(0, 2)), "F")
+        if self.chance(0.5):
+            y = self.pick(sc.names("F"))
+            second = Expr(y, ATOM, sc.vars[y].bound, fresh=False)
+        else:
+            second = self.bounded(self.array(sc, "F", self.integer(0, 1)), "F")
+        lines = self.line(sc, f"parts = [{first.text}, {second.text}]")
+        return lines + self.read_parts(sc, first.bound, second.bound), False
+
+    def st_second_name(self, sc):
+        """A second name for a fresh array, written in place once the first name is dead:
+        ``h = a * b; out = h; sq = h ** 2; out -= b`` (the derivative of sq needs the old h)."""
+        self.note("second_name")
+        base = self.bounded(self.array(sc, "F", self.integer(1, 2)), "F").copied()
+        b = base.bound
+        lines = self.line(sc, f"h = {base.text}")
+        if self.chance(0.3):
+            self.note("second_name_view")
+            lines += self.line(sc, "out = h[:]")
+        else:
+            lines += self.line(sc, "out = h")
+        if "out" in sc.vars:
+            self.note("rebind")
+        sc.vars["out"] = Var("F", b)
+        z = self.pick(sc.names("F"))
+        bz = sc.vars[z].bound
+        text, bound = self.pick((("h ** 2", b * b), (f"np.sin(h) * {z}", bz), (f"np.tanh(h * {z})", 1.0),
+                                 ("np.exp(-0.5 * h ** 2)", 1.0), ("h * h", b * b)))
+        if self.chance(0.3):
+            lines += self.store(sc, self.new_name(sc, "S"), "S", Expr(f"np.sum({text})", ATOM, FULL_LEN * bound))
+        else:
+            if "sq" in sc.vars:
+                self.note("rebind")
+            lines += self.store(sc, "sq", "F", Expr(text, MUL, bound))
+        if self.inplace_callable(sc) and self.chance(0.3):
+            self.note("second_name_callee_update")
+            lines += self.st_call(sc, out="out")[0]
+        else:
+            lines += self.update_in_place(sc, "out")
+        if self.chance(0.1):
+            self.note("second_name_read_after_write")
+            z = self.pick(sc.names("F"))
+            lines += self.store(sc, self.new_name(sc, "S"), "S",
+                                Expr(f"np.sum(h * {z})", ATOM, FULL_LEN * CAP * sc.vars[z].bound))
+        return lines, False
+
+    def new_state(self, sc, t):
+        """Lines binding the 2-D state t: T three rows stacked, (3, len(x)); W an outer product,
+        (len(x), len(x)). (A name has one kind, so that a loop body never sees both.)"""
+        if t in sc.vars:
+            self.note("rebind")
+        if t == "T":
+            self.note("stack")
+            rows = [self.bounded(self.array(sc, "F", self.integer(0, 1)), "F") for _ in range(3)]
+            sc.vars[t] = Var("M", max(r.bound for r in rows))
+            return self.line(sc, f"T = np.stack([{', '.join(r.text for r in rows)}])")
+        self.note("outer_product")
+        y, z = self.pick(sc.names("F")), self.pick(sc.names("F"))
+        sc.vars[t] = Var("P", sc.vars[y].bound)
+        return self.line(sc, f"{t} = {y}[:, None] * np.tanh({z})[None, :]")
+
+    def st_row_loop(self, sc):
+        """The ocean model's loop over the rows of a 2-D state T: the row view T[k] passed to a
+        helper that reads it or updates it in place, then rows k, k + 1 updated in place by a
+        later callee (``mix(T, k, upper)``) or by the caller."""
+        free = [k for k in ("k", "m", "l") if k not in sc.ints]
+        if not free or not self.row_callable():
+            return self.line(sc, "pass"), False
+        k = free[0]
+        lines = self.squash_all(sc)
+        t = self.pick(("T", "T", "T", "W"))
+        if t not in sc.vars or (not sc.vars[t].pinned and self.chance(0.5)):
+            lines += self.new_state(sc, t)
+        state = sc.vars[t]
+        lines += self.line(sc, f"for {k} in range({t}.shape[0] - 1):")
+        inner = self.loop_scope(sc, "for", {k: ("count", 1 if state.kind == "M" else FULL_LEN - 2)})
+        inner.vars[t].pinned = True    # the loop's bound was read from t: t is never rebound in it
+        row = f"{t}[{k}]"
+        body, upper = [], None
+        if self.callable("array") and (not (self.callable("inplace") or self.callable("rows")) or self.chance(0.7)):
+            helper = self.pick(self.callable("array"))
+            self.note("row_view_call", "call_array_helper")
+            body += self.line(inner, f"upper = {self.call_text(inner, helper, first=row)}")
+            if "upper" in inner.vars:
+                self.note("rebind")
+            inner.vars["upper"] = Var("F", helper.out_bound)
+            upper = "upper"
+        if self.callable("inplace") and (not body or self.chance(0.4)):
+            helper = self.pick(self.callable("inplace"))
+            self.note("row_view_inplace_call", "call_inplace_helper")
+            if upper:
+                self.note("row_update_by_callee")
+            body += self.line(inner, self.call_text(inner, helper, out=self.pick((row, f"{t}[{k} + 1]"))))
+        if self.callable("rows") and (not body or self.chance(0.8)):
+            helper = self.pick(self.callable("rows"))
+            self.note("row_update_by_callee", "call_rows_helper")
+            first = upper if upper and self.chance(0.7) else None
+            body += self.line(inner, self.call_text(inner, helper, out=t, row=k, first=first))
+        if not body or self.chance(0.5):
+            self.note("row_update_by_caller")
+            src = upper if upper and self.chance(0.7) else self.bounded(self.array(inner, "F", 1), "F").at(ADD)
+            target = self.pick((f"{t}[{k} + 1]", row))
+            body += self.line(inner, f"{target} += {_num(self.const(0.9))} * ({src} - {target})")
+        more, _ = self.block(inner, 0, 1)
+        lines += body + more + self.squash_all(inner)
+        self.after_loop(sc, inner)
+        return lines, False
+
+    def st_slice_call(self, sc):
+        """In the head, a slice view passed to a helper: updated in place by it
+        (``relax(y[1:-1], s)``) or, after an array helper read it, by the caller
+        (``y[1:-1] += 0.5 * (step(y[1:-1], s) - y[1:-1])``). The head's arrays have at least 7
+        elements: the helper's reads (up to index 4 and -5) stay within the view."""
+        y = self.pick(sc.names("F", owned=True))
+        region, kind = self.pick((("[1:-1]", "I"), ("[2:]", "I"), ("[:-2]", "I"), ("[1:]", "J"), ("[:-1]", "J")))
+        lines = self.squash(sc, y) if sc.vars[y].bound > CAP else []
+        view = f"{y}{region}"
+        if self.callable("inplace") and (not self.callable("array") or self.chance(0.6)):
+            helper = self.pick(self.callable("inplace"))
+            self.note("slice_view_inplace_call", "call_inplace_helper")
+            if y == "x":
+                self.note("mutate_argument")
+            lines += self.line(sc, self.call_text(sc, helper, out=view, kind=kind))
+            sc.vars[y].bound = max(sc.vars[y].bound, helper.out_bound)
+            return lines, False
+        helper = self.pick(self.callable("array"))
+        self.note("slice_view_call", "call_array_helper")
+        call = self.call_text(sc, helper, first=view, kind=kind)
+        if y == "x":
+            self.note("mutate_argument")
+        if self.chance(0.5):
+            lines += self.line(sc, f"{view} += {_num(self.const(0.9))} * ({call} - {view})")
+        else:
+            lines += self.line(sc, f"{view} = {call}")
+        sc.vars[y].bound = max(sc.vars[y].bound, helper.out_bound)
+        return lines, False
+
+    def st_axis_assign(self, sc):
+        """A float or an array computed from a reduction along an axis fed to reshape."""
+        lines = [] if self.matrix_sources(sc) else self.st_matrix(sc)[0]
+        if self.chance(0.5):
+            return lines + self.store(sc, self.new_name(sc, "S"), "S", self.axis_reshape(sc, scalar=True)), False
+        return lines + self.store(sc, self.new_name(sc, "F"), "F", self.axis_reshape(sc, scalar=False)), False
+
+    def st_call_result(self, sc):
+        if self.chance(0.5):
+            return self.store(sc, self.new_name(sc, "S"), "S", self.call_result(sc, scalar=True)), False
+        return self.store(sc, self.new_name(sc, "F"), "F", self.call_result(sc, scalar=False)), False
+
+    def focus_statement(self, sc):
+        """A statement of the family the program is focused on."""
+        family = self.focus
+        if family == "row_views":
+            return self.st_row_loop(sc)
+        if family == "slice_views":
+            return self.st_slice_call(sc)
+        if family == "second_names":
+            return self.st_second_name(sc)
+        if family == "multiple_returns":
+            return self.st_call_assign(sc, kinds=("two",))
+        if family == "lists":
+            return self.st_list(sc) if self.chance(0.5) else self.st_call_assign(sc, kinds=("list",))
+        if family == "call_results":
+            return self.st_call_result(sc)
+        if family == "axis_reshape":
+            return self.st_axis_assign(sc)
+        if family == "rebinding_subroutine":
+            return self.st_call(sc, kinds=("rebind",))
+        return self.st_call(sc, beside=True)     # element_beside_array
 
     def cost(self, sc):
         """The scalar cost: a few reductions and scalars of what the head computed."""
@@ -971,12 +1474,52 @@ class _Writer:
 
     # -- functions -----------------------------------------------------------------------------
 
+    def rows_helper(self, name):
+        """A helper updating rows k and k + 1 of a 2-D array in place, as the ocean model's mixing:
+        ``def mix(T, k, w): T[k] += 0.3 * (w - T[k]); T[k + 1] = 0.5 * T[k + 1] + 0.5 *
+        np.tanh(T[k])``. Every line keeps the rows within the larger of their bound and w's."""
+        self.note("helper_rows")
+        c1, c2 = self.const(0.9), self.const(0.9)
+        first = self.pick((f"T[k] += {_num(c1)} * (w - T[k])",
+                           f"T[k] = {_num(1.0 - c1)} * T[k] + {_num(c1)} * np.tanh(w)",
+                           "T[k] *= np.cos(w)"))
+        second = self.pick((f"T[k + 1] = {_num(1.0 - c2)} * T[k + 1] + {_num(c2)} * np.tanh(T[k])",
+                            f"T[k + 1] += {_num(c2)} * (T[k] - T[k + 1])",
+                            "T[k + 1] *= np.cos(T[k])"))
+        lines = ["    " + first, "    " + second]
+        if self.chance(0.3):
+            lines.append(f"    T[k] = np.tanh(T[k] + {_num(self.const(0.9))} * T[k + 1])")
+        helper = Helper(name, "rows", (("T", "rows"), ("k", "row"), ("w", "F")), out_bound=CAP)
+        return helper, [f"def {name}(T, k, w):"] + lines
+
+    def rebind_prologue(self, sc):
+        """The start of a "rebind" helper: v (the caller's array) updated in place, then v rebound
+        to a new array and that local written, as in ``v[0] = v[1]; v = v * 1.0; v[-1] = v[-2]``."""
+        self.note("rebinding_subroutine")
+        if self.chance(0.4):
+            lines = self.line(sc, "v[0] = v[1]")
+        else:
+            lines = self.update_in_place(sc, "v")
+        if sc.vars["v"].bound > CAP:
+            lines += self.squash(sc, "v")        # in place: v is still the caller's array
+        b = sc.vars["v"].bound
+        text, bound = self.pick((("v * 1.0", b), ("v.copy()", b), ("np.tanh(v)", 1.0),
+                                 (f"{_num(self.const(0.9))} * v", b), ("np.copy(v)", b)))
+        lines += self.line(sc, f"v = {text}")
+        self.note("rebind")
+        sc.vars["v"] = Var("F", bound)           # a local from here on: its writes stay here
+        if self.chance(0.4):
+            lines += self.line(sc, "v[-1] = v[-2]")
+        else:
+            lines += self.update_in_place(sc, "v")
+        return lines
+
     def helper(self, index, kind):
         """One helper function of the given kind; returns (Helper, lines)."""
-        names = {"inplace": ("relax", "update"), "array": ("step", "transform"),
-                 "scalar": ("energy", "measure"), "tuple": ("split", "pair")}
-        name = names[kind][index]
-        params = [("v", "out" if kind == "inplace" else "F"), ("s", "S")]
+        name = HELPER_NAMES[kind][index]
+        if kind == "rows":
+            return self.rows_helper(name)
+        params = [("v", "out" if kind in ("inplace", "rebind") else "F"), ("s", "S")]
         if self.chance(0.3):
             params.append(("w", "F"))
         if self.chance(0.3):
@@ -994,7 +1537,12 @@ class _Writer:
                 variables[p] = Var("S", CAP)
             else:
                 ints[p] = ("count", N_MAX)
-        returns = {"inplace": None, "array": "F", "scalar": "S", "tuple": "FS"}[kind]
+        returns = {"inplace": None, "array": "F", "scalar": "S", "tuple": "FS", "two": "FF", "list": "L",
+                   "matrix": "M", "rebind": None}[kind]
+        if kind == "two" and self.chance(0.25):
+            returns = "VF"      # returns its argument v beside a new array
+        if kind == "rebind" and self.chance(0.5):
+            returns = "S"
         sc = Scope(variables, ints, kind, returns=returns)
         self.note(f"helper_{kind}")
         self.helper_bound = 0.0
@@ -1002,10 +1550,12 @@ class _Writer:
         if kind == "inplace":
             # a subroutine updates its output argument at least once
             lines, _ = self.pick((self.st_slice_update, self.st_whole_update, self.st_element_update))(sc, "v")
+        if kind == "rebind":
+            lines = self.rebind_prologue(sc)
         more, done = self.block(sc, 0 if lines else 1, 4)
         lines += more
         if not done:
-            if kind == "inplace":
+            if returns is None:
                 for p in sorted(sc.vars):
                     if sc.vars[p].pinned and sc.vars[p].bound > CAP:
                         lines += self.squash(sc, p)
@@ -1013,8 +1563,9 @@ class _Writer:
                 text, bound = self.return_expr(sc)
                 self.helper_bound = max(self.helper_bound, bound)
                 lines += self.line(sc, f"return {text}")
-        helper = Helper(name, kind, tuple(params))
-        helper.out_bound = CAP if kind == "inplace" else max(self.helper_bound, 1e-3)
+        helper = Helper(name, kind, tuple(params), returns=returns)
+        helper.out_bound = CAP if kind in ("inplace", "rebind") else max(self.helper_bound, 1e-3)
+        helper.ret_bound = max(self.helper_bound, 1e-3)
         signature = ", ".join(p if pk != "kw" else f"{p}=0.5" for p, pk in params)
         return helper, [f"def {name}({signature}):"] + lines
 
@@ -1023,9 +1574,11 @@ class _Writer:
         saved = self.available
         self.available = [helper]
         try:
-            if helper.kind == "inplace":
+            if helper.kind in ("inplace", "rebind"):
                 return self.st_call(sc)[0] if self.inplace_callable(sc) else []
-            if helper.kind in ("array", "tuple"):
+            if helper.kind == "rows":
+                return self.st_row_loop(sc)[0]
+            if helper.kind in ("array", "tuple", "two", "list", "matrix"):
                 return self.st_call_assign(sc)[0]
             return self.store(sc, self.new_name(sc, "S"), "S", self.call_expr(sc, "scalar"))
         finally:
@@ -1037,9 +1590,14 @@ class _Writer:
         if self.chance(0.15):
             sc.vars["x"].owned = True   # the head may update its argument x in place
             self.note("mutate_argument")
-        # first values computed from the arguments, so that the cost depends on them
-        lines = self.store(sc, "y", "F", self.array(sc, "F", self.draw(st.integers(0, 2))))
-        lines += self.store(sc, "s", "S", self.scalar(sc, self.draw(st.integers(0, 2))))
+        # first values computed from the arguments, so that the cost depends on them (leaving the
+        # focus statement two calls)
+        self.site_limit = MAX_SITES - 2 if self.focus else MAX_SITES
+        lines = self.store(sc, "y", "F", self.array(sc, "F", self.integer(0, 2)))
+        lines += self.store(sc, "s", "S", self.scalar(sc, self.integer(0, 2)))
+        self.site_limit = MAX_SITES
+        if self.focus:
+            lines += self.focus_statement(sc)[0]
         more, done = self.block(sc, *self.statements)
         lines += more
         if not done:
@@ -1059,11 +1617,15 @@ class _Writer:
         return name in seen
 
     def program(self):
-        count = self.draw(st.integers(self.min_helpers, self.max_helpers))
+        required = FOCUS_HELPERS[self.focus] if self.focus else ()
+        count = max(self.integer(self.min_helpers, self.max_helpers), len(required))
+        kinds = {"inplace": 4, "array": 4, "scalar": 4, "tuple": 4,
+                 "rows": self.w(2), "two": self.w(2), "list": self.w(1), "matrix": self.w(1),
+                 "rebind": self.w(2)}
         chunks = []
         used = {}
         for number in range(count):
-            kind = self.pick(("inplace", "array", "scalar", "tuple"))
+            kind = self.pick(required[number]) if number < len(required) else self.weighted(kinds)
             index = used.get(kind, 0)
             used[kind] = index + 1
             # a later helper may call the earlier ones, leaving the head at least one call per helper
@@ -1099,20 +1661,40 @@ class _Writer:
 
 
 @st.composite
-def programs(draw, min_helpers=0, max_helpers=2, statements=(2, 8)):
+def programs(draw, min_helpers=0, max_helpers=2, statements=(2, 8), shapes=1.0, focus=None):
     """Random programs in adjoin's input language (see the module docstring), with min_helpers..
     max_helpers helper functions and, after two first assignments, ``statements`` = (fewest,
-    most) top-level statements in the head, each possibly compound."""
-    return _Writer(draw, min_helpers, max_helpers, statements).program()
+    most) top-level statements in the head, each possibly compound. ``shapes`` scales how often
+    the shapes of :data:`FAMILIES` are drawn (0: never); ``focus``, a family of FAMILIES, puts one
+    of its statements first in the head (with the helpers it needs)."""
+    return _Writer(lambda lo, hi: draw(st.integers(lo, hi)), min_helpers, max_helpers, statements,
+                   shapes, focus).program()
 
 
-@st.composite
-def arguments(draw):
-    """(x, a, n) for a generated f: x a float64 array of length 6..10, a a float, n in 0..N_MAX."""
-    length = draw(st.integers(*LENGTHS))
-    seed = draw(st.integers(0, 2**32 - 1))
-    n = draw(st.integers(0, N_MAX))
+def _arguments(integer):
+    length = integer(*LENGTHS)
+    seed = integer(0, 2**32 - 1)
+    n = integer(0, N_MAX)
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1.0, 1.0, length)
     a = float(rng.uniform(-1.0, 1.0))
     return x, a, n
+
+
+@st.composite
+def arguments(draw):
+    """(x, a, n) for a generated f: x a float64 array of length 7..10, a a float, n in 0..N_MAX."""
+    return _arguments(lambda lo, hi: draw(st.integers(lo, hi)))
+
+
+def program_from_seed(seed, min_helpers=0, max_helpers=2, statements=(2, 8), shapes=1.0, focus=None):
+    """The program :func:`programs` writes (same options) when every draw comes from
+    ``random.Random(seed)`` instead of hypothesis: uniform draws, no shrinking, and the same seed
+    always gives the same program (for fuzzing, benchmarks/fuzz.py)."""
+    rng = random.Random(seed)
+    return _Writer(rng.randint, min_helpers, max_helpers, statements, shapes, focus).program()
+
+
+def arguments_from_seed(seed):
+    """The arguments (x, a, n) :func:`arguments` draws, from ``random.Random(seed)``."""
+    return _arguments(random.Random(seed).randint)
