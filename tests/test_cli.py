@@ -45,8 +45,30 @@ def project(tmp_path):
     return tmp_path / "quadratic"
 
 
-def quadratic_value_and_grad(fn, wrt, placement=None, nocheckpoint=()):
-    """Stands in for adjoin.value_and_grad on the quadratic fixture: its exact gradient."""
+class FakeAdjoint:
+    """Stands in for adjoin.adjoint's result: ``value_and_grad(**inputs)`` plays the adjoint."""
+
+    def __init__(self, value_and_grad, seconds=1e-3):
+        self.value_and_grad = value_and_grad
+        self.seconds = seconds
+
+    def __call__(self, **inputs):
+        return self.value_and_grad(**inputs)
+
+    def measure(self, **inputs):
+        value, grads = self.value_and_grad(**inputs)
+        return api.Run(value, tuple(grads), self.seconds, 0)
+
+
+def fake_adjoint(make):
+    """An adjoin.adjoint stand-in: ``make(fn, wrt)`` returns the value_and_grad to play."""
+    def adjoint(fn, wrt, placement=None, nocheckpoint=(), verify=None):
+        return FakeAdjoint(make(fn, wrt))
+    return adjoint
+
+
+def quadratic_value_and_grad(fn, wrt):
+    """The quadratic fixture's exact value and gradient."""
     assert wrt == ("x", "a")
 
     def value_and_grad(x, a, target, n):
@@ -67,7 +89,10 @@ def test_help_lists_every_command(capsys):
 
 @pytest.mark.parametrize("command, options", [
     ("generate", ["--wrt", "-o", "--case", "--set", "--nocheckpoint", "--placement", "--quiet"]),
-    ("check", ["--set", "--rtol", "--seed", "--nocheckpoint", "--placement", "--json", "--quiet"]),
+    ("check", ["--set", "--rtol", "--seed", "--placements", "--nocheckpoint", "--placement",
+               "--verify", "--json", "--quiet"]),
+    ("profile", ["--set", "--repeat", "--nocheckpoint", "--placement", "--verify", "--json"]),
+    ("advise", ["--memory-budget", "--verify", "verify mode", "--json"]),
     ("sites", ["--nocheckpoint", "--placement", "--json", "--quiet"]),
 ])
 def test_every_command_and_option_has_help(capsys, command, options):
@@ -308,38 +333,38 @@ def test_generate_keeps_stdout_for_the_source(capsys, generated, project):
     assert "imported" in err and "making inputs" in err
 
 
-# -- check (value_and_grad replaced by the exact gradient, or a wrong one) -------------------------
+# -- check (the adjoint replaced by the exact gradient, or a wrong one) ----------------------------
 
 def test_check_passes_with_the_right_gradient(capsys, monkeypatch):
-    monkeypatch.setattr(api, "value_and_grad", quadratic_value_and_grad)
+    monkeypatch.setattr(api, "adjoint", fake_adjoint(quadratic_value_and_grad))
     status, out, err = run(capsys, "check", CASE)
     assert status == 0, out + err
-    for word in ("parameter", "shape", "adjoint", "finite differences", "rel. error", "scalar",
-                 "value", "primal", "all 2 parameters agree"):
+    for word in ("parameter", "shape", "adjoint", "finite differences", "rel. error", "spread",
+                 "scalar", "value", "primal", "prepare", "all 2 parameters agree"):
         assert word in out
     assert out.count(" ok ") == 2 and "FAIL" not in out
     assert "finite differences for x" in err          # progress goes to stderr
 
 
 def test_check_fails_with_a_wrong_gradient(capsys, monkeypatch):
-    def wrong(fn, wrt, placement=None, nocheckpoint=()):
+    def wrong(fn, wrt):
         right = quadratic_value_and_grad(fn, wrt)
 
         def value_and_grad(**inputs):
             value, (g_x, g_a) = right(**inputs)
             return value, (g_x, 1.01 * g_a)
         return value_and_grad
-    monkeypatch.setattr(api, "value_and_grad", wrong)
+    monkeypatch.setattr(api, "adjoint", fake_adjoint(wrong))
     status, out, _ = run(capsys, "check", CASE, "--json")
     assert status == 1
     result = json.loads(out)
-    assert result["ok"] is False
-    assert [row["ok"] for row in result["parameters"]] == [True, False]
+    assert result["ok"] is False and result["status"] == "fail"
+    assert [row["status"] for row in result["parameters"]] == ["ok", "fail"]
     assert result["parameters"][1]["relative_error"] == pytest.approx(0.01 / 1.01, rel=1e-3)
 
 
 def test_check_reports_a_modified_argument_and_a_wrong_value(capsys, monkeypatch):
-    def mutating(fn, wrt, placement=None, nocheckpoint=()):
+    def mutating(fn, wrt):
         right = quadratic_value_and_grad(fn, wrt)
 
         def value_and_grad(**inputs):
@@ -347,7 +372,7 @@ def test_check_reports_a_modified_argument_and_a_wrong_value(capsys, monkeypatch
             inputs["x"][0] += 1.0
             return value + 1.0, grads
         return value_and_grad
-    monkeypatch.setattr(api, "value_and_grad", mutating)
+    monkeypatch.setattr(api, "adjoint", fake_adjoint(mutating))
     status, out, _ = run(capsys, "check", CASE, "-q")
     assert status == 1
     assert "modified the argument 'x'" in out
@@ -357,10 +382,10 @@ def test_check_reports_a_modified_argument_and_a_wrong_value(capsys, monkeypatch
 def test_check_json_and_options_reach_the_api(capsys, monkeypatch):
     seen = {}
 
-    def spy(fn, wrt, placement=None, nocheckpoint=()):
-        seen.update(placement=placement, nocheckpoint=nocheckpoint)
-        return quadratic_value_and_grad(fn, wrt)
-    monkeypatch.setattr(api, "value_and_grad", spy)
+    def spy(fn, wrt, placement=None, nocheckpoint=(), verify=None):
+        seen.update(placement=placement, nocheckpoint=nocheckpoint, verify=verify)
+        return FakeAdjoint(quadratic_value_and_grad(fn, wrt))
+    monkeypatch.setattr(api, "adjoint", spy)
     status, out, _ = run(capsys, "check", CASE, "--json", "--set", "size=2", "--seed", "3",
                          "--rtol", "1e-4", "--nocheckpoint", "energy,residual")
     assert status == 0
@@ -368,7 +393,8 @@ def test_check_json_and_options_reach_the_api(capsys, monkeypatch):
     assert result["ok"] is True and result["rtol"] == 1e-4 and result["seed"] == 3
     assert [row["shape"] for row in result["parameters"]] == [[2], []]
     assert set(result["seconds"]) == {"primal", "prepare", "adjoint", "finite_differences"}
-    assert seen == {"placement": None, "nocheckpoint": ("energy", "residual")}
+    assert result["placements"] is None
+    assert seen == {"placement": None, "nocheckpoint": ("energy", "residual"), "verify": None}
 
 
 def test_check_evaluations_cannot_leak_in_place_updates(capsys, monkeypatch, tmp_path):
@@ -380,9 +406,9 @@ def test_check_evaluations_cannot_leak_in_place_updates(capsys, monkeypatch, tmp
     (tmp_path / "case.toml").write_text(
         'module = "model.py"\nhead = "cost"\nwrt = ["x"]\ninputs = "make_inputs"\n')
 
-    def exact(fn, wrt, placement=None, nocheckpoint=()):
+    def exact(fn, wrt):
         return lambda x: (float(np.sum((2.0 * x) ** 2)), (8.0 * x,))
-    monkeypatch.setattr(api, "value_and_grad", exact)
+    monkeypatch.setattr(api, "adjoint", fake_adjoint(exact))
     status, out, _ = run(capsys, "check", tmp_path / "case.toml", "-q")
     assert status == 0, out
 

@@ -2,7 +2,8 @@
 
 One function per subcommand, ``run_<name>(options) -> exit status``, with ``<name>_arguments``
 declaring its options; :data:`COMMANDS` registers them.  Exit statuses: 0 success, 1 a check
-found disagreements, 2 a usage error or refusal (any :class:`AdjoinError`), 3 a bug in adjoin.
+found disagreements, 2 a usage error or refusal (any :class:`AdjoinError`), 3 a bug in adjoin
+(also a :class:`VerifyError`), 4 a check whose finite differences are too noisy to judge.
 Results go to stdout, progress and errors to stderr; output printed by the user's own code goes
 to stderr too, so that stdout holds only results (e.g. the generated source).
 """
@@ -12,6 +13,7 @@ import copy
 import dataclasses
 import functools
 import inspect
+import itertools
 import json
 import os
 import sys
@@ -25,13 +27,24 @@ import numpy as np
 from . import __version__, api
 from .case import (call_text, check_wrt, describe_exception, find_function, load_case, load_module,
                    shown)
-from .errors import AdjoinError, UsageError
+from .errors import AdjoinError, UsageError, VerifyError
 from .fileio import write_text_atomic
 from .placement import Placement
 
-OK, DISAGREE, USAGE, BUG = 0, 1, 2, 3
+OK, DISAGREE, USAGE, BUG, NOISY = 0, 1, 2, 3, 4
 FD_STEPS = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7)   # the same steps as the conformance suite
-VALUE_RTOL = 1e-12                          # the adjoint's value must be the primal's
+FD_SMALLER_STEPS = (1e-8, 1e-9, 1e-10)      # tried in turn while the differences still converge
+PLATEAU_WIDTH = 3        # a plateau has at least this many consecutive steps (when so many are finite)
+PLATEAU_GROWTH = 2.0     # it takes in neighbours while its spread stays within this factor of its start's
+SMALLER_STEPS_UNTIL = 0.1   # smaller steps are tried until the differences agree to this times rtol
+SEEN_BEYOND_SPREAD = 10.0   # an ok row whose adjoint is this many spreads away gets a note
+CONVERGED = 1e-4         # finite differences no PLATEAU_WIDTH consecutive steps of which agree this well
+                         # judge nothing (or rtol, when larger)
+FLOOR = 1e-8             # relative errors and spreads are taken against max(|value|, FLOOR)
+VALUE_RTOL = 1e-12       # the adjoint's value must be the primal's
+PLACEMENT_RTOL = 1e-12   # every placement gives the same gradient (DESIGN.md, invariant 2)
+VERIFY_HELP = ("check at run time every value the backward sweep assumes unchanged (slower; for "
+               "debugging adjoin)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -126,13 +139,20 @@ def check_arguments(parser):
                         help="largest relative error accepted between the adjoint and finite "
                              "differences (default: %(default)g)")
     parser.add_argument("--seed", type=int, default=0, metavar="N",
-                        help="seed of the random directions (default: %(default)s)")
+                        help="seed of the random directions and placements (default: %(default)s)")
+    parser.add_argument("--placements", type=non_negative_int, metavar="N",
+                        help="also run the adjoint under every site checkpointed, every site off "
+                             f"and N random placements: each gradient must agree with the checked "
+                             f"one to {PLACEMENT_RTOL:g} (default: no placement check)")
     checkpoint_arguments(parser)
+    verify_argument(parser)
     json_argument(parser)
 
 
 def run_check(options):
-    """Compares the adjoint gradient with central finite differences, per parameter."""
+    """Compares the adjoint gradient with central finite differences, per parameter, and reports
+    their own spread; with --placements, also checks that other placements give the same
+    gradient."""
     if not str(options.case).endswith(".toml"):
         raise UsageError(f"{options.case}: check needs a case file (CASE.toml), which says how to "
                          "build the head's inputs; see docs/case-format.md")
@@ -142,28 +162,28 @@ def run_check(options):
     with user_output_to_stderr():
         inputs = case.build_inputs()
     head = case.head
+    verify = verify_option(options)
+    verify_on = api.verify_default(verify)
 
     progress(options, f"running the primal {head.__name__}")
     arguments = copy.deepcopy(inputs)
     primal_value, primal_seconds = timed(lambda: evaluate(head, arguments))
 
-    progress(options, f"running the adjoint with respect to {', '.join(case.wrt)}")
-    start = time.perf_counter()
-    function = api.value_and_grad(head, wrt=case.wrt, placement=placement,
-                                  nocheckpoint=options.nocheckpoint)
-    prepare_seconds = time.perf_counter() - start
+    progress(options, f"generating and running the adjoint with respect to {', '.join(case.wrt)}"
+                      + (" (verify mode)" if verify_on else ""))
+    adj = api.adjoint(head, wrt=case.wrt, placement=placement, nocheckpoint=options.nocheckpoint,
+                      verify=verify)
     given = copy.deepcopy(inputs)
     with user_output_to_stderr():
-        (value, grads), adjoint_seconds = timed(lambda: function(**given))
-    grads = tuple(grads)
+        run, total_seconds = timed(lambda: adj.measure(**given))   # generates, compiles, then times
+    value, grads = float(run.value), tuple(run.grads)
     if len(grads) != len(case.wrt):
-        raise RuntimeError(f"value_and_grad returned {len(grads)} gradients "
+        raise RuntimeError(f"the adjoint returned {len(grads)} gradients "
                            f"for {len(case.wrt)} parameters")
 
     problems = []
-    if not np.isclose(float(value), primal_value, rtol=VALUE_RTOL, atol=0.0):
-        problems.append(f"the adjoint's value {float(value)!r} differs from the primal's "
-                        f"{primal_value!r}")
+    if not np.isclose(value, primal_value, rtol=VALUE_RTOL, atol=0.0):
+        problems.append(f"the adjoint's value {value!r} differs from the primal's {primal_value!r}")
     problems += [f"the adjoint modified the argument {name!r}" for name in inputs
                  if not same_value(given[name], inputs[name])]
 
@@ -174,26 +194,45 @@ def run_check(options):
         progress(options, f"finite differences for {name}")
         rows.append(compare(head, inputs, name, gradient, rng, options.rtol))
     fd_seconds = time.perf_counter() - start
+    seconds = {"primal": primal_seconds, "prepare": max(total_seconds - run.seconds, 0.0),
+               "adjoint": run.seconds, "finite_differences": fd_seconds}
 
-    passed = not problems and all(row["ok"] for row in rows)
-    seconds = {"primal": primal_seconds, "prepare": prepare_seconds, "adjoint": adjoint_seconds,
-               "finite_differences": fd_seconds}
-    if options.json:
-        print(json.dumps({"case": str(case.path), "head": head.__name__, "ok": passed,
-                          "value": float(value), "primal_value": primal_value,
-                          "rtol": options.rtol, "seed": options.seed, "parameters": rows,
-                          "problems": problems, "seconds": seconds}, indent=2))
+    placements = None
+    if options.placements is not None:
+        start = time.perf_counter()
+        placements = check_placements(options, head, case.wrt, inputs, value, grads, placement,
+                                      verify)
+        seconds["placements"] = time.perf_counter() - start
+
+    statuses = {row["status"] for row in rows}
+    if "fail" in statuses or problems or (placements is not None and not placements["ok"]):
+        status, exit_status = "fail", DISAGREE
+    elif "noisy" in statuses:
+        status, exit_status = "noisy", NOISY
     else:
-        print_check(case, rows, problems, float(value), seconds, options.rtol)
-    return OK if passed else DISAGREE
+        status, exit_status = "ok", OK
+    if options.json:
+        print(json.dumps({"case": str(case.path), "head": head.__name__, "status": status,
+                          "ok": status == "ok", "value": value, "primal_value": primal_value,
+                          "rtol": options.rtol, "seed": options.seed,
+                          "verify": verify_on,
+                          "parameters": rows, "problems": problems, "placements": placements,
+                          "peak_tape_bytes": run.peak_tape_bytes, "seconds": seconds}, indent=2))
+    else:
+        print_check(case, rows, problems, placements, value, run.peak_tape_bytes, seconds,
+                    options.rtol, verify_on)
+    return exit_status
 
 
 def compare(head, inputs, name, gradient, rng, rtol):
-    """One row of the check: the directional derivative along a random v, adjoint and central FD."""
+    """One row of the check: the directional derivative along a random v, by the adjoint and by
+    central finite differences over several steps, judged against rtol and the differences' own
+    spread (see judge)."""
     base = inputs[name]
     shape = np.shape(base)
     row = {"parameter": name, "shape": list(shape), "adjoint": None, "finite_differences": None,
-           "relative_error": None, "step": None, "ok": False, "problem": None}
+           "relative_error": None, "spread": None, "plateau_steps": None, "differences": None,
+           "status": "fail", "ok": False, "problem": None, "note": None}
     direction = float(rng.normal()) if shape == () else rng.normal(size=shape)
     if np.shape(gradient) != shape:
         row["problem"] = f"gradient has shape {np.shape(gradient)}, the parameter {shape}"
@@ -203,22 +242,139 @@ def compare(head, inputs, name, gradient, rng, rtol):
         return row
     predicted = float(np.sum(np.asarray(gradient) * direction))
     row["adjoint"] = predicted
-    best = None
-    # steps relative to the parameter's size: a diffusivity of 8000 is not moved by 1e-7
-    scale = max(1.0, float(np.sqrt(np.mean(np.square(base)))) if np.size(base) else 1.0)
-    for h in (step * scale for step in FD_STEPS):
+
+    def difference(h):
         plus = evaluate(head, moved(inputs, name, base + h * direction), name)
         minus = evaluate(head, moved(inputs, name, base - h * direction), name)
-        fd = (plus - minus) / (2.0 * h)
-        error = abs(fd - predicted) / max(abs(predicted), 1e-8)
-        if np.isfinite(error) and (best is None or error < best[0]):
-            best = (error, fd, h)
-    if best is None:
+        return (plus - minus) / (2.0 * h)
+    # steps relative to the parameter's size: a diffusivity of 8000 is not moved by 1e-7
+    scale = max(1.0, float(np.sqrt(np.mean(np.square(base)))) if np.size(base) else 1.0)
+    steps, values = central_differences(difference, scale, rtol)
+    row["differences"] = [{"step": h, "value": d if np.isfinite(d) else None}
+                          for h, d in zip(steps, values)]
+    values = resolved(values)
+    found = plateau(values)
+    if found is None:
         row["problem"] = "finite differences are not finite"
         return row
-    row["relative_error"], row["finite_differences"], row["step"] = best
-    row["ok"] = best[0] <= rtol
+    row.update(judge(predicted, steps, values, *found, rtol))
+    row["ok"] = row["status"] == "ok"
     return row
+
+
+def central_differences(difference, scale, rtol):
+    """``difference(h)`` at the steps FD_STEPS times ``scale``, then at smaller ones (FD_SMALLER_STEPS)
+    while the narrowest plateau candidate that agrees best ends at the smallest step and does not
+    agree to SMALLER_STEPS_UNTIL * rtol yet: the truncation error is still going down.  Returns
+    (steps, values)."""
+    steps = [step * scale for step in FD_STEPS]
+    values = [difference(h) for h in steps]
+    for step in FD_SMALLER_STEPS:
+        runs = candidate_runs(resolved(values))
+        if not runs:
+            break
+        spread, _, stop = min(runs)
+        if stop != len(values) or not spread > SMALLER_STEPS_UNTIL * rtol:
+            break
+        steps.append(step * scale)
+        values.append(difference(step * scale))
+    return steps, values
+
+
+def resolved(values):
+    """``values`` with the exact zeros made NaN unless every value is zero: a central difference is
+    exactly zero when the cost did not change at all between p - hv and p + hv, which below some
+    step is what a cost computed in lower precision (float32) does; such zeros agree with each
+    other perfectly, and say nothing about the derivative."""
+    values = np.asarray(values, dtype=float)
+    if np.all(values == 0.0):
+        return values
+    return np.where(values == 0.0, np.nan, values)
+
+
+def relative_spread(values):
+    """(max - min) / max(|values|, FLOOR): how far apart ``values`` are, relatively."""
+    values = np.asarray(values, dtype=float)
+    return float((values.max() - values.min()) / max(float(np.abs(values).max()), FLOOR))
+
+
+def candidate_runs(values):
+    """The narrowest plateau candidates: every run of PLATEAU_WIDTH consecutive finite values
+    (fewer when no run is that long, but at least two), as (relative spread, start, stop)."""
+    finite = np.isfinite(values)
+    longest = run = 0
+    for ok in finite:
+        run = run + 1 if ok else 0
+        longest = max(longest, run)
+    width = min(PLATEAU_WIDTH, longest)
+    if width < 2:
+        return []
+    return [(relative_spread(values[a:a + width]), a, a + width)
+            for a in range(len(values) - width + 1) if finite[a:a + width].all()]
+
+
+def plateau(values):
+    """The converged plateau of central differences taken at decreasing steps: the run
+    ``values[start:stop]`` of PLATEAU_WIDTH consecutive values that agree best (the truncation
+    error has gone, round-off has not come yet), grown by its neighbours while its spread stays
+    within PLATEAU_GROWTH times theirs.  Three values, not two: two values of a cost computed in
+    low precision can agree exactly by chance.  Returns (start, stop, closest: the best
+    candidate's spread), or None when no two consecutive values are finite."""
+    runs = candidate_runs(values)
+    if not runs:
+        return None
+    closest, start, stop = min(runs)
+    limit = PLATEAU_GROWTH * closest
+    while True:
+        grown = [(relative_spread(values[a:b]), a, b)
+                 for a, b in ((start - 1, stop), (start, stop + 1))
+                 if a >= 0 and b <= len(values) and np.all(np.isfinite(values[a:b]))]
+        grown = [g for g in grown if g[0] <= limit]
+        if not grown:
+            return start, stop, closest
+        _, start, stop = min(grown)
+
+
+def judge(predicted, steps, values, start, stop, closest, rtol):
+    """Row fields for the adjoint's ``predicted`` derivative against the plateau values[start:stop].
+
+    The estimate is the plateau's median and its spread its relative spread.  The row is "fail"
+    when the adjoint differs from the estimate by more than rtol and more than the spread (the
+    finite differences can tell), "ok" when it differs by at most rtol and the spread is at most
+    rtol, and "noisy" otherwise, or when no PLATEAU_WIDTH consecutive steps agree to
+    max(CONVERGED, rtol)."""
+    run = values[start:stop]
+    estimate = float(np.median(run))
+    spread_abs = float(np.max(run) - np.min(run))
+    spread = relative_spread(run)
+    difference = abs(predicted - estimate)
+    error = difference / max(abs(predicted), FLOOR)
+    fields = {"finite_differences": estimate, "relative_error": error, "spread": spread,
+              "plateau_steps": steps[start:stop]}
+    converged = max(CONVERGED, rtol)
+    if closest > converged:
+        fields["status"] = "noisy"
+        fields["problem"] = (f"finite differences too noisy to judge: their values at "
+                             f"consecutive steps never agree to {converged:g} (at best "
+                             f"{closest:.1e}, over h = {step_text(steps[start])} to "
+                             f"{step_text(steps[stop - 1])}); is the cost noisy (float32 "
+                             "arithmetic, a solver's tolerance, a kink near the point)?")
+    elif error > rtol and difference > spread_abs:
+        fields["status"] = "fail"
+    elif error <= rtol and spread <= rtol:
+        fields["status"] = "ok"
+        if difference > SEEN_BEYOND_SPREAD * spread_abs and error > rtol / 1000:
+            fields["note"] = (f"within rtol {rtol:g}, but the adjoint is {error:.1e} from the "
+                              f"finite differences, {difference / max(spread_abs, 1e-300):.0f}× "
+                              f"their spread: a small error they can see (--rtol {error / 2:.0e} "
+                              "would fail it)")
+    else:
+        fields["status"] = "noisy"
+        fields["problem"] = (f"finite differences too noisy to judge at rtol {rtol:g}: they "
+                             f"spread by {spread:.1e} over h = {step_text(steps[start])} to "
+                             f"{step_text(steps[stop - 1])}, and the adjoint is within that spread "
+                             f"(rel. error {error:.1e})")
+    return fields
 
 
 def moved(inputs, name, value):
@@ -245,40 +401,206 @@ def evaluate(head, arguments, moved_name=None):
                      f"{np.shape(result)}; the head must return a real scalar (e.g. np.sum(...))")
 
 
-def print_check(case, rows, problems, value, seconds, rtol):
+def check_placements(options, head, wrt, inputs, value, grads, placement, verify):
+    """Runs the adjoint under every site checkpointed, every site off and --placements random
+    placements (each site off with probability 1/2, seeded by --seed, all distinct); each gradient
+    must agree with the checked one to PLACEMENT_RTOL, relative to its largest entry."""
+    sites = list(api.checkpoint_sites(head, nocheckpoint=options.nocheckpoint))
+    ids = [site.id for site in sites]
+    if placement is not None:
+        checked = frozenset(placement.nocheckpoint & set(ids))
+    else:
+        checked = frozenset(site.id for site in sites if not site.checkpointed)
+    result = {"tolerance": PLACEMENT_RTOL, "sites": len(ids), "random": options.placements,
+              "checked": placement_label(checked, ids, "the checked placement"),
+              "checked_nocheckpoint": sorted(checked), "runs": [], "worst": None, "ok": True,
+              "note": None}
+    if not ids:
+        result["note"] = f"{head.__name__} has no checkpoint sites: every placement is the same"
+        return result
+    fixed = [frozenset(), frozenset(ids)]
+    rng = np.random.default_rng((options.seed, 1))   # not the directions' stream: they stay the same
+    drawn = draw_placements(ids, options.placements, rng, set(fixed) | {checked})
+    if len(drawn) < options.placements:
+        result["note"] = (f"{len(ids)} sites have only {len(drawn)} other placements; "
+                          "all of them were run")
+    candidates = [(placement_label(off, ids), off) for off in fixed if off != checked]
+    candidates += [(f"random {k + 1}", off) for k, off in enumerate(drawn)]
+    for label, off in candidates:
+        progress(options, f"running the adjoint under {label} ({len(off)} of {len(ids)} sites off)")
+        adj = api.adjoint(head, wrt=wrt, placement=Placement(off), verify=verify)
+        with user_output_to_stderr():
+            run = adj.measure(**copy.deepcopy(inputs))
+        worst, where = gradient_disagreement(wrt, value, grads, float(run.value), tuple(run.grads))
+        result["runs"].append({"label": label, "nocheckpoint": sorted(off),
+                               "disagreement": worst if np.isfinite(worst) else None,   # JSON
+                               "where": where, "ok": worst <= PLACEMENT_RTOL})
+    result["worst"] = max(result["runs"], key=lambda r: np.inf if r["disagreement"] is None
+                          else r["disagreement"], default=None)
+    result["ok"] = all(r["ok"] for r in result["runs"])
+    return result
+
+
+def placement_label(off, ids, other=None):
+    """How a placement (its sites off, among ``ids``) is named in the check's output."""
+    if not off:
+        return "every site checkpointed"
+    if off == frozenset(ids):
+        return "every site off"
+    return other or f"{len(off)} of {len(ids)} sites off"
+
+
+def draw_placements(ids, count, rng, exclude):
+    """``count`` distinct random placements (frozensets of the sites off) not in ``exclude``; fewer
+    when fewer exist."""
+    n = len(ids)
+    if n <= 16 and 2 ** n <= 4 * count + 16:      # few placements: draw from all of them
+        every = [frozenset(i for i, off in zip(ids, bits) if off)
+                 for bits in itertools.product((False, True), repeat=n)]
+        every = [off for off in every if off not in exclude]
+        return [every[k] for k in rng.permutation(len(every))[:count]]
+    drawn, seen = [], set(exclude)
+    while len(drawn) < count:                     # many more placements than count: few repeats
+        off = frozenset(i for i, bit in zip(ids, rng.random(n) < 0.5) if bit)
+        if off not in seen:
+            seen.add(off)
+            drawn.append(off)
+    return drawn
+
+
+def gradient_disagreement(wrt, value, grads, other_value, other_grads):
+    """The largest relative disagreement between two adjoint runs, and where: per parameter
+    max|g' - g| / max|g| (absolute when g is zero), and the value's relative difference."""
+    worst, where = abs(other_value - value) / (abs(value) or 1.0), "value"
+    if not np.isfinite(worst):
+        worst = 0.0 if other_value == value or (np.isnan(value) and np.isnan(other_value)) else np.inf
+    for name, g, other in zip(wrt, grads, other_grads):
+        g, other = np.asarray(g, dtype=float), np.asarray(other, dtype=float)
+        if g.shape != other.shape:
+            return np.inf, name
+        same = (g == other) | (np.isnan(g) & np.isnan(other))
+        gap = np.nan_to_num(np.where(same, 0.0, np.abs(other - g)), nan=np.inf)
+        largest = float(np.max(np.abs(g), initial=0.0))
+        disagreement = float(np.max(gap, initial=0.0)) / (largest if largest > 0 else 1.0)
+        if not disagreement <= worst:
+            worst, where = disagreement, name
+    return worst, where
+
+
+STATUS_TEXT = {"ok": "[green]ok[/green]", "fail": "[bold red]FAIL[/bold red]",
+               "noisy": "[bold yellow]noisy[/bold yellow]"}
+
+
+def print_check(case, rows, problems, placements, value, peak_tape_bytes, seconds, rtol, verify):
     from rich.table import Table
+
+    from .report.terminal import human_bytes
     table = Table(title=f"adjoin check {shown(case.path)}: {case.head.__name__}, "
                         "directional derivatives along random directions")
-    for column in ("parameter", "shape", "adjoint", "finite differences", "rel. error", "step", ""):
+    for column in ("parameter", "shape", "adjoint", "finite differences", "rel. error", "spread",
+                   "steps", ""):
         table.add_column(column, justify="left" if column in ("parameter", "shape") else "right",
                          no_wrap=True)
     for row in rows:
-        status = "[green]ok[/green]" if row["ok"] else "[bold red]FAIL[/bold red]"
         shape = "scalar" if not row["shape"] else "×".join(map(str, row["shape"]))
+        steps = row["plateau_steps"]
+        steps = "-" if not steps else f"{step_text(steps[0])}…{step_text(steps[-1])}"
         table.add_row(row["parameter"], shape, number(row["adjoint"]),
                       number(row["finite_differences"]), number(row["relative_error"], ".1e"),
-                      number(row["step"], ".0e"), status)
+                      number(row["spread"], ".1e"), steps, STATUS_TEXT[row["status"]])
     console = make_console()
     console.print(table)
     for row in rows:
         if row["problem"]:
-            console.print(f"[bold red]FAIL[/bold red] {row['parameter']}: {row['problem']}")
+            console.print(f"{STATUS_TEXT[row['status']]} {row['parameter']}: {row['problem']}")
+        if row["note"]:
+            console.print(f"[yellow]note[/yellow] {row['parameter']}: {row['note']}")
     for problem in problems:
-        console.print(f"[bold red]FAIL[/bold red] {problem}")
+        console.print(f"{STATUS_TEXT['fail']} {problem}")
+    if placements is not None:
+        print_placements(console, placements)
     ratio = seconds["adjoint"] / seconds["primal"] if seconds["primal"] > 0 else float("nan")
-    console.print(f"value {value:.10e}   primal {duration(seconds['primal'])}   adjoint "
-                  f"{duration(seconds['adjoint'])} ({ratio:.1f}× primal, "
-                  f"+{duration(seconds['prepare'])} to prepare)   finite differences "
-                  f"{duration(seconds['finite_differences'])}")
-    failed = sum(not row["ok"] for row in rows)
+    console.print(f"value {value:.10e}   peak tape {human_bytes(peak_tape_bytes)}"
+                  + ("   verify mode" if verify else ""))
+    console.print(f"time: primal {duration(seconds['primal'])}, adjoint "
+                  f"{duration(seconds['adjoint'])} ({ratio:.1f}× primal), prepare "
+                  f"{duration(seconds['prepare'])} (generate, compile), finite differences "
+                  f"{duration(seconds['finite_differences'])}"
+                  + (f", placements {duration(seconds['placements'])}" if "placements" in seconds
+                     else ""))
+    failed = sum(row["status"] == "fail" for row in rows)
+    noisy = sum(row["status"] == "noisy" for row in rows)
     if failed:
         console.print(f"[bold red]{failed} of {len(rows)} parameters disagree[/bold red] "
                       f"with finite differences (rtol {rtol:g})")
     elif problems:
         console.print("[bold red]the gradients agree, but the adjoint run has problems[/bold red]")
+    elif placements is not None and not placements["ok"]:
+        console.print("[bold red]the gradient depends on the placement[/bold red]: a bug in adjoin")
+    elif noisy:
+        console.print(f"[bold yellow]{noisy} of {len(rows)} parameters cannot be judged[/bold yellow]"
+                      f": finite differences too noisy (rtol {rtol:g}); "
+                      f"{len(rows) - noisy} agree with them")
     else:
         console.print(f"[green]all {len(rows)} parameters agree[/green] with finite "
-                      f"differences (rtol {rtol:g})")
+                      f"differences (rtol {rtol:g})"
+                      + (", and every placement run gives the same gradient"
+                         if placements is not None and placements["runs"] else ""))
+
+
+def print_placements(console, placements):
+    runs = placements["runs"]
+    if not runs:
+        console.print(f"placements: {placements['note']}")
+        return
+    tolerance = placements["tolerance"]
+    checked = placements["checked"]
+    if checked == "the checked placement":
+        checked += f" ({len(placements['checked_nocheckpoint'])} of {placements['sites']} sites off)"
+    failed = [run for run in runs if not run["ok"]]
+    for run in failed[:3]:
+        what = "value" if run["where"] == "value" else f"gradient of {run['where']}"
+        console.print(f"{STATUS_TEXT['fail']} placements: under {run['label']} (off: "
+                      f"{site_list(run['nocheckpoint'])}) the {what} differs from its value "
+                      f"under {checked} by {disagreement_text(run)} relative to its "
+                      f"largest entry, more than {tolerance:g}")
+    if len(failed) > 3:
+        console.print(f"{STATUS_TEXT['fail']} placements: {len(failed) - 3} more placements "
+                      "disagree (--json lists them)")
+    labels = [run["label"] for run in runs]
+    drawn = sum(label.startswith("random") for label in labels)
+    named = [label for label in labels if not label.startswith("random")]
+    if drawn:
+        named.append(f"{drawn} random placement{'s' if drawn > 1 else ''}")
+    worst = placements["worst"]
+    if worst["disagreement"] == 0.0:
+        largest = "identical gradients and values"
+    else:
+        what = "the value" if worst["where"] == "value" else worst["where"]
+        largest = (f"largest relative difference {disagreement_text(worst)} ({what}, under "
+                   f"{worst['label']})")
+    runs_text = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    console.print(f"placements: {runs_text} against {checked}, {placements['sites']} sites: "
+                  f"{largest}; tolerance {tolerance:g}")
+    if placements["note"]:
+        console.print(f"placements: {placements['note']}")
+
+
+def disagreement_text(run):
+    return "a non-finite amount" if run["disagreement"] is None else f"{run['disagreement']:.1e}"
+
+
+def step_text(h):
+    """A finite-difference step, short: 1e-05, 8.3e-06."""
+    mantissa, exponent = f"{h:.1e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
+
+
+def site_list(ids, shown_at_most=4):
+    if not ids:
+        return "none"
+    more = len(ids) - shown_at_most
+    return ", ".join(ids[:shown_at_most]) + (f" and {more} more" if more > 0 else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,6 +665,7 @@ def profile_arguments(parser):
                         help="time the adjoint without hooks N times and fit the profile's times "
                              "to the median (default 1; more runs, steadier predicted times)")
     checkpoint_arguments(parser)
+    verify_argument(parser)
     json_argument(parser)
 
 
@@ -356,7 +679,8 @@ def run_profile(options):
         if path is not None:
             refuse_own_file(path, own)
     inputs = case.build_inputs()
-    adj = api.adjoint(case.head, wrt=case.wrt, placement=placement, nocheckpoint=options.nocheckpoint)
+    adj = api.adjoint(case.head, wrt=case.wrt, placement=placement, nocheckpoint=options.nocheckpoint,
+                      verify=verify_option(options))
     with user_output_to_stderr():
         keep = options.trace is not None        # raw events only for a trace: memory stays bounded
         run = functools.partial(adj.profile, **inputs, keep_events=keep, background=options.background,
@@ -398,7 +722,8 @@ def advise_arguments(parser):
     parser.add_argument("-o", "--output", type=Path, metavar="P.toml", help="write the advised placement here")
     parser.add_argument("--pareto", action="store_true", help="print the time/memory Pareto front")
     parser.add_argument("--verify", metavar="CASE.toml",
-                        help="run the adjoint with the advised placement and print predicted against measured")
+                        help="run the adjoint with the advised placement and print predicted against "
+                             "measured; it also runs once in verify mode: " + VERIFY_HELP)
     parser.add_argument("--annotate", type=Path, metavar="DIR",
                         help="write copies of the source files with the advice as # $AD NOCHECKPOINT "
                              "directives into DIR (never over your files)")
@@ -463,7 +788,8 @@ def run_advise(options):
         console.print(f"verified on {v['case']}: predicted {human_seconds(v['predicted_seconds'])}, "
                       f"peak {v['predicted_peak']} bytes; measured {human_seconds(v['measured_seconds'])} "
                       f"(median of {v['runs']}), peak {v['measured_peak']} bytes"
-                      + ("" if v["measured_peak"] == v["predicted_peak"] else " [red](peaks differ)[/red]"))
+                      + ("" if v["measured_peak"] == v["predicted_peak"] else " [red](peaks differ)[/red]")
+                      + "; verify mode found no broken assumption")
     return OK
 
 
@@ -486,18 +812,25 @@ def _advice_json(a):
 
 
 def _verify(options, profile, advice, runs=3):
+    """Runs the advised placement on the case: once in verify mode (a broken assumption of the
+    generated code is a VerifyError), then plainly, timed ``runs`` times after a warm-up."""
     case = load_case_quietly(options.verify, options.set)
     if case.head.__name__ != profile.head and profile.head not in (case.head.__name__,):
         raise UsageError(f"{options.verify}: its head is {case.head.__name__}, the profile's {profile.head}")
-    adj = api.adjoint(case.head, wrt=case.wrt, placement=advice.placement)
     inputs = case.build_inputs()
+    progress(options, "running the advised placement in verify mode")
+    with user_output_to_stderr():
+        api.adjoint(case.head, wrt=case.wrt, placement=advice.placement,
+                    verify=True).measure(**copy.deepcopy(inputs))
+    adj = api.adjoint(case.head, wrt=case.wrt, placement=advice.placement, verify=False)
+    progress(options, f"timing the advised placement ({runs} runs)")
     with user_output_to_stderr():
         adj(**copy.deepcopy(inputs))
         measured = [adj.measure(**copy.deepcopy(inputs)) for _ in range(runs)]
     seconds = sorted(m.seconds for m in measured)[runs // 2]
     return {"case": str(options.verify), "runs": runs, "predicted_seconds": advice.predicted.seconds,
             "predicted_peak": advice.predicted.peak_tape_bytes, "measured_seconds": seconds,
-            "measured_peak": measured[0].peak_tape_bytes}
+            "measured_peak": measured[0].peak_tape_bytes, "verified": True}
 
 
 def _annotate(options, profile, placement):
@@ -597,8 +930,11 @@ COMMANDS = (
     Command("check", "compare the adjoint gradient with finite differences",
             "examples:\n"
             "  adjoin check case.toml\n"
-            "  adjoin check case.toml --set size=0.5 --rtol 1e-5 --nocheckpoint step\n\n"
-            "exit status: 0 when every parameter agrees, 1 when some disagree, 2 on a usage error",
+            "  adjoin check case.toml --set size=0.5 --rtol 1e-5 --nocheckpoint step\n"
+            "  adjoin check case.toml --placements 5 --verify\n\n"
+            "exit status: 0 when every parameter agrees (and every placement), 1 when some\n"
+            "disagree, 2 on a usage error, 3 on a bug in adjoin (a verify-mode failure too),\n"
+            "4 when the finite differences are too noisy to judge some parameter and none disagrees",
             check_arguments, run_check),
     Command("sites", "list the checkpoint sites of a function",
             "examples:\n"
@@ -632,13 +968,14 @@ def build_parser():
                     "transformation, with checkpointing on the call tree.",
         epilog="Run 'adjoin COMMAND --help' for a command's options; docs/cli.md has them all.\n"
                "exit status: 0 success, 1 check found disagreements, 2 usage error or refusal, "
-               "3 bug in adjoin\n(set ADJOIN_DEBUG=1 to see its traceback)")
+               "3 bug in adjoin\n(set ADJOIN_DEBUG=1 to see its traceback), 4 check's finite "
+               "differences too noisy to judge")
     parser.add_argument("--version", action="version", version=f"adjoin {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command",
                                      required=True)
     for command in COMMANDS:
         sub = commands.add_parser(command.name, help=command.summary,
-                                  description=command.run.__doc__, epilog=command.examples,
+                                  description=inspect.cleandoc(command.run.__doc__), epilog=command.examples,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
         command.arguments(sub)
         sub.add_argument("-q", "--quiet", action="store_true",
@@ -657,6 +994,14 @@ def main(argv=None):
     debug = os.environ.get("ADJOIN_DEBUG") == "1"
     try:
         return options.run(options)
+    except VerifyError as error:     # an assumption of the generated code broke: adjoin's bug
+        if debug:
+            traceback.print_exc()
+        print(f"adjoin: error: {error}", file=sys.stderr)
+        print("adjoin: this is a bug in adjoin, not in your code: verify mode found a value the "
+              "backward sweep relied on changed; please report it with the command you ran",
+              file=sys.stderr)
+        return BUG
     except AdjoinError as error:
         if debug:
             traceback.print_exc()
@@ -797,6 +1142,17 @@ def positive_float(text):
     return value
 
 
+def non_negative_int(text):
+    """argparse type: a whole number, at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 0")
+    return value
+
+
 def positive_int(text):
     """argparse type: a whole number, at least 1."""
     try:
@@ -822,6 +1178,16 @@ def checkpoint_arguments(parser):
     parser.add_argument("--placement", type=Path, metavar="P.toml",
                         help="a placement file deciding every site; wins over --nocheckpoint and "
                              "# $AD NOCHECKPOINT directives")
+
+
+def verify_argument(parser):
+    parser.add_argument("--verify", action="store_true", default=None, help=VERIFY_HELP +
+                        "; without it, the environment variable ADJOIN_VERIFY decides")
+
+
+def verify_option(options):
+    """True with --verify; else None: the API then reads ADJOIN_VERIFY."""
+    return True if options.verify else None
 
 
 def json_argument(parser):
