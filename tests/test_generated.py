@@ -51,7 +51,7 @@ def test_source_is_deterministic(model):
 
 
 def test_source_is_readable(model):
-    adj = adjoin.adjoint(model.cost, wrt=("u0", "c"))
+    adj = adjoin.adjoint(model.cost, wrt=("u0", "c"), verify=False)
     adj(**args())
     source = adj.source
     compile(source, "adjoint", "exec")
@@ -63,7 +63,7 @@ def test_source_is_readable(model):
 
 
 def test_generated_file_runs_as_a_module(model, tmp_path):
-    source = adjoin.generate_source(model.cost, ("u0", "c"), example=args())
+    source = adjoin.generate_source(model.cost, ("u0", "c"), example=args(), verify=False)
     path = tmp_path / "adjoint_of_cost.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("adjoint_of_cost", path)
@@ -101,3 +101,21 @@ def test_gradient_types_follow_parameters(model):
     assert isinstance(g, float)
     g = adjoin.grad(model.cost, wrt=(1,))(**args())
     assert isinstance(g, tuple) and len(g) == 1
+
+
+def test_verify_mode_off_leaves_no_trace(model, monkeypatch):
+    monkeypatch.delenv("ADJOIN_VERIFY", raising=False)
+    source = adjoin.generate_source(model.cost, ("u0", "c"), example=args())
+    assert "verify" not in source
+    monkeypatch.setenv("ADJOIN_VERIFY", "1")
+    assert "verify.keep(" in adjoin.generate_source(model.cost, ("u0", "c"), example=args())
+    assert "verify" not in adjoin.generate_source(model.cost, ("u0", "c"), example=args(), verify=False)
+
+
+@pytest.mark.parametrize("nocheckpoint", [(), ("smooth",)])
+def test_verify_mode_gives_the_same_gradient_and_tape(model, nocheckpoint):
+    plain = adjoin.adjoint(model.cost, wrt=("u0", "c"), nocheckpoint=nocheckpoint, verify=False).measure(**args())
+    checked = adjoin.adjoint(model.cost, wrt=("u0", "c"), nocheckpoint=nocheckpoint, verify=True).measure(**args())
+    assert checked.value == plain.value
+    assert np.array_equal(checked.grads[0], plain.grads[0]) and checked.grads[1] == plain.grads[1]
+    assert checked.peak_tape_bytes == plain.peak_tape_bytes

@@ -150,3 +150,28 @@ def test_bad_wrt_is_a_usage_error(wrt):
 def test_complex_and_object_arguments_are_refused(value, words):
     with pytest.raises(adjoin.AdjoinError, match=words):
         adjoin.grad(S.method_on_call, wrt="x")(value)
+
+
+def test_verify_mode_names_what_an_analysis_bug_changed(monkeypatch):
+    """With the alias analysis switched off, TBR forgets that 'out -= b' changes m: the gradient
+    would be silently wrong; verify mode stops it, naming m, the line that assumed it and the
+    line that changed it."""
+    from adjoin.transform.function import FunctionGen
+    monkeypatch.setattr(FunctionGen, "write_aliases", lambda self, stmt: frozenset())
+    args, wrt = CASES["second_name_written"]
+    with pytest.raises(adjoin.VerifyError) as caught:
+        adjoin.grad(S.second_name_written, wrt=wrt, verify=True)(**copy.deepcopy(args))
+    message = str(caught.value)
+    assert "'m'" in message and "sq = m ** 2" in message and "out -= b" in message, message
+    assert "soundness.py:" in message
+    wrong = adjoin.grad(S.second_name_written, wrt=wrt, verify=False)(**copy.deepcopy(args))
+    assert not np.allclose(wrong[0], EXACT["second_name_written"]["a"])   # what verify mode prevents
+
+
+def test_verify_mode_checks_snapshots_of_checkpointed_calls(monkeypatch):
+    """A snapshot that restores nothing: the checkpointed call's re-run starts from the wrong T."""
+    from adjoin.transform.function import FunctionGen
+    monkeypatch.setattr(FunctionGen, "snapshot", lambda self, piece: [])
+    args, wrt = CASES["row_views_then_mixing"]
+    with pytest.raises(adjoin.VerifyError, match="mix_levels"):
+        adjoin.grad(S.row_views_then_mixing, wrt=wrt, verify=True)(**copy.deepcopy(args))

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import AdjoinError, UsageError
+from .errors import AdjoinError, UsageError, VerifyError
 from .placement import Placement
 from .runtime.tape import Tape
+from .runtime.verify import Verifier
 from .transform.module import (USER_IMPORT, Site, bindings, build, find_sites, head_kinds_from_example,
                                module_source)
 
@@ -120,8 +121,18 @@ class Adjoint:
         extra += [0.0] * len(pctx.functions_gen[pctx.program.head].adjoint_inputs())
         if prof is not None:
             extra.append(prof)
-        value, raw = entry(tape, *ordered, *extra)
+        verifier = Verifier(pctx.verify_points.points) if pctx.verify else None
+        if verifier is not None:
+            extra.append(verifier)
+        try:
+            value, raw = entry(tape, *ordered, *extra)
+        except VerifyError as error:
+            if verifier is None or prof is not None or not hasattr(error, "point"):
+                raise
+            raise _watched_again(entry, pctx, values, extra[:-1], error) from None
         tape.check_empty()
+        if verifier is not None:
+            verifier.check_empty()
         if np.ndim(value) != 0:
             raise UsageError(f"{self.fn.__name__} returned a value of shape {np.shape(value)}; "
                              "adjoin differentiates functions returning a scalar cost")
@@ -221,6 +232,18 @@ class Adjoint:
         return Run(value, self._shape_result(grads), seconds, tape.peak_bytes)
 
 
+def _watched_again(entry, pctx, values, extra, error):
+    """The VerifyError of a run again, saying where the value it names changed: the same adjoint
+    runs once more, watching that value through the forward sweep."""
+    private = {k: _private_copy(v) for k, v in values.items()}
+    ordered = [private[p] for p in pctx.program.functions[pctx.program.head].params]
+    try:
+        entry(Tape(), *ordered, *extra, Verifier(pctx.verify_points.points, watch=error.point))
+    except VerifyError as again:
+        return again
+    return error
+
+
 def _refuse_unreal_arguments(fn, values):
     """adjoin's rules are those of real arithmetic: complex and object values are refused."""
     for name, value in values.items():
@@ -289,7 +312,7 @@ def adjoint(fn, wrt, placement=None, nocheckpoint=(), verify=None):
     return Adjoint(fn, wrt, placement, nocheckpoint, verify)
 
 
-def generate_source(fn, wrt, placement=None, nocheckpoint=(), example=None, verify=False):
+def generate_source(fn, wrt, placement=None, nocheckpoint=(), example=None, verify=None):
     """Source text of the adjoint module of ``fn``; ``example`` (dict of arguments) fixes argument kinds."""
     kinds = None
     if example is not None:

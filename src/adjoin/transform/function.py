@@ -15,6 +15,8 @@ from ..analysis.bound import definitely_bound, maybe_bound
 from ..analysis.tbr import CallEffect, StatementEffect, run_tbr
 from ..runtime.profiler import (BEGIN_ADVANCE, BEGIN_REVERSE, BEGIN_SPLIT_REVERSE, INLINE_STATEMENT,
                                 SNAPSHOT_READ, SNAPSHOT_WRITE, SPLIT_TURN, TURN)
+from ..runtime.verify import Point
+from . import verify
 from .adjoint import (FunctionContext, ExprAdjoint, assign, call, const, ctx_dense, name, primal_reads,
                       reverse_assign, reverse_augassign, store_copy)
 
@@ -372,6 +374,8 @@ class FunctionGen:
         full = sorted(self.tbr.full_pushes.get(id(stmt), ()))
         partial = sorted(self.tbr.partial_pushes.get(id(stmt), ()))
         line_comment = f"line {stmt.lineno}"
+        if id(stmt) in self._verify_index:
+            lines.stmt(indent, verify.keep(self._verify_index[id(stmt)], self.verified(stmt)[0]))
         for n in sorted(self.tbr.alias_pushes.get(id(stmt), ())):
             lines.stmt(indent, tape_push(name(n)), f"{n} shares memory with what line {stmt.lineno} updates")
         if piece.call is not None:
@@ -412,7 +416,7 @@ class FunctionGen:
             node.func = name(self.pctx.primal_name(piece.callee))
         else:
             node.func = name(self.pctx.generated_name(piece.callee, "fwd"))
-            node.args = [name("tape")] + node.args + ([name("prof")] if self.pctx.hooks else [])
+            node.args = [name("tape")] + node.args + self.run_arguments()
         comment = f"line {piece_stmt.lineno}"
         hooks = self.pctx.hooks
         if piece.passive:
@@ -509,6 +513,9 @@ class FunctionGen:
         if counted:
             rng, count = self._counted[id(loop)]
             lines.add(indent, f"tape.push({rng}[:{count}])")
+        elif reversed_needed and self.pctx.verify:
+            # the reversal evaluates the range again (its bounds are not written in the body)
+            lines.stmt(indent, verify.keep(self._verify_index[id(loop)], [copy.deepcopy(loop.iter)]))
 
     def forward_while(self, lines, loop, indent, backward_of):
         reversed_needed = backward_of.get(id(loop), False)
@@ -595,8 +602,9 @@ class FunctionGen:
         full = sorted(self.tbr.full_pushes.get(id(stmt), ()))
         partial = sorted(self.tbr.partial_pushes.get(id(stmt), ()))
         body = Lines()
+        checks = self.verify_checks(stmt)
         if piece.call is not None:
-            self.backward_call(body, piece.call, full, partial, indent, self.alias_restores(stmt))
+            self.backward_call(body, piece.call, full, partial, indent, self.alias_restores(stmt), checks)
         else:
             for n in reversed(full):
                 body.stmt(indent, self.restore(stmt, n))
@@ -606,7 +614,7 @@ class FunctionGen:
                     body.stmt(indent, ast.Assign(targets=[everything(n)], value=tape_pop()))
                 else:
                     body.stmt(indent, ast.Assign(targets=[store_copy(region)], value=tape_pop()))
-            for line in self.alias_restores(stmt):
+            for line in self.alias_restores(stmt) + checks:
                 body.stmt(indent, line)
             for line in piece.reverse:
                 if self._redundant_dense(line):
@@ -616,6 +624,32 @@ class FunctionGen:
         if body.lines:
             lines.add(indent, f"# line {stmt.lineno}: {_source_line(stmt)}")
             lines.extend(body)
+
+    # -- verify mode (transform/verify.py) --------------------------------------------------------
+    def verified(self, stmt):
+        """(expressions, labels) verify mode fingerprints for ``stmt``, or None (also when off)."""
+        if not self.pctx.verify:
+            return None
+        piece = self.pieces[id(stmt)]
+        exprs, labels = verify.checked_values(piece.effect.value_reads, piece.effect.binding_reads)
+        if piece.call is not None and not piece.call.passive and self.pctx.checkpointed(piece.call.site):
+            for arg in self.snapshot(piece.call):
+                exprs.append(copy.deepcopy(arg))
+                labels.append(f"{ast.unparse(arg)!r} (as the snapshot restores it)")
+        return (exprs, labels) if exprs else None
+
+    def verify_checks(self, stmt):
+        """The backward line checking what ``stmt``'s adjoint reads (verify mode), or none."""
+        checked = self.verified(stmt)
+        if not checked:
+            return []
+        exprs, labels = checked
+        names = [ast.unparse(e) if not (isinstance(e, ast.Call)) else e.args[0].id for e in exprs]
+        index = self.pctx.verify_points.add(Point(
+            self.func.name, self.func.path, stmt.lineno, _source_line(stmt), tuple(labels),
+            tuple(verify.suspects(self.pieces.values(), _statement_label, n) for n in names)))
+        self._verify_index[id(stmt)] = index     # the forward sweep, emitted next, keeps them
+        return [verify.same(index, exprs)]
 
     def alias_restores(self, stmt):
         """Backward lines giving back the names pushed because ``stmt`` writes memory they share."""
@@ -643,7 +677,7 @@ class FunctionGen:
                             self._dense_scope.discard(primal)
                         self._dense_scope.discard(sub.id)
 
-    def backward_call(self, lines, piece, full, partial, indent, alias_restores=()):
+    def backward_call(self, lines, piece, full, partial, indent, alias_restores=(), checks=()):
         stmt = self._stmt_of(piece)
         for n in full:
             self._dense_scope.discard(n)
@@ -716,9 +750,11 @@ class FunctionGen:
             func = self.pctx.generated_name(piece.callee, "bwd")
             if hooks:
                 lines.add(indent, inline_event(BEGIN_SPLIT_REVERSE, piece.site.id))
-        args = [name("tape")] + [copy.deepcopy(a) for a in piece.node.args] + extra
-        if hooks:
-            args.append(name("prof"))
+        # joint: the callee's adjoint pushes and checks its own fingerprints after this check;
+        # split: its forward sweep kept them after the caller's, so it checks them first
+        for line in checks if checkpointed else ():
+            lines.stmt(indent, line)
+        args = [name("tape")] + [copy.deepcopy(a) for a in piece.node.args] + extra + self.run_arguments()
         invocation = ast.Call(func=name(func), args=args, keywords=[])
         outs = gen.active_params
         if not outs:
@@ -731,7 +767,7 @@ class FunctionGen:
         if hooks:
             lines.add(indent, f"prof.end_reverse({piece.site.id!r}, tape)" if checkpointed else
                       f"prof.end_split_reverse({piece.site.id!r}, tape)")
-        for line in alias_restores:
+        for line in list(checks if not checkpointed else ()) + list(alias_restores):
             lines.stmt(indent, line)
         writes = self.pctx.summaries.writes(piece.callee)
         accumulate = []
@@ -807,6 +843,12 @@ class FunctionGen:
         if id(loop) in self.counted_loops:
             lines.add(indent, f"for {target} in reversed(tape.pop()):  # line {loop.lineno}")
         else:
+            if self.pctx.verify:
+                index = self.pctx.verify_points.add(Point(
+                    self.func.name, self.func.path, loop.lineno, f"for {target} in {ast.unparse(loop.iter)}",
+                    (f"the range {ast.unparse(loop.iter)}",), ("",)))
+                self._verify_index[id(loop)] = index
+                lines.stmt(indent, verify.same(index, [copy.deepcopy(loop.iter)]))
             lines.add(indent, f"for {target} in reversed({ast.unparse(loop.iter)}):  # line {loop.lineno}")
         lines.extend(body)
         for n in sorted(self.tbr.loop_pushes.get(id(loop), ()), reverse=True):
@@ -830,6 +872,7 @@ class FunctionGen:
         """(forward Lines, backward Lines) of the body, at indent 1."""
         self._counted = {}
         self._pending_flags = []
+        self._verify_index = {}       # id(stmt or loop) -> its verify point
         self._dense_scope = set(self.ctx.dense_names)
         backward_of = {}
         backward = self.backward(self.func.node.body, 1, backward_of)
@@ -872,12 +915,16 @@ class FunctionGen:
         params = list(self.func.params)
         head = ["tape"] + params
         if mode == "fwd":
-            return head + (["prof"] if self.pctx.hooks else [])
+            return head + [a.id for a in self.run_arguments()]
         extra = []
         if self.result_active():
             extra.append("result_b" if len(self.func.result_names) > 1 else self.ctx.adj(self.func.result_names[0]))
         extra += [self.ctx.adj(p) for p in self.adjoint_inputs()]
-        return head + extra + (["prof"] if self.pctx.hooks else [])
+        return head + extra + [a.id for a in self.run_arguments()]
+
+    def run_arguments(self):
+        """What every generated function passes on after its adjoints: the profiler, the verifier."""
+        return ([name("prof")] if self.pctx.hooks else []) + ([name("verify")] if self.pctx.verify else [])
 
     def returns(self):
         outs = [self.ctx.adj(p) for p in self.active_params]
@@ -970,6 +1017,10 @@ def inline_event(kind, site):
 def _short(path):
     from pathlib import Path
     return Path(path).name
+
+
+def _statement_label(stmt):
+    return f"line {stmt.lineno} ({_source_line(stmt)})"
 
 
 def _source_line(stmt):

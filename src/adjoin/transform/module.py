@@ -17,6 +17,7 @@ from ..errors import UsageError
 from ..frontend.program import load_program
 from ..frontend.source import MISSING, resolve
 from .function import FunctionGen
+from .verify import VerifyPoints
 from .rules import RULES
 
 
@@ -141,6 +142,7 @@ def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False
     sites, site_of_call = find_sites(program, nocheckpoint)
     pctx = ProgramContext(program, kinds, activity, summaries, sites, site_of_call, placement, hooks)
     pctx.verify = verify
+    pctx.verify_points = VerifyPoints()
     _bindings(pctx)
     for key in program.order():
         if key in kinds.expr_kinds:
