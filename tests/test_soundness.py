@@ -175,3 +175,17 @@ def test_verify_mode_checks_snapshots_of_checkpointed_calls(monkeypatch):
     args, wrt = CASES["row_views_then_mixing"]
     with pytest.raises(adjoin.VerifyError, match="mix_levels"):
         adjoin.grad(S.row_views_then_mixing, wrt=wrt, verify=True)(**copy.deepcopy(args))
+
+
+def test_a_singular_derivative_is_named_by_its_line():
+    """Non-finite from finite inputs: a warning names the first line whose adjoint is not finite."""
+    with pytest.warns(adjoin.NonFiniteGradientWarning) as caught:
+        g = adjoin.grad(S.singular_at_zero, wrt="x")(np.array([0.0, 1.0]))
+    assert np.isnan(g[0]) and g[1] == pytest.approx(4.0)
+    message = str(caught[-1].message)
+    assert "soundness.py:" in message and "r = np.sqrt(v * v)" in message and "_absolute_sum" in message
+
+
+def test_finite_gradients_give_no_warning(recwarn):
+    adjoin.grad(S.pairwise_distances, wrt="x")(X4)
+    assert not [w for w in recwarn if issubclass(w.category, adjoin.NonFiniteGradientWarning)]

@@ -1,8 +1,8 @@
 """adjoin: adjoints of Python/NumPy programs by source transformation, with checkpointing advice."""
 from .api import Site, adjoint, checkpoint_sites, generate_source, grad, value_and_grad
-from .errors import AdjoinError, VerifyError
+from .errors import AdjoinError, NonFiniteGradientWarning, VerifyError
 from .placement import Placement
 
 __all__ = ["AdjoinError", "Placement", "Site", "adjoint", "checkpoint_sites", "generate_source",
-           "grad", "value_and_grad", "VerifyError"]
+           "grad", "value_and_grad", "NonFiniteGradientWarning", "VerifyError"]
 from .version import __version__  # noqa: E402

@@ -5,14 +5,15 @@ import inspect
 import os
 import statistics
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import AdjoinError, UsageError, VerifyError
+from .errors import AdjoinError, NonFiniteGradientWarning, UsageError, VerifyError
 from .placement import Placement
 from .runtime.tape import Tape
-from .runtime.verify import Verifier
+from .runtime.verify import NonFinite, Verifier
 from .transform.module import (USER_IMPORT, Site, bindings, build, find_sites, head_kinds_from_example,
                                module_source)
 
@@ -139,7 +140,27 @@ class Adjoint:
         gen = pctx.functions_gen[pctx.program.head]
         by_param = dict(zip(gen.active_params, raw))
         grads = tuple(_gradient_like(by_param.get(p, 0.0), values[p]) for p in wrt)
+        if prof is None and not all(np.all(np.isfinite(g)) for g in grads) and np.isfinite(value) \
+                and _all_finite(values.values()):
+            warnings.warn(self._where_non_finite(values), NonFiniteGradientWarning, stacklevel=4)
         return float(value), grads, wrt
+
+    def _where_non_finite(self, values):
+        """Runs the adjoint again checking every adjoint statement's result: the first that is not
+        finite names the line whose derivative is singular."""
+        kinds = head_kinds_from_example(list(values), values)
+        pctx, wrt = build(self.fn, self.wrt_given, self.placement, self.nocheckpoint, kinds, locate=True)
+        entry = _compile(module_source(pctx, wrt), pctx)[pctx.generated_name(pctx.program.head, "b")]
+        private = {k: _private_copy(v) for k, v in values.items()}
+        ordered = [private[p] for p in pctx.program.functions[pctx.program.head].params]
+        gen = pctx.functions_gen[pctx.program.head]
+        extra = [1.0] * gen.result_active() + [0.0] * len(gen.adjoint_inputs())
+        try:
+            with np.errstate(all="ignore"):
+                entry(Tape(), *ordered, *extra, Verifier(pctx.verify_points.points))
+        except NonFinite as found:
+            return found.text()
+        return f"the gradient of {self.fn.__name__} is not finite, from finite inputs"
 
     def _shape_result(self, grads):
         if isinstance(self.wrt_given, (str, int)):
@@ -242,6 +263,14 @@ def _watched_again(entry, pctx, values, extra, error):
     except VerifyError as again:
         return again
     return error
+
+
+def _all_finite(values):
+    for value in values:
+        if isinstance(value, (float, np.floating, np.ndarray)) and np.asarray(value).dtype.kind == "f" \
+                and not np.all(np.isfinite(value)):
+            return False
+    return True
 
 
 def _refuse_unreal_arguments(fn, values):

@@ -26,6 +26,11 @@ class VerifyError(AdjoinError):
     with the variable, where it was assumed unchanged and what changed it)."""
 
 
+class NonFiniteGradientWarning(RuntimeWarning):
+    """A gradient came out infinite or NaN from finite inputs; the message names the first line of
+    the source whose adjoint became non-finite (where the derivative really is singular)."""
+
+
 def located(path, line, col, what, hint=None):
     """Formats a message as 'path:line:col: what; hint'."""
     where = f"{path}:{line}:{col}" if col is not None else f"{path}:{line}"

@@ -200,3 +200,14 @@ def rebinding_function(x, c):
     y = x * c
     s = boundary_twice(y, c)
     return s + np.sum(y * y)
+
+
+# Where the derivative really is singular: |x| written as sqrt(x * x), at 0.
+def _absolute_sum(v):
+    r = np.sqrt(v * v)
+    return np.sum(r)
+
+
+def singular_at_zero(x):
+    y = x * 2.0
+    return _absolute_sum(y) + np.sum(y)

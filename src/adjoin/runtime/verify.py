@@ -136,7 +136,37 @@ class Verifier:
                 error.point = (index, k)
                 raise error
 
+    def finite(self, index, *adjoints):
+        """Locating mode: the adjoints a statement just computed must be finite."""
+        for k, value in enumerate(adjoints):
+            if not _finite(value):
+                raise NonFinite(self.points[index], k)
+
     def check_empty(self):
         if self.stack:
             raise VerifyError(f"verify mode: {len(self.stack)} fingerprints were never checked "
                               "(an adjoin bug: please report it)")
+
+
+class NonFinite(Exception):
+    """Raised by the locating run at the first adjoint statement whose result is not finite."""
+
+    def __init__(self, point, k):
+        super().__init__(point.message(k))
+        self.point, self.k = point, k
+
+    def text(self):
+        p = self.point
+        return (f"{p.path}:{p.line}: the gradient is not finite; the first adjoint that became infinite "
+                f"or NaN is {p.names[self.k]}, computed by the adjoint of '{p.statement}' in {p.function}: "
+                "the derivative of this line is singular here (e.g. sqrt or a power below 1 at 0, arcsin at "
+                "±1, log at 0)")
+
+
+def _finite(value):
+    if isinstance(value, (list, tuple)):
+        return all(_finite(v) for v in value)
+    try:
+        return bool(np.all(np.isfinite(value)))
+    except TypeError:
+        return True

@@ -621,6 +621,8 @@ class FunctionGen:
                     continue
                 body.stmt(indent, line)
                 self._note_assignment(line)
+            for line in self.finite_checks(stmt, piece.reverse):
+                body.stmt(indent, line)
         if body.lines:
             lines.add(indent, f"# line {stmt.lineno}: {_source_line(stmt)}")
             lines.extend(body)
@@ -650,6 +652,20 @@ class FunctionGen:
             tuple(verify.suspects(self.pieces.values(), _statement_label, n) for n in names)))
         self._verify_index[id(stmt)] = index     # the forward sweep, emitted next, keeps them
         return [verify.same(index, exprs)]
+
+    def finite_checks(self, stmt, reverse):
+        """Locating mode: a check that the adjoints ``reverse`` computes for ``stmt`` are finite."""
+        if not self.pctx.locate:
+            return []
+        adjoints = set(self.ctx.adjoint_names.values())
+        assigned = sorted({root.id for line in reverse for target in _targets(line)
+                           for root in [_root(target)] if isinstance(root, ast.Name) and root.id in adjoints})
+        if not assigned:
+            return []
+        index = self.pctx.verify_points.add(Point(
+            self.func.name, self.func.path, stmt.lineno, _source_line(stmt),
+            tuple(f"{a!r}" for a in assigned), ("",) * len(assigned)))
+        return [ast.Expr(value=call("verify.finite", const(index), *(name(a) for a in assigned)))]
 
     def alias_restores(self, stmt):
         """Backward lines giving back the names pushed because ``stmt`` writes memory they share."""
@@ -792,6 +808,8 @@ class FunctionGen:
                 continue
             lines.stmt(indent, line)
             self._note_assignment(line)
+        for line in self.finite_checks(stmt, accumulate):
+            lines.stmt(indent, line)
 
     def backward_if(self, lines, stmt, indent, backward_of):
         branches = _if_chain(stmt)
@@ -1017,6 +1035,22 @@ def inline_event(kind, site):
 def _short(path):
     from pathlib import Path
     return Path(path).name
+
+
+def _targets(line):
+    if isinstance(line, ast.Assign):
+        return [e for t in line.targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+    if isinstance(line, ast.AugAssign):
+        return [line.target]
+    if isinstance(line, ast.If):
+        return [t for inner in line.body + line.orelse for t in _targets(inner)]
+    return []
+
+
+def _root(target):
+    while isinstance(target, (ast.Subscript, ast.Attribute)):
+        target = target.value
+    return target
 
 
 def _statement_label(stmt):

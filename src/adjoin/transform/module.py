@@ -116,7 +116,7 @@ class ProgramContext:
         return self.names[(key, mode)]
 
 
-def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False, verify=False):
+def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False, verify=False, locate=False):
     """Analyses the program of ``fn``; returns (ProgramContext, wrt names)."""
     program = load_program(fn)
     head = program.functions[program.head]
@@ -141,7 +141,8 @@ def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False
     activity = infer_activity(program, kinds, RULES, summaries, wrt)
     sites, site_of_call = find_sites(program, nocheckpoint)
     pctx = ProgramContext(program, kinds, activity, summaries, sites, site_of_call, placement, hooks)
-    pctx.verify = verify
+    pctx.verify = verify or locate      # locating non-finite adjoints checks them with the verifier
+    pctx.locate = locate
     pctx.verify_points = VerifyPoints()
     _bindings(pctx)
     for key in program.order():
