@@ -33,12 +33,15 @@ def fingerprint(value):
     if isinstance(value, (int, np.integer)):
         return ("int", int(value))
     if isinstance(value, (tuple, list)):
-        return (type(value).__name__, tuple(fingerprint(v) for v in value))
+        return ("items", tuple(fingerprint(v) for v in value))
     if isinstance(value, range):
         return ("range", value.start, value.stop, value.step)
     if value is None or isinstance(value, str):
         return ("plain", value)
     return ("object", id(value))
+
+
+NOTHING = ("plain", None)      # the fingerprint of None: nothing to compare
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ class Verifier:
     def __init__(self, points, watch=None):
         self.points = points
         self.stack = []
+        self.expected = []           # (point, fingerprints) of advances whose re-run is under way
         self.checks = 0
         self.watch = Watch(*watch) if watch is not None else None
 
@@ -135,6 +139,25 @@ class Verifier:
                 error = VerifyError(self.points[index].message(k, found))
                 error.point = (index, k)
                 raise error
+
+    def expect(self, index):
+        """Backward sweep, before a checkpointed call's joint adjoint: what its advance left."""
+        self.expected.append((index, self.stack.pop()))
+
+    def turn(self, *values):
+        """At a joint adjoint's turn: its re-run of the callee must have left what the advance did,
+        or the snapshot (or what the caller keeps) missed a value the call reads."""
+        if not self.expected:
+            return
+        index, kept = self.expected.pop()
+        point = self.points[index]
+        for k, (before, value) in enumerate(zip(kept, values)):
+            if before != NOTHING and fingerprint(value) != before:
+                raise VerifyError(
+                    f"{point.path}:{point.line}: verify mode: the checkpointed call '{point.statement}' in "
+                    f"{point.function}, run again by its adjoint, did not compute what its advance did "
+                    f"({point.names[k]} differs): its snapshot, or a value its caller keeps, missed "
+                    "something the call reads. This is a bug in adjoin, please report it with this program")
 
     def finite(self, index, *adjoints):
         """Locating mode: the adjoints a statement just computed must be finite."""

@@ -447,13 +447,15 @@ class FunctionGen:
             for n in full:
                 lines.stmt(indent, self.save(stmt, n))
             lines.stmt(indent, ast.Assign(targets=[copy.deepcopy(stmt.targets[0])], value=name(temp)))
-            return
-        if piece.targets:
-            lines.stmt(indent, ast.Assign(targets=[copy.deepcopy(stmt.targets[0])], value=node), comment)
         else:
-            lines.stmt(indent, ast.Expr(value=node), comment)
-        if end_hook:
-            lines.add(indent, end_hook)
+            if piece.targets:
+                lines.stmt(indent, ast.Assign(targets=[copy.deepcopy(stmt.targets[0])], value=node), comment)
+            else:
+                lines.stmt(indent, ast.Expr(value=node), comment)
+            if end_hook:
+                lines.add(indent, end_hook)
+        if id(stmt) in self._verify_outputs:
+            lines.stmt(indent, verify.keep(self._verify_outputs[id(stmt)], self.advance_outputs(piece)[0]))
 
     def _stmt_of(self, piece):
         return piece.stmt
@@ -653,6 +655,47 @@ class FunctionGen:
         self._verify_index[id(stmt)] = index     # the forward sweep, emitted next, keeps them
         return [verify.same(index, exprs)]
 
+    def advance_outputs(self, piece):
+        """(expressions, labels) of what a checkpointed call's advance leaves: the arrays it updates
+        (None where an argument is no array of the caller's) and its results; the callee's joint
+        adjoint checks at its turn that its re-run computed the same (verify mode)."""
+        callee = self.pctx.functions_gen[piece.callee]
+        exprs, labels = [], []
+        for param in callee.output_params():
+            arg = piece.node.args[self.pctx.summaries.params(piece.callee).index(param)]
+            storage = _is_storage(arg, self.ctx.kinds)
+            exprs.append(copy.deepcopy(arg) if storage else const(None))
+            labels.append(f"{ast.unparse(arg)!r} after the call" if storage else "")
+        if callee.func.result_names:
+            targets = piece.targets or []
+            exprs.append(name(targets[0]) if len(targets) == 1 else
+                         ast.Tuple(elts=[name(t) for t in targets], ctx=ast.Load()) if targets else const(None))
+            labels.append("its result")
+        return exprs, labels
+
+    def expect_outputs(self, piece):
+        """The backward line handing the callee's joint adjoint what its advance left (verify mode)."""
+        exprs, labels = self.advance_outputs(piece)
+        index = self.pctx.verify_points.add(Point(
+            self.func.name, self.func.path, piece.stmt.lineno, _source_line(piece.stmt), tuple(labels),
+            ("",) * len(labels)))
+        self._verify_outputs[id(piece.stmt)] = index
+        return ast.Expr(value=call("verify.expect", const(index)))
+
+    def output_params(self):
+        """The parameters whose arrays this function updates, in order (verify mode's turn check)."""
+        writes = self.pctx.summaries.writes(self.key)
+        return [p for p in self.func.params if p in writes]
+
+    def turn_check(self):
+        """At the turn of a joint adjoint: its re-run must have computed what the advance did."""
+        values = [name(p) for p in self.output_params()]
+        results = self.func.result_names
+        if results:
+            values.append(name(results[0]) if len(results) == 1 else
+                          ast.Tuple(elts=[name(r) for r in results], ctx=ast.Load()))
+        return ast.unparse(ast.Expr(value=call("verify.turn", *values)))
+
     def finite_checks(self, stmt, reverse):
         """Locating mode: a check that the adjoints ``reverse`` computes for ``stmt`` are finite."""
         if not self.pctx.locate:
@@ -768,6 +811,8 @@ class FunctionGen:
                 lines.add(indent, inline_event(BEGIN_SPLIT_REVERSE, piece.site.id))
         # joint: the callee's adjoint pushes and checks its own fingerprints after this check;
         # split: its forward sweep kept them after the caller's, so it checks them first
+        if checkpointed and self.pctx.verify:
+            lines.stmt(indent, self.expect_outputs(piece))
         for line in checks if checkpointed else ():
             lines.stmt(indent, line)
         args = [name("tape")] + [copy.deepcopy(a) for a in piece.node.args] + extra + self.run_arguments()
@@ -891,6 +936,7 @@ class FunctionGen:
         self._counted = {}
         self._pending_flags = []
         self._verify_index = {}       # id(stmt or loop) -> its verify point
+        self._verify_outputs = {}     # id(call stmt) -> the point of its advance's outputs
         self._dense_scope = set(self.ctx.dense_names)
         backward_of = {}
         backward = self.backward(self.func.node.body, 1, backward_of)
@@ -967,6 +1013,8 @@ class FunctionGen:
                 out.add(1, f"{n} = None")
             out.extend(forward)
             out.add(1, "# turn")
+            if self.pctx.verify and not head:
+                out.add(1, self.turn_check())
             if self.pctx.hooks:
                 out.add(1, self._turn_hook("turn", TURN, turn_pushes))
             if head:
