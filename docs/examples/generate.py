@@ -5,7 +5,7 @@ docs/how-it-works.md.
     .venv/bin/python docs/examples/generate.py            # rewrite generated/ and the docs' code blocks
     .venv/bin/python docs/examples/generate.py --check    # only say what is out of date (exit 1 if any)
 
-Each small program here (tiny.py, control.py, pushes.py, directives.py, heat_region.py) and the
+Each small program here (tiny.py, control.py, pushes.py, directives.py, heat_region.py, aliasing.py) and the
 conformance program p22_heat_model are differentiated with ``adjoin.adjoint(...)`` and run once;
 the generated modules are written to ``generated/`` (the absolute paths in their docstrings are
 made relative; nothing else is changed). In the docs, a code block preceded by a marker
@@ -35,9 +35,9 @@ sys.path.insert(0, str(HERE))
 import adjoin  # noqa: E402
 
 
-def adjoint_source(fn, wrt, args, placement=None):
+def adjoint_source(fn, wrt, args, placement=None, verify=False):
     """The generated module of ``fn`` after one run on ``args`` (its kinds specialize it), and the run."""
-    adj = adjoin.adjoint(fn, wrt, placement=placement)
+    adj = adjoin.adjoint(fn, wrt, placement=placement, verify=verify)
     run = adj.measure(*args) if isinstance(args, tuple) else adj.measure(**args)
     return adj.source.replace(str(ROOT) + "/", "").replace(str(ROOT.parent) + "/", ""), run
 
@@ -51,6 +51,7 @@ def p22():
 
 def programs():
     """{file name in generated/: (source, run)}."""
+    import aliasing
     import control
     import directives
     import heat_region
@@ -66,6 +67,9 @@ def programs():
         "pushes.py": adjoint_source(pushes.cost, ("x", "w"), (np.linspace(0.0, 1.0, 5), 0.5)),
         "pushes_shapes.py": adjoint_source(pushes.shapes, ("x", "w"), (np.linspace(0.0, 1.0, 5), 0.5)),
         "directives.py": adjoint_source(directives.cost, ("u0", "k"), (np.linspace(0.0, 1.0, 6), 0.1, 3)),
+        "aliasing.py": adjoint_source(aliasing.second_name, ("a", "b"), (np.linspace(1.0, 2.0, 3), np.ones(3))),
+        "aliasing_verify.py": adjoint_source(aliasing.column, ("T0",), (np.linspace(9.0, 12.0, 8).reshape(4, 2),
+                                                                        np.linspace(0.0, 1.0, 4)), verify=True),
     }
     for module, stem in ((p22(), "p22"), (heat_region, "heat_region")):
         args = module.inputs(np.random.default_rng(0))
