@@ -821,3 +821,26 @@ def test_reductions_on_random_axes(key, shape, data, keepdims, seed):
         zeros = data.draw(st.lists(st.integers(0, a.size - 1), max_size=2))
         a.flat[zeros] = 0.0
     check_adjoints(key, (a,), {"axis": axis, "keepdims": keepdims}, seed)
+
+
+@pytest.mark.parametrize("key, args, kwargs", CASES)
+def test_every_primitive_returning_a_view_is_known_as_one(key, args, kwargs, request):
+    """The effects analysis must know every primitive whose result may share memory with its
+    first argument (a write through the result changes the argument): a missing one is a silently
+    wrong gradient, not a refusal."""
+    from adjoin.analysis.effects import VIEW_RULES
+    rng = np.random.default_rng(zlib.crc32(request.node.callspec.id.encode()))
+    values, options = draw(args, rng), {k: draw(v, rng) for k, v in kwargs.items()}
+    result = call(key, list(values), options)
+    inputs = [v for v in values if isinstance(v, np.ndarray)]
+    if isinstance(result, np.ndarray) and inputs and np.shares_memory(result, inputs[0]):
+        assert key in VIEW_RULES, f"{key} returned a view of its argument"
+
+
+def test_singular_derivatives_with_a_zero_adjoint_contribute_zero():
+    assert vjp.div(0.0, 0.0) == 0.0
+    assert vjp.div(1.0, 0.0) == math.inf
+    np.testing.assert_array_equal(vjp.div(np.array([0.0, 2.0]), np.array([0.0, 4.0])), [0.0, 0.5])
+    np.testing.assert_array_equal(vjp.pow_exponent(np.array([0.0, 1.0]), np.array([0.0, 0.0]),
+                                                   np.array([0.0, 0.0])), [0.0, 0.0])
+    np.testing.assert_array_equal(vjp.pow_base(np.array([0.0]), np.array([0.0]), -1.5), [0.0])

@@ -40,6 +40,7 @@ CASES = {
     "element_beside_its_array": (dict(x=X4, a=1.3), ("x", "a")),
     "shared_results_written": (dict(x=X4), ("x",)),
     "rebinding_function": (dict(x=X4, c=1.3), ("x", "c")),
+    "flipped_view_written": (dict(x=X4), ("x",)),
 }
 
 # the truth, where the issue gives it

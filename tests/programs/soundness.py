@@ -211,3 +211,12 @@ def _absolute_sum(v):
 def singular_at_zero(x):
     y = x * 2.0
     return _absolute_sum(y) + np.sum(y)
+
+
+# A view made by a primitive (np.flip), written after the array it views was read.
+def flipped_view_written(x):
+    y = x * 2.0
+    v = np.flip(m=y)
+    s = np.sum(np.sin(y))
+    v[0] = 0.5
+    return s + np.sum(v * v * x)

@@ -12,13 +12,18 @@ import ast
 from dataclasses import dataclass, field
 
 from ..frontend.program import Problems
+from ..transform.rules import RULES
 from .activity import storage_name
+from .calls import bind_rule_call
 from .flow import Backward, Forward
 
 # Primitives whose result may share memory with their first argument.
 VIEW_RULES = {"np.reshape", "method.reshape", "np.ravel", "method.ravel", "np.transpose",
               "method.transpose", "attr.T", "np.squeeze", "method.squeeze", "np.asarray",
-              "np.expand_dims", "np.atleast_1d", "np.atleast_2d", "np.broadcast_to", "attr.real"}
+              "np.expand_dims", "np.atleast_1d", "np.atleast_2d", "np.broadcast_to", "attr.real",
+              "np.flip", "np.diff"}      # np.diff(a, n=0) is a itself
+# tests/test_rules.py checks that every primitive whose result shares memory with its first
+# argument is listed here
 
 
 @dataclass
@@ -217,7 +222,10 @@ class PointsTo(Forward):
         if isinstance(node, ast.Subscript):
             if _basic_index(node.slice, self.kinds):
                 return self.objects(node.value, env)
-            return frozenset({f"A:{id(node)}:new"})
+            if _advanced_index(node.slice, self.kinds):
+                return frozenset({f"A:{id(node)}:new"})
+            # an index of unknown kind may be an int: the result may be a view
+            return self.objects(node.value, env) | {f"A:{id(node)}:new"}
         if isinstance(node, ast.Attribute):
             if node.attr in ("T", "real"):
                 return self.objects(node.value, env)
@@ -227,9 +235,7 @@ class PointsTo(Forward):
         if isinstance(node, ast.Call):
             callee = self.func.callees.get(id(node))
             if callee is not None and callee.kind == "rule" and callee.key in VIEW_RULES:
-                base = node.func.value if callee.key.startswith("method.") else (node.args[0] if node.args else None)
-                objs = self.objects(base, env) if base is not None else frozenset()
-                return objs | {f"A:{id(node)}:new"}
+                return self.view_base(node, callee.key, env) | {f"A:{id(node)}:new"}
             if callee is not None and callee.kind == "user":
                 return frozenset().union(*self.call_results(node, callee, env))
         if isinstance(node, (ast.Tuple, ast.List)):
@@ -240,6 +246,20 @@ class PointsTo(Forward):
         if isinstance(node, ast.Constant):
             return frozenset()
         return frozenset({f"A:{id(node)}:new"})
+
+    def view_base(self, node, key, env):
+        """Objects of the array a view primitive's result may share memory with (its first
+        parameter, however it is passed), or of every argument when the call cannot be bound."""
+        rule = RULES.get(key)
+        try:
+            bound, _ = bind_rule_call(rule, node, key)
+            base = bound.get(rule.params[0])
+        except (ValueError, AttributeError, IndexError):
+            base = None
+        if base is None:
+            parts = list(node.args) + [kw.value for kw in node.keywords]
+            return frozenset().union(*(self.objects(p, env) for p in parts)) if parts else frozenset()
+        return self.objects(base, env)
 
     def call_results(self, node, callee, env):
         """Objects of each result of a user call: a fresh array per result (results the callee may
@@ -464,6 +484,17 @@ def _basic_index(index, kinds):
             continue
         return False
     return True
+
+
+def _advanced_index(index, kinds):
+    """True when indexing with ``index`` surely copies (a part is an array, a list or a tuple)."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    for part in parts:
+        kind = kinds.get(id(part))
+        if isinstance(part, (ast.List, ast.Compare)) or kind is not None and (
+                kind.array or kind.cat == "tuple"):
+            return True
+    return False
 
 
 class EntryAccess(Forward):
