@@ -44,7 +44,7 @@ def checks_of_one_run(adj, inputs):
     verifier = Verifier(pctx.verify_points.points)
     head = pctx.program.functions[pctx.program.head]
     gen = pctx.functions_gen[pctx.program.head]
-    private = copy.deepcopy(inputs)
+    private = adj._bind((), copy.deepcopy(inputs))      # defaults filled in
     extra = [1.0] * gen.result_active() + [0.0] * len(gen.adjoint_inputs())
     entry(Tape(), *[private[p] for p in head.params], *extra, verifier)
     return verifier.checks
