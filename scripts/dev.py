@@ -48,7 +48,7 @@ def demo():
     out.mkdir(exist_ok=True)
     run(adjoin, "generate", case, *size, "-o", out / "adjoint.py")
     run(adjoin, "sites", case)
-    run(adjoin, "check", case, *size, "--rtol", "1e-5")
+    run(adjoin, "check", case, *size)
     run(adjoin, "profile", case, *size, "-o", out / "profile.json", "--trace", out / "trace.json")
     run(adjoin, "advise", out / "profile.json", "--memory-budget", "1.5x", "--pareto",
         "-o", out / "placement.toml")
