@@ -71,3 +71,15 @@ def test_balance_and_lifo(items):
             assert out == item or out is item
     tape.check_empty()
     assert tape.bytes == 0
+
+
+def test_a_list_is_stored_as_a_copy_of_its_arrays():
+    """A list pushed holds arrays the program may update in place afterwards (issue 12)."""
+    from adjoin.runtime.tape import Tape
+    tape = Tape()
+    r = np.ones(3)
+    tape.push([r * 2.0, r])
+    r[0] = 5.0
+    assert tape.bytes == 48
+    restored = tape.pop()
+    assert isinstance(restored, list) and restored[1][0] == 1.0

@@ -7,7 +7,7 @@ Its size in bytes is adjoin's measure of memory.  Accounting (docs/how-it-works.
 * a float, int, bool, NumPy scalar or ``None`` costs :data:`SCALAR_BYTES` (8);
 * a control value (a branch taken, a trip count) is an int and costs 8 as well; the iterations
   of a loop left by ``break`` are saved as a ``range`` and cost 24 (start, stop, step);
-* a tuple costs the sum of its items.
+* a tuple or a list costs the sum of its items (and its arrays are copied too).
 """
 import numpy as np
 
@@ -20,7 +20,7 @@ def size_of(value):
     """Bytes that ``value`` occupies on the tape."""
     if isinstance(value, np.ndarray):
         return value.nbytes
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, list)):
         return sum(size_of(item) for item in value)
     if isinstance(value, range):
         return 3 * SCALAR_BYTES
@@ -31,8 +31,8 @@ def stored(value):
     """What the tape keeps for ``value``: a private copy of arrays, the value itself otherwise."""
     if isinstance(value, np.ndarray):
         return value.copy()
-    if isinstance(value, tuple):
-        return tuple(stored(item) for item in value)
+    if isinstance(value, (tuple, list)):
+        return type(value)(stored(item) for item in value)
     return value
 
 
