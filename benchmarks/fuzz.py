@@ -373,6 +373,15 @@ def summary(records, files):
                 table.add_row(outcome, str(counts[outcome]), "yes" if OUTCOMES[outcome] else "")
         console.print(table)
 
+        refused = collections.Counter(r["signature"] for r in rows if r["outcome"] == "refused_allowed")
+        if refused:     # to judge whether they refused the shared memory, not something else
+            table = Table(title=f"{prop}: accepted refusals (of programs that may be refused) by message")
+            table.add_column("message")
+            table.add_column("count", justify="right")
+            for signature, count in refused.most_common():
+                table.add_row(signature, str(count))
+            console.print(table)
+
         failing = [r for r in rows if OUTCOMES[r["outcome"]]]
         if failing:
             table = Table(title=f"{prop}: failures by signature")
