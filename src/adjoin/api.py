@@ -61,7 +61,7 @@ def _names(nocheckpoint):
 class Adjoint:
     """The generated adjoint of a function, compiled; specialized to the kinds of its arguments."""
 
-    def __init__(self, fn, wrt, placement=None, nocheckpoint=(), verify=None):
+    def __init__(self, fn, wrt, placement=None, nocheckpoint=(), verify=None, max_tape_bytes=None):
         if not callable(fn):
             raise UsageError(f"adjoin differentiates functions; got {fn!r}")
         self.fn = fn
@@ -69,6 +69,8 @@ class Adjoint:
         self.placement = _as_placement(placement)
         self.nocheckpoint = _names(nocheckpoint)
         self.verify = verify_default(verify)
+        self.max_tape_bytes = max_tape_bytes
+        Tape(max_tape_bytes)        # a bad limit (or $ADJOIN_MAX_TAPE) is refused here
         try:
             self.signature = inspect.signature(fn)
         except (TypeError, ValueError):
@@ -127,6 +129,8 @@ class Adjoint:
             extra.append(verifier)
         try:
             value, raw = entry(tape, *ordered, *extra)
+        except MemoryError as error:        # NumPy could not allocate: say where, and what to do
+            raise tape.exhausted(error) from None
         except VerifyError as error:
             if verifier is None or prof is not None or not hasattr(error, "point"):
                 raise
@@ -157,7 +161,7 @@ class Adjoint:
         extra = [1.0] * gen.result_active() + [0.0] * len(gen.adjoint_inputs())
         try:
             with np.errstate(all="ignore"):
-                entry(Tape(), *ordered, *extra, Verifier(pctx.verify_points.points))
+                entry(Tape(self.max_tape_bytes), *ordered, *extra, Verifier(pctx.verify_points.points))
         except NonFinite as found:
             return found.text()
         return f"the gradient of {self.fn.__name__} is not finite, from finite inputs"
@@ -169,7 +173,7 @@ class Adjoint:
 
     def __call__(self, *args, **kwargs):
         """(value, gradients): gradients is a tuple when wrt is a tuple."""
-        value, grads, _ = self._run(args, kwargs, Tape())
+        value, grads, _ = self._run(args, kwargs, Tape(self.max_tape_bytes))
         return value, self._shape_result(grads)
 
     def record(self, *args, **kwargs):
@@ -177,7 +181,7 @@ class Adjoint:
         from .runtime.profiler import Recorder
         self._specialize(self._bind(args, kwargs), hooks=True)    # generation is not timed
         recorder = Recorder()
-        tape = Tape()
+        tape = Tape(self.max_tape_bytes)
         value, grads, _ = self._run(args, kwargs, tape, prof=recorder)
         return value, self._shape_result(grads), recorder, tape
 
@@ -211,13 +215,13 @@ class Adjoint:
             source, entry, wrt, pctx = self._specialize(values, hooks=True)
             if warmup:
                 say("warm-up run")
-                self._run(args, kwargs, Tape(), prof=Recorder(keep=False))
+                self._run(args, kwargs, Tape(self.max_tape_bytes), prof=Recorder(keep=False))
                 self._specialize(values)        # compiled before the clock starts
                 times = []
                 for k in range(repeat):
                     say("timing the adjoint without hooks" + (f" ({k + 1}/{repeat})" if repeat > 1 else ""))
                     start = time.perf_counter()
-                    self._run(args, kwargs, Tape())
+                    self._run(args, kwargs, Tape(self.max_tape_bytes))
                     times.append(time.perf_counter() - start)
                 plain_seconds = statistics.median(times)
             say("profiled run")
@@ -235,7 +239,7 @@ class Adjoint:
         (tree, primal ratio, seconds, tape, recorder).  The hooked module must be specialized."""
         from .runtime.profiler import Recorder
         recorder = Recorder(sink=sink, keep=keep_events)
-        tape = Tape()
+        tape = Tape(self.max_tape_bytes)
         self._run(args, kwargs, tape, prof=recorder)
         seconds = recorder.elapsed()         # the recorder's own time left out, as in every event
         recorder.flush()
@@ -246,7 +250,7 @@ class Adjoint:
         """Runs the adjoint once: value, grads, seconds, peak_tape_bytes."""
         values = self._bind(args, kwargs)
         self._specialize(values)
-        tape = Tape()
+        tape = Tape(self.max_tape_bytes)
         start = time.perf_counter()
         value, grads, _ = self._run(args, kwargs, tape)
         seconds = time.perf_counter() - start
@@ -315,9 +319,12 @@ def _gradient_like(g, param):
     return float(np.sum(g)) if np.ndim(g) else float(g)
 
 
-def value_and_grad(fn, wrt, placement=None, nocheckpoint=(), verify=None):
-    """Returns a function computing (value, gradients) of ``fn`` with respect to ``wrt``."""
-    adj = Adjoint(fn, wrt, placement, nocheckpoint, verify)
+def value_and_grad(fn, wrt, placement=None, nocheckpoint=(), verify=None, max_tape_bytes=None):
+    """Returns a function computing (value, gradients) of ``fn`` with respect to ``wrt``.
+
+    ``max_tape_bytes``: the tape's limit; a run that would pass it stops with a TapeMemoryError
+    (default: $ADJOIN_MAX_TAPE, else 80 % of the memory available at start; math.inf: none)."""
+    adj = Adjoint(fn, wrt, placement, nocheckpoint, verify, max_tape_bytes)
 
     def value_and_gradient(*args, **kwargs):
         return adj(*args, **kwargs)
@@ -326,9 +333,9 @@ def value_and_grad(fn, wrt, placement=None, nocheckpoint=(), verify=None):
     return value_and_gradient
 
 
-def grad(fn, wrt, placement=None, nocheckpoint=(), verify=None):
+def grad(fn, wrt, placement=None, nocheckpoint=(), verify=None, max_tape_bytes=None):
     """Like value_and_grad, gradient only (a tuple when wrt is a tuple)."""
-    adj = Adjoint(fn, wrt, placement, nocheckpoint, verify)
+    adj = Adjoint(fn, wrt, placement, nocheckpoint, verify, max_tape_bytes)
 
     def gradient(*args, **kwargs):
         return adj(*args, **kwargs)[1]
@@ -336,9 +343,10 @@ def grad(fn, wrt, placement=None, nocheckpoint=(), verify=None):
     return gradient
 
 
-def adjoint(fn, wrt, placement=None, nocheckpoint=(), verify=None):
-    """The generated adjoint of ``fn``, compiled: callable, with .source, .measure(...)."""
-    return Adjoint(fn, wrt, placement, nocheckpoint, verify)
+def adjoint(fn, wrt, placement=None, nocheckpoint=(), verify=None, max_tape_bytes=None):
+    """The generated adjoint of ``fn``, compiled: callable, with .source, .measure(...);
+    ``max_tape_bytes`` as in value_and_grad."""
+    return Adjoint(fn, wrt, placement, nocheckpoint, verify, max_tape_bytes)
 
 
 def generate_source(fn, wrt, placement=None, nocheckpoint=(), example=None, verify=None):

@@ -21,6 +21,12 @@ class TapeError(AdjoinError):
     """The tape was left unbalanced by an adjoint run (an internal bug, reported clearly)."""
 
 
+class TapeMemoryError(AdjoinError):
+    """The adjoint stopped before exhausting memory: its tape would pass its limit
+    (``max_tape_bytes=``, ``--max-tape``, ``$ADJOIN_MAX_TAPE``), or NumPy could not allocate.  The
+    message names where the adjoint was, the tape's bytes, and how to make the run fit."""
+
+
 class VerifyError(AdjoinError):
     """Verify mode found a value the backward sweep relied on changed (an adjoin bug, reported
     with the variable, where it was assumed unchanged and what changed it)."""

@@ -1,54 +1,37 @@
 """Terminal views of profiles and advice (rich tables), and human units."""
-import re
+import math
 
 from ..errors import UsageError
-
-_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000 ** 2, "mb": 1000 ** 2, "g": 1000 ** 3,
-          "gb": 1000 ** 3, "t": 1000 ** 4, "tb": 1000 ** 4, "kib": 1024, "mib": 1024 ** 2,
-          "gib": 1024 ** 3, "tib": 1024 ** 4}
+from ..sizes import human_bytes, parse_size
 
 
-def parse_bytes(text):
-    """'512MiB', '2GB', '1e6', '800 kB' -> bytes."""
-    match = re.fullmatch(r"\s*([0-9.eE+]+)\s*([a-zA-Z]*)\s*", str(text))
-    if not match:
-        raise UsageError(f"{text!r} is not a size; write e.g. 512MiB, 2GB or 1e6 (bytes)")
-    number, unit = match.groups()
-    factor = _UNITS.get(unit.lower())
-    if factor is None:
-        raise UsageError(f"unknown unit {unit!r} in {text!r}; use B, kB, MB, GB, KiB, MiB or GiB")
-    try:
-        return int(float(number) * factor)
-    except ValueError:
-        raise UsageError(f"{text!r} is not a size; write e.g. 512MiB, 2GB or 1e6 (bytes)") from None
+def parse_bytes(text, what="a size"):
+    """'512MiB', '2GB', '1e6', '800 kB' -> bytes (see sizes.parse_size)."""
+    return parse_size(text, what)
 
 
-def parse_budget(text, profile):
+def parse_budget(text, profile, option="--memory-budget"):
     """A memory budget: a size ('512MiB') or a factor of the default placement's peak ('1.5x');
-    None for no text (unlimited)."""
-    if not text:
+    None when no budget is given (unlimited).  An empty, zero, negative, infinite or unreadable
+    budget is a UsageError naming ``option``."""
+    if text is None:
         return None
-    text = text.strip()
-    if text.lower().endswith("x"):
+    stripped = str(text).strip()
+    if stripped.lower().endswith("x"):
         from ..placement import Placement
         try:
-            factor = float(text[:-1])
+            factor = float(stripped[:-1])
         except ValueError:
-            raise UsageError(f"--memory-budget {text!r}: write a size (512MiB) or a factor of the default "
-                             "placement's peak (1.5x)") from None
-        return int(factor * profile.predict(Placement()).peak_tape_bytes)
-    return parse_bytes(text)
-
-
-def human_bytes(n):
-    """Bytes in binary units: 1.5 MiB."""
-    sign = "-" if n < 0 else ""
-    n = abs(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{sign}{n:.0f} {unit}" if unit == "B" else f"{sign}{n:.1f} {unit}"
-        n /= 1024.0
-    return f"{sign}{n} B"
+            factor = None
+        if factor is None or not math.isfinite(factor) or factor <= 0:
+            raise UsageError(f"{option} {text!r}: write a size (512MiB) or a positive factor of the "
+                             "default placement's peak (1.5x)")
+        return max(1, int(factor * profile.predict(Placement()).peak_tape_bytes))
+    if not stripped:
+        raise UsageError(f"{option} {text!r}: empty; write a size (512MiB, 2GB, 1e6 bytes) or a "
+                         "factor of the default placement's peak (1.5x), or leave the option out "
+                         "for no budget")
+    return parse_size(stripped, option)
 
 
 def human_seconds(s):
