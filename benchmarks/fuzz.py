@@ -87,6 +87,7 @@ def normalize(message):
     text = str(message).strip().splitlines()[0] if str(message).strip() else ""
     text = re.sub(r"^\S+:\d+(:\d+)?: ", "", text)
     text = re.sub(r"'[^']*'", "'_'", text)
+    text = re.sub(r" in [A-Za-z_]\w*([,:])", r" in _\1", text)       # the function it happened in
     text = re.sub(r"\(\d+(, \d+)*,?\)", "(N)", text)
     text = re.sub(r"\b\d+(\.\d+)?(e-?\d+)?\b", "N", text)
     return text[:110]
