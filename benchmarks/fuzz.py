@@ -90,7 +90,7 @@ def normalize(message):
     text = re.sub(r" in [A-Za-z_]\w*([,:])", r" in _\1", text)       # the function it happened in
     text = re.sub(r"\(\d+(, \d+)*,?\)", "(N)", text)
     text = re.sub(r"\b\d+(\.\d+)?(e-?\d+)?\b", "N", text)
-    return text[:110]
+    return text[:150]
 
 
 def where(error):
