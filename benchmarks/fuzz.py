@@ -15,6 +15,7 @@ same finite-difference oracle and tolerances (an inconclusive one, a kink next t
 counted apart), the same placements. Not run by CI.
 """
 import argparse
+import ast
 import collections
 import importlib.util
 import json
@@ -236,24 +237,32 @@ def run_one(job):
     """Writes (into directory), loads and checks one program; returns a record (a dict) of what
     happened."""
     prop, seed, shapes, focus, timeout, directory = job
-    warnings.simplefilter("ignore")
     options = options_of(seed, prop, shapes, focus)
     record = dict(property=prop, seed=seed, focus=options["focus"], shapes=shapes, outcome="ok", signature="ok",
                   message="", trace="", placement=None, constructs=[], families=[], source="", args=None,
                   may_refuse=None, dx=None, sites=None, seconds=0.0)
+    try:
+        program = programgen.program_from_seed(seed, **options)
+    except Exception as error:   # noqa: BLE001
+        record.update(outcome="generator_error", signature=f"programgen: {type(error).__name__}: {normalize(error)}",
+                      message=str(error), trace=traceback.format_exc())
+        return record
+    x, a, n = programgen.arguments_from_seed(f"args:{seed}")
+    record.update(constructs=sorted(program.constructs), families=sorted(program.families),
+                  source=program.source, args=(x.tolist(), a, n), may_refuse=program.may_refuse)
+    return check(record, program, timeout, directory)
+
+
+def check(record, program, timeout, directory):
+    """Runs the check of record["property"] on program at record["args"]; fills in the record."""
+    warnings.simplefilter("ignore")
+    prop, seed = record["property"], record["seed"]
+    x, a, n = np.array(record["args"][0]), record["args"][1], record["args"][2]
     start = time.perf_counter()
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(timeout)
     module = None
     try:
-        try:
-            program = programgen.program_from_seed(seed, **options)
-        except Exception as error:   # noqa: BLE001
-            raise Outcome("generator_error", f"programgen: {type(error).__name__}: {normalize(error)}", str(error),
-                          trace=traceback.format_exc()) from None
-        x, a, n = programgen.arguments_from_seed(f"args:{seed}")
-        record.update(constructs=sorted(program.constructs), families=sorted(program.families),
-                      source=program.source, args=(x.tolist(), a, n), may_refuse=program.may_refuse)
         try:
             module = load(program, directory, seed)
         except Exception as error:   # noqa: BLE001
@@ -275,6 +284,151 @@ def run_one(job):
             sys.modules.pop(module.__name__, None)
     record["seconds"] = time.perf_counter() - start
     return record
+
+
+# -- shrinking ----------------------------------------------------------------------------------
+
+class Shrunk:
+    """A program being shrunk: what the checks use of a programgen.Program."""
+
+    def __init__(self, source, may_refuse):
+        self.source = source
+        self.may_refuse = may_refuse
+        tree = ast.parse(source)
+        functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+        self.sites = sum(1 for node in ast.walk(tree) if isinstance(node, ast.Call)
+                         and isinstance(node.func, ast.Name) and node.func.id in functions)
+
+
+def _statement_lists(tree):
+    """Every list of statements in the functions of tree, in a fixed order."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module):
+            continue
+        for field in ("body", "orelse"):
+            body = getattr(node, field, None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+                yield field, body
+
+
+class _Replace(ast.NodeTransformer):
+    """Replaces the target-th expression that can be simplified by one of its operands. A bare
+    name or subscript becomes ``operand * 1.0`` (outside subscripts): a shrunk program must not
+    gain a second name for an array, which adjoin could rightly refuse."""
+
+    def __init__(self, target, which):
+        self.count, self.target, self.which = -1, target, which
+        self.in_slice = 0
+
+    def visit_Subscript(self, node):
+        node.value = self.visit(node.value)
+        self.in_slice += 1
+        node.slice = self.visit(node.slice)
+        self.in_slice -= 1
+        return node
+
+    def operands(self, node):
+        if isinstance(node, ast.BinOp):
+            return [node.left, node.right]
+        if isinstance(node, ast.IfExp):
+            return [node.body, node.orelse]
+        if isinstance(node, ast.UnaryOp):
+            return [node.operand]
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "math")):
+            return list(node.args)
+        return []
+
+    def generic_visit(self, node):
+        options = self.operands(node) if isinstance(node, ast.expr) else []
+        if options:
+            self.count += 1
+            if self.count == self.target:
+                operand = options[min(self.which, len(options) - 1)]
+                if not self.in_slice and isinstance(operand, (ast.Name, ast.Subscript, ast.Attribute)):
+                    return ast.BinOp(operand, ast.Mult(), ast.Constant(1.0))
+                return operand
+        return super().generic_visit(node)
+
+
+def _edits(source):
+    """Smaller variants of source, the largest cuts first: a helper deleted, a statement deleted, a
+    compound statement replaced by its body, an expression replaced by one of its operands."""
+    tree = ast.parse(source)
+    helpers = [i for i, node in enumerate(tree.body) if isinstance(node, ast.FunctionDef) and node.name != "f"]
+    for i in reversed(helpers):
+        fresh = ast.parse(source)
+        del fresh.body[i]
+        yield fresh
+    lists = list(_statement_lists(tree))
+    for li in range(len(lists)):      # halves, quarters, ... of every body first
+        size = len(lists[li][1]) // 2
+        while size >= 2:
+            for start in range(0, len(lists[li][1]) - size + 1, size):
+                fresh = ast.parse(source)
+                field, body = list(_statement_lists(fresh))[li]
+                body[start:start + size] = []
+                if not body and field == "body":
+                    body.append(ast.Pass())
+                yield fresh
+            size //= 2
+    for li in range(len(lists)):
+        for si in reversed(range(len(lists[li][1]))):
+            for how in ("delete", "body", "orelse"):
+                fresh = ast.parse(source)
+                field, body = list(_statement_lists(fresh))[li]
+                if si >= len(body):
+                    continue
+                statement = body[si]
+                if how == "delete":
+                    body[si:si + 1] = []
+                    if not body and field == "body":
+                        body.append(ast.Pass())
+                elif isinstance(statement, (ast.If, ast.For, ast.While)) and getattr(statement, how):
+                    body[si:si + 1] = getattr(statement, how)
+                else:
+                    continue
+                yield fresh
+    count = _Replace(-1, 0)
+    count.visit(ast.parse(source))
+    for target in range(count.count + 1):
+        for which in (0, 1):
+            yield _Replace(target, which).visit(ast.parse(source))
+
+
+def shrink(record, timeout, directory, budget):
+    """The smallest program found (deleting helpers, statements and operands, one edit at a time,
+    each pass over the edits going on from where the last success was) that still fails as
+    record's program did: the same outcome, and the same signature unless it is a wrong gradient.
+    Runs at most budget checks."""
+    wanted = (record["outcome"], record["signature"])
+    source, best, checks, position = record["source"], record, 0, 0
+    tried = set()
+    while checks < budget:
+        edits = list(_edits(source))
+        found = False
+        for index in list(range(position, len(edits))) + list(range(0, min(position, len(edits)))):
+            try:
+                candidate = ast.unparse(ast.fix_missing_locations(edits[index])) + "\n"
+                program = Shrunk(candidate, record["may_refuse"])
+            except (SyntaxError, ValueError, RecursionError):
+                continue
+            if len(candidate) >= len(source) or candidate in tried:
+                continue
+            tried.add(candidate)
+            checks += 1
+            trial = dict(record, source=candidate, outcome="ok", signature="ok", message="", trace="",
+                         placement=None)
+            trial = check(trial, program, timeout, directory)
+            if trial["outcome"] == wanted[0] and (wanted[0] == "wrong_gradient" or trial["signature"] == wanted[1]):
+                source, best, position, found = candidate, trial, index, True
+                break
+            if checks >= budget:
+                break
+        if not found:
+            break
+    print(f"    shrunk from {len(record['source'])} to {len(source)} characters in {checks} checks", flush=True)
+    return best
 
 
 # -- reproducers --------------------------------------------------------------------------------
@@ -345,8 +499,8 @@ def command_for(record, options):
     return " ".join(parts)
 
 
-def write_failure(record, options, out):
-    path = out / f"{record['outcome']}-{record['property']}-{record['seed']}.py"
+def write_failure(record, options, out, suffix=""):
+    path = out / f"{record['outcome']}-{record['property']}-{record['seed']}{suffix}.py"
     path.write_text(reproducer(record, command_for(record, options)))
     return path
 
@@ -431,11 +585,16 @@ def main():
     parser.add_argument("--replay", type=int, nargs="+", metavar="SEED", help="check these program seeds only")
     parser.add_argument("--json", type=Path, help="also write every record as JSON")
     parser.add_argument("--no-verify", action="store_true", help="verify mode off (to measure what it costs)")
+    parser.add_argument("--shrink", type=int, nargs="?", const=400, default=0, metavar="CHECKS",
+                        help="with --replay: shrink each failure (at most CHECKS checks, default 400) and write "
+                             "it as <outcome>-<property>-<seed>.min.py too")
     options = parser.parse_args()
     global VERIFY
     VERIFY = not options.no_verify
     if options.focus not in ("rotate", "none") and options.focus not in programgen.FAMILIES:
         parser.error(f"--focus: rotate, none or one of {', '.join(programgen.FAMILIES)}")
+    if options.shrink and not options.replay:
+        parser.error("--shrink shrinks the failures of --replay SEED ...")
     props = ("fd", "placement") if options.property == "both" else (options.property,)
     if options.replay:
         seeds = list(options.replay)
@@ -467,6 +626,10 @@ def main():
                     print(f"[{prop}] seed {record['seed']}: {record['outcome']}: {record['signature']}")
                     if record["message"]:
                         print("    " + record["message"].replace("\n", "\n    "))
+                    if options.shrink and OUTCOMES[record["outcome"]] and record["args"] is not None:
+                        small = shrink(record, options.timeout, directory, options.shrink)
+                        path = write_failure(small, options, options.out, suffix=".min")
+                        print(f"    {path}", flush=True)
                 if time.perf_counter() - last > 10 or sum(counts.values()) % max(1, len(jobs) // 10) == 0:
                     last = time.perf_counter()
                     progress(prop, sum(counts.values()), len(jobs), counts, start)
