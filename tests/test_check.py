@@ -135,7 +135,7 @@ def adjoint_calls(monkeypatch):
         prepare = 0.0
     calls = Calls()
 
-    def adjoint(fn, wrt, placement=None, nocheckpoint=(), verify=None):
+    def adjoint(fn, wrt, placement=None, nocheckpoint=(), verify=None, max_tape_bytes=None):
         calls.append(dict(wrt=wrt, placement=placement, nocheckpoint=nocheckpoint, verify=verify))
         return FakeAdjoint(calls.value_and_grad, prepare=calls.prepare)
     monkeypatch.setattr(api, "adjoint", adjoint)
@@ -336,7 +336,7 @@ def test_a_head_without_sites_has_nothing_to_compare(capsys, noisy_case, adjoint
 
 
 def test_a_placement_that_changes_the_gradient_is_a_fail(capsys, three_sites, monkeypatch):
-    def adjoint(fn, wrt, placement=None, nocheckpoint=(), verify=None):
+    def adjoint(fn, wrt, placement=None, nocheckpoint=(), verify=None, max_tape_bytes=None):
         def value_and_grad(x, rate):
             value, (g_x, g_rate) = three_sites_gradient(x, rate)
             if placement is not None and "cost/decay#1" in placement.nocheckpoint:
@@ -451,7 +451,7 @@ def test_a_verify_error_in_profile_is_a_bug_exit_3(capsys, three_sites, monkeypa
         def profile(self, **kwargs):
             raise VerifyError(BROKEN)
 
-    def adjoint(fn, wrt, placement=None, nocheckpoint=(), verify=None):
+    def adjoint(fn, wrt, placement=None, nocheckpoint=(), verify=None, max_tape_bytes=None):
         seen.append(verify)
         return Profiled(three_sites_gradient)
     monkeypatch.setattr(api, "adjoint", adjoint)
@@ -469,7 +469,7 @@ def test_advise_verify_runs_the_advised_placement_in_verify_mode(capsys, three_s
     adj.profile(**case.build_inputs(), background=False).save(tmp_path / "profile.json")
     real, seen = api.adjoint, []
 
-    def spy(fn, wrt, placement=None, nocheckpoint=(), verify=None):
+    def spy(fn, wrt, placement=None, nocheckpoint=(), verify=None, max_tape_bytes=None):
         seen.append(verify)
         return real(fn, wrt, placement=placement, nocheckpoint=nocheckpoint, verify=verify)
     monkeypatch.setattr(api, "adjoint", spy)
@@ -479,7 +479,7 @@ def test_advise_verify_runs_the_advised_placement_in_verify_mode(capsys, three_s
     assert seen == [True, False]                # once in verify mode, then the timed runs
     assert "verify mode found no broken assumption" in " ".join(out.split())
 
-    def broken(fn, wrt, placement=None, nocheckpoint=(), verify=None):
+    def broken(fn, wrt, placement=None, nocheckpoint=(), verify=None, max_tape_bytes=None):
         return FakeAdjoint(broken_run) if verify else real(fn, wrt, placement=placement)
     monkeypatch.setattr(api, "adjoint", broken)
     status, _, err = run(capsys, "advise", tmp_path / "profile.json", "--verify", three_sites)
@@ -488,7 +488,7 @@ def test_advise_verify_runs_the_advised_placement_in_verify_mode(capsys, three_s
 
 def test_a_placement_with_a_non_finite_gradient_is_a_fail_and_valid_json(capsys, three_sites,
                                                                         monkeypatch):
-    def adjoint(fn, wrt, placement=None, nocheckpoint=(), verify=None):
+    def adjoint(fn, wrt, placement=None, nocheckpoint=(), verify=None, max_tape_bytes=None):
         def value_and_grad(x, rate):
             value, (g_x, g_rate) = three_sites_gradient(x, rate)
             return value, (g_x, np.nan if placement is not None else g_rate)

@@ -1,11 +1,16 @@
-"""The ``adjoin`` command (docs/cli.md).
+"""The ``adjoin`` command (docs/cli.md, docs/files-and-status.md).
 
 One function per subcommand, ``run_<name>(options) -> exit status``, with ``<name>_arguments``
 declaring its options; :data:`COMMANDS` registers them.  Exit statuses: 0 success, 1 a check
-found disagreements, 2 a usage error or refusal (any :class:`AdjoinError`), 3 a bug in adjoin
-(also a :class:`VerifyError`), 4 a check whose finite differences are too noisy to judge.
-Results go to stdout, progress and errors to stderr; output printed by the user's own code goes
-to stderr too, so that stdout holds only results (e.g. the generated source).
+found disagreements, 2 a usage or input error (any :class:`AdjoinError`: a bad option, a file
+that cannot be read or written, a damaged file, a refusal, the tape's limit, memory exhausted),
+3 a bug in adjoin (also a :class:`VerifyError`), 4 a check whose finite differences are too
+noisy to judge, 130 interrupted (Ctrl-C), 128 + N stopped by signal N (SIGTERM, SIGHUP).
+Results go to stdout, progress, warnings and errors to stderr; output printed by the user's own
+code goes to stderr too, so that stdout holds only results (e.g. the generated source).
+
+No command writes over a file it reads for the job (the model and every module of it, the case,
+the placement, the profile) unless given --force: see :func:`refuse_overwriting`.
 """
 import argparse
 import contextlib
@@ -14,8 +19,11 @@ import dataclasses
 import functools
 import inspect
 import itertools
+import difflib
 import json
+import math
 import os
+import signal
 import sys
 import time
 import traceback
@@ -27,11 +35,11 @@ import numpy as np
 from . import __version__, api
 from .case import (call_text, check_wrt, describe_exception, find_function, load_case, load_module,
                    shown)
-from .errors import AdjoinError, UsageError, VerifyError
-from .fileio import write_text_atomic
-from .placement import Placement
+from .errors import AdjoinError, TapeMemoryError, UsageError, VerifyError
+from .fileio import check_writable, write_text_atomic
+from .placement import Placement, read_placement
 
-OK, DISAGREE, USAGE, BUG, NOISY = 0, 1, 2, 3, 4
+OK, DISAGREE, USAGE, BUG, NOISY, INTERRUPTED = 0, 1, 2, 3, 4, 130
 FD_STEPS = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7)   # the same steps as the conformance suite
 FD_SMALLER_STEPS = (1e-8, 1e-9, 1e-10)      # tried in turn while the differences still converge
 PLATEAU_WIDTH = 3        # a plateau has at least this many consecutive steps (when so many are finite)
@@ -63,6 +71,7 @@ def generate_arguments(parser):
                              "arguments (float or int, array rank) the adjoint is written for")
     set_argument(parser)
     checkpoint_arguments(parser)
+    force_argument(parser)
     json_argument(parser)
 
 
@@ -89,9 +98,12 @@ def run_generate(options):
     else:
         raise UsageError(f"{options.target}: say what to differentiate with respect to, e.g. "
                          f"--wrt {next(iter(inspect.signature(head).parameters), 'x')}")
+    placement, listed = load_placement(options.placement)
     if options.output is not None:
-        refuse_overwrite(options.output, head, subject, case, options.placement)
-    placement = load_placement(options.placement)
+        refuse_overwriting(options, [("-o", options.output, f"{head.__name__}_adjoint.py")],
+                           model_reads(head, subject.path if case is None else None, case,
+                                       options.case) + placement_reads(options.placement))
+    warn_checkpoint_choices(options, head, placement, listed)
     example = None
     if case is not None:
         progress(options, f"building the example inputs: {call_text(case.inputs_function, case.inputs_args)}")
@@ -112,22 +124,6 @@ def run_generate(options):
     return OK
 
 
-def refuse_overwrite(output, head, subject, case, placement_path):
-    """Refuses an output path that is one of the user's own files (their model, case, placement)."""
-    if output.is_dir():
-        raise UsageError(f"-o {shown(output)}: is a folder; give the file to write, e.g. "
-                         f"-o {Path(output, head.__name__ + '_adjoint.py')}")
-    own = [Path(subject.path), Path(head.__code__.co_filename)]
-    if case is not None:
-        own += [case.path, Path(case.module.__file__)]
-    if placement_path is not None:
-        own.append(Path(placement_path))
-    for path in own:
-        if same_file(output, path):
-            raise UsageError(f"-o {shown(output)}: would overwrite your own file {shown(path)}; "
-                             f"write the adjoint elsewhere, e.g. -o {head.__name__}_adjoint.py")
-
-
 # ---------------------------------------------------------------------------------------------
 # check
 
@@ -138,13 +134,14 @@ def check_arguments(parser):
     parser.add_argument("--rtol", type=positive_float, default=1e-6, metavar="R",
                         help="largest relative error accepted between the adjoint and finite "
                              "differences (default: %(default)g)")
-    parser.add_argument("--seed", type=int, default=0, metavar="N",
+    parser.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
                         help="seed of the random directions and placements (default: %(default)s)")
     parser.add_argument("--placements", type=non_negative_int, metavar="N",
                         help="also run the adjoint under every site checkpointed, every site off "
                              f"and N random placements: each gradient must agree with the checked "
                              f"one to {PLACEMENT_RTOL:g} (default: no placement check)")
     checkpoint_arguments(parser)
+    max_tape_argument(parser)
     verify_argument(parser)
     json_argument(parser)
 
@@ -157,7 +154,8 @@ def run_check(options):
         raise UsageError(f"{options.case}: check needs a case file (CASE.toml), which says how to "
                          "build the head's inputs; see docs/case-format.md")
     case = load_case_quietly(options.case, options.set)
-    placement = load_placement(options.placement)
+    placement, listed = load_placement(options.placement)
+    warn_checkpoint_choices(options, case.head, placement, listed)
     progress(options, f"building the inputs: {call_text(case.inputs_function, case.inputs_args)}")
     with user_output_to_stderr():
         inputs = case.build_inputs()
@@ -172,7 +170,7 @@ def run_check(options):
     progress(options, f"generating and running the adjoint with respect to {', '.join(case.wrt)}"
                       + (" (verify mode)" if verify_on else ""))
     adj = api.adjoint(head, wrt=case.wrt, placement=placement, nocheckpoint=options.nocheckpoint,
-                      verify=verify)
+                      verify=verify, max_tape_bytes=options.max_tape)
     given = copy.deepcopy(inputs)
     with user_output_to_stderr():
         run, total_seconds = timed(lambda: adj.measure(**given))   # generates, compiles, then times
@@ -428,7 +426,8 @@ def check_placements(options, head, wrt, inputs, value, grads, placement, verify
     candidates += [(f"random {k + 1}", off) for k, off in enumerate(drawn)]
     for label, off in candidates:
         progress(options, f"running the adjoint under {label} ({len(off)} of {len(ids)} sites off)")
-        adj = api.adjoint(head, wrt=wrt, placement=Placement(off), verify=verify)
+        adj = api.adjoint(head, wrt=wrt, placement=Placement(off), verify=verify,
+                          max_tape_bytes=options.max_tape)
         with user_output_to_stderr():
             run = adj.measure(**copy.deepcopy(inputs))
         worst, where = gradient_disagreement(wrt, value, grads, float(run.value), tuple(run.grads))
@@ -616,15 +615,11 @@ def sites_arguments(parser):
 def run_sites(options):
     """Lists the checkpoint sites reachable from the head, with file:line and their decision."""
     subject = load_subject(options.target, ())
-    placement = load_placement(options.placement)
+    placement, listed = load_placement(options.placement)
+    warn_checkpoint_choices(options, subject.head, placement, listed)
     sites = list(api.checkpoint_sites(subject.head, nocheckpoint=options.nocheckpoint))
     decided = [(site, placement.checkpointed(site.id) if placement else site.checkpointed)
                for site in sites]
-    if placement is not None:
-        stale = sorted(placement.nocheckpoint - {site.id for site in sites})
-        if stale:
-            progress(options, f"warning: {shown(options.placement)} names sites that "
-                              f"{subject.head.__name__} does not reach: {', '.join(stale)}")
     if options.json:
         print(json.dumps([{"id": site.id, "caller": site.caller, "callee": site.callee,
                            "file": site.file, "line": site.line, "checkpointed": checkpointed}
@@ -665,6 +660,8 @@ def profile_arguments(parser):
                         help="time the adjoint without hooks N times and fit the profile's times "
                              "to the median (default 1; more runs, steadier predicted times)")
     checkpoint_arguments(parser)
+    max_tape_argument(parser)
+    force_argument(parser)
     verify_argument(parser)
     json_argument(parser)
 
@@ -673,14 +670,17 @@ def run_profile(options):
     """Runs the adjoint once with light profiling; prints the peak tape, the time and, per
     checkpoint site, the time spared by not checkpointing it (ΔT) and its cost in peak tape (ΔPM)."""
     case = load_case_quietly(options.case, options.set)
-    placement = load_placement(options.placement)
-    own = [case.path, Path(case.module.__file__)] + ([options.placement] if options.placement else [])
-    for path in (options.output, options.trace):
-        if path is not None:
-            refuse_own_file(path, own)
-    inputs = case.build_inputs()
+    placement, listed = load_placement(options.placement)
+    reads = []
+    if options.output is not None or options.trace is not None:
+        reads = model_reads(case.head, None, case) + placement_reads(options.placement)
+    refuse_overwriting(options, [("-o", options.output, "profile.json"),
+                                 ("--trace", options.trace, "trace.json")], reads)
+    warn_checkpoint_choices(options, case.head, placement, listed)
+    with user_output_to_stderr():
+        inputs = case.build_inputs()
     adj = api.adjoint(case.head, wrt=case.wrt, placement=placement, nocheckpoint=options.nocheckpoint,
-                      verify=verify_option(options))
+                      verify=verify_option(options), max_tape_bytes=options.max_tape)
     with user_output_to_stderr():
         keep = options.trace is not None        # raw events only for a trace: memory stays bounded
         run = functools.partial(adj.profile, **inputs, keep_events=keep, background=options.background,
@@ -692,6 +692,8 @@ def run_profile(options):
             what = f"profiling the adjoint of {case.head.__name__} with respect to {', '.join(case.wrt)}"
             with Console(file=sys.stderr).status(what + "...") as status:
                 profile = run(progress=lambda step: status.update(f"{what}: {step}..."))
+    # the files the run was made from, kept so that advise and report never write over them
+    profile.add_sources(sorted({str(path) for path, what in reads if what != PLACEMENT_READ}))
     if options.output is not None:
         profile.save(options.output)
         progress(options, f"wrote {shown(options.output)}")
@@ -728,6 +730,8 @@ def advise_arguments(parser):
                         help="write copies of the source files with the advice as # $AD NOCHECKPOINT "
                              "directives into DIR (never over your files)")
     set_argument(parser)
+    max_tape_argument(parser)
+    force_argument(parser)
     json_argument(parser)
 
 
@@ -740,11 +744,23 @@ def run_advise(options):
     profile = Profile.load(options.profile)
     default = profile.predict(Placement())
     budget = parse_budget(options.memory_budget, profile)
+    if options.set and options.verify is None:
+        raise UsageError("--set changes a case's [inputs_args]; give the case with --verify CASE.toml")
+    reads = profile_reads(options.profile, profile)
+    case = None
+    if options.verify is not None:
+        case = load_case_quietly(options.verify, options.set)
+        reads += model_reads(case.head, None, case)
     paper = advise(profile, budget, "ratio")
     mine = advise(profile, budget, options.strategy)
     ids = [s.id for s in profile.sites]
+    annotations = (_annotations(options, profile, mine.placement) if options.annotate is not None
+                   else [])
+    refuse_overwriting(options, [("-o", options.output, "placement.toml")]
+                       + [("--annotate", target, None) for target, _, _ in annotations], reads)
+    if case is not None:
+        check_profile_case(options, profile, case)
     if options.output is not None:
-        refuse_own_file(options.output, [options.profile] + [Path(r.file) for r in profile.sites])
         mine.placement.save(options.output, ids, comments=[
             f"advised by adjoin from {options.profile.name} for a budget of "
             f"{human_bytes(budget) if budget is not None else 'unlimited'} ({mine.strategy} search)",
@@ -755,10 +771,10 @@ def run_advise(options):
     if options.pareto:
         result["pareto"] = [dict(_prediction_json(p), nocheckpoint=sorted(pl.nocheckpoint))
                             for p, pl in pareto(profile)]
-    if options.verify:
-        result["verify"] = _verify(options, profile, mine)
+    if case is not None:
+        result["verify"] = _verify(options, profile, mine, case)
     if options.annotate is not None:
-        result["annotated"] = [str(p) for p in _annotate(options, profile, mine.placement)]
+        result["annotated"] = [str(p) for p in _annotate(options, annotations)]
     if options.json:
         print(json.dumps(result, indent=2))
         return OK
@@ -793,15 +809,6 @@ def run_advise(options):
     return OK
 
 
-def refuse_own_file(output, own):
-    """Refuses to write ``output`` over one of the user's files (or into a folder path)."""
-    if output.is_dir():
-        raise UsageError(f"{shown(output)} is a folder; give the file to write")
-    for path in own:
-        if Path(path).exists() and same_file(output, path):
-            raise UsageError(f"{shown(output)} would overwrite your own file {shown(path)}; write elsewhere")
-
-
 def _prediction_json(p):
     return {"seconds": p.seconds, "peak_tape_bytes": p.peak_tape_bytes}
 
@@ -811,18 +818,17 @@ def _advice_json(a):
                 evaluations=a.evaluations, nocheckpoint=sorted(a.placement.nocheckpoint))
 
 
-def _verify(options, profile, advice, runs=3):
+def _verify(options, profile, advice, case, runs=3):
     """Runs the advised placement on the case: once in verify mode (a broken assumption of the
     generated code is a VerifyError), then plainly, timed ``runs`` times after a warm-up."""
-    case = load_case_quietly(options.verify, options.set)
-    if case.head.__name__ != profile.head and profile.head not in (case.head.__name__,):
-        raise UsageError(f"{options.verify}: its head is {case.head.__name__}, the profile's {profile.head}")
-    inputs = case.build_inputs()
+    with user_output_to_stderr():
+        inputs = case.build_inputs()
     progress(options, "running the advised placement in verify mode")
     with user_output_to_stderr():
-        api.adjoint(case.head, wrt=case.wrt, placement=advice.placement,
-                    verify=True).measure(**copy.deepcopy(inputs))
-    adj = api.adjoint(case.head, wrt=case.wrt, placement=advice.placement, verify=False)
+        api.adjoint(case.head, wrt=case.wrt, placement=advice.placement, verify=True,
+                    max_tape_bytes=options.max_tape).measure(**copy.deepcopy(inputs))
+    adj = api.adjoint(case.head, wrt=case.wrt, placement=advice.placement, verify=False,
+                      max_tape_bytes=options.max_tape)
     progress(options, f"timing the advised placement ({runs} runs)")
     with user_output_to_stderr():
         adj(**copy.deepcopy(inputs))
@@ -833,24 +839,55 @@ def _verify(options, profile, advice, runs=3):
             "measured_peak": measured[0].peak_tape_bytes, "verified": True}
 
 
-def _annotate(options, profile, placement):
-    """Copies of the source files with '# $AD NOCHECKPOINT' above every call site turned off."""
-    out_dir = options.annotate
+def _annotations(options, profile, placement):
+    """What --annotate DIR writes: [(DIR/name, source file, its lines to mark)] for every source
+    file with a call site the advice turns off (fragments are not annotated).  The source files
+    are found where the profile says they are (absolute paths; an old profile's relative paths
+    against the working folder, then the profile's folder)."""
+    folder = options.annotate
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--annotate {shown(folder)}: is a file, not a folder; give a folder for "
+                         "the annotated copies")
     by_file = {}
     for row in profile.sites:
         if row.id in placement.nocheckpoint and "/fragment" not in row.id:
-            by_file.setdefault(row.file, set()).add(row.line)
+            by_file.setdefault(row.file, []).append(row)
+    found = []
+    for file, rows in sorted(by_file.items()):
+        source = next((path for path in candidate_paths(file, options.profile) if path.is_file()), None)
+        if source is None:
+            raise UsageError(f"--annotate: {shown(options.profile)} names the source file "
+                             f"{rows[0].file_given or file}, which is not at "
+                             f"{' nor at '.join(shown(p) for p in candidate_paths(file, options.profile))}"
+                             "; run advise from the folder it was profiled in, or profile again")
+        found.append((folder / source.name, source, rows))
+    names = {}
+    for target, source, _ in found:
+        if target.name in names:
+            raise UsageError(f"--annotate {shown(folder)}: {shown(names[target.name])} and "
+                             f"{shown(source)} would both be written to {shown(target)}; annotate "
+                             "them one at a time, or copy them by hand")
+        names[target.name] = source
+    return found
+
+
+def _annotate(options, annotations):
+    """Writes the annotated copies: '# $AD NOCHECKPOINT' above every call site turned off."""
+    from .fileio import read_text
     written = []
-    for file, lines in sorted(by_file.items()):
-        source = Path(file)
-        target = out_dir / source.name
-        if target.resolve() == source.resolve():
-            raise UsageError(f"--annotate {out_dir}: that would overwrite {file}; choose another folder")
-        text = source.read_text().splitlines(keepends=True)
+    for target, source, rows in annotations:
+        text = read_text(source, "source", "the profile names it as a file of the profiled program")
+        lines = text.splitlines(keepends=True)
+        for row in rows:
+            line = lines[row.line - 1] if 0 < row.line <= len(lines) else ""
+            if row.callee.split(".")[-1] not in line:
+                warn(f"--annotate: {shown(source)}:{row.line} does not call {row.callee} (the file "
+                     "changed since it was profiled?); its annotation may be misplaced: profile again")
+        marked = {row.line for row in rows}
         result = []
-        for number, line in enumerate(text, start=1):
+        for number, line in enumerate(lines, start=1):
             previous = result[-1].strip() if result else ""
-            if number in lines and previous.upper() != "# $AD NOCHECKPOINT":
+            if number in marked and previous.upper() != "# $AD NOCHECKPOINT":
                 indent = line[:len(line) - len(line.lstrip())]
                 result.append(f"{indent}# $AD NOCHECKPOINT\n")
             result.append(line)
@@ -875,6 +912,8 @@ def report_arguments(parser):
                              "placements and compare their tapes over time (a profile file keeps no "
                              "raw events, so without it that figure is left out)")
     set_argument(parser)
+    max_tape_argument(parser)
+    force_argument(parser)
     json_argument(parser)
 
 
@@ -891,16 +930,17 @@ def run_report(options):
         raise UsageError("--set changes a case's [inputs_args]; give the case with --case CASE.toml")
     case = load_case_quietly(options.case, options.set) if options.case is not None else None
     output = options.output if options.output is not None else options.profile.with_suffix(".html")
-    own = [options.profile] + [Path(r.file) for r in profile.sites]
+    reads = profile_reads(options.profile, profile)
     if case is not None:
-        own += [case.path, Path(case.module.__file__)]
-    refuse_own_file(output, own)
+        reads += model_reads(case.head, None, case)
+    refuse_overwriting(options, [("-o", output, "report.html")], reads)
     if case is not None:
+        check_profile_case(options, profile, case)
         progress(options, f"running the adjoint of {case.head.__name__} with the default and the "
                           "advised placements")
     with user_output_to_stderr():
         write_report(profile, output, budget, case=case, profile_path=options.profile,
-                     overrides=options.set)
+                     overrides=options.set, max_tape_bytes=options.max_tape)
     progress(options, f"wrote {shown(output)}")
     if options.json:
         print(json.dumps({"report": str(output)}))
@@ -992,36 +1032,92 @@ def main(argv=None):
     except SystemExit as stop:   # --help, --version, or a usage error argparse has printed
         return stop.code if isinstance(stop.code, int) else USAGE
     debug = os.environ.get("ADJOIN_DEBUG") == "1"
+    with signals_as_exceptions():
+        try:
+            return options.run(options)
+        except VerifyError as error:     # an assumption of the generated code broke: adjoin's bug
+            if debug:
+                traceback.print_exc()
+            print(f"adjoin: error: {error}", file=sys.stderr)
+            print("adjoin: this is a bug in adjoin, not in your code: verify mode found a value the "
+                  "backward sweep relied on changed; please report it with the command you ran",
+                  file=sys.stderr)
+            return BUG
+        except AdjoinError as error:
+            if debug:
+                traceback.print_exc()
+            print(f"adjoin: error: {error}", file=sys.stderr)
+            return USAGE
+        except KeyboardInterrupt:
+            print("adjoin: interrupted", file=sys.stderr)
+            return INTERRUPTED
+        except Stopped as stop:
+            print(f"adjoin: stopped by {signal.Signals(stop.signal).name}", file=sys.stderr)
+            return 128 + stop.signal
+        except BrokenPipeError:   # stdout closed early, e.g. `adjoin generate ... | head`
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 128 + signal.SIGPIPE
+        except MemoryError as error:     # outside an adjoint run (those are TapeMemoryErrors)
+            if debug:
+                traceback.print_exc()
+            detail = f" ({error})" if str(error) else ""
+            print(f"adjoin: error: out of memory{detail}; run a smaller problem (e.g. --set "
+                  "size=... in a case), or on a machine with more memory", file=sys.stderr)
+            return USAGE
+        except OSError as error:
+            if error.filename is None:   # not about a file: unexpected
+                return internal_error(error, debug)
+            if debug:
+                traceback.print_exc()
+            print(f"adjoin: error: {shown(error.filename)}: {error.strerror or error}; check the "
+                  "path and its permissions", file=sys.stderr)
+            return USAGE
+        except Exception as error:
+            return internal_error(error, debug)
+
+
+def internal_error(error, debug):
+    """Status 3: a bug in adjoin, said so, with the exception's one-line summary."""
+    if debug:
+        traceback.print_exc()
+    print("adjoin: internal error: this is a bug in adjoin, please report it with the command "
+          "you ran (run it again with ADJOIN_DEBUG=1 for the traceback)", file=sys.stderr)
+    print(f"  {type(error).__name__}: {error}" if str(error) else f"  {type(error).__name__}",
+          file=sys.stderr)
+    return BUG
+
+
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived: unwinds like Ctrl-C, so that temporary files are removed and
+    the profiler's helper process is stopped on the way out."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signal = signum
+
+
+@contextlib.contextmanager
+def signals_as_exceptions():
+    """While the command runs: SIGTERM and SIGHUP raise Stopped, and SIGXFSZ (a file past
+    ``ulimit -f``) is ignored, so that the write fails with EFBIG and is reported instead of
+    killing the process.  The previous handlers are restored (cli.main may run in a program)."""
+    def stop(signum, frame):
+        raise Stopped(signum)
+    wanted = {signal.SIGTERM: stop, signal.SIGHUP: stop}
+    if hasattr(signal, "SIGXFSZ"):
+        wanted[signal.SIGXFSZ] = signal.SIG_IGN
+    previous = {}
     try:
-        return options.run(options)
-    except VerifyError as error:     # an assumption of the generated code broke: adjoin's bug
-        if debug:
-            traceback.print_exc()
-        print(f"adjoin: error: {error}", file=sys.stderr)
-        print("adjoin: this is a bug in adjoin, not in your code: verify mode found a value the "
-              "backward sweep relied on changed; please report it with the command you ran",
-              file=sys.stderr)
-        return BUG
-    except AdjoinError as error:
-        if debug:
-            traceback.print_exc()
-        print(f"adjoin: error: {error}", file=sys.stderr)
-        return USAGE
-    except KeyboardInterrupt:
-        print("adjoin: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:   # stdout closed early, e.g. `adjoin generate ... | head`
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    except Exception as error:
-        if debug:
-            traceback.print_exc()
-        print("adjoin: internal error: this is a bug in adjoin, please report it with the command "
-              "you ran (run it again with ADJOIN_DEBUG=1 for the traceback)", file=sys.stderr)
-        print(f"  {type(error).__name__}: {error}" if str(error) else f"  {type(error).__name__}",
-              file=sys.stderr)
-        return BUG
+        for signum, handler in wanted.items():
+            previous[signum] = signal.signal(signum, handler)
+    except ValueError:           # not the main thread: leave the handlers alone
+        pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1060,7 +1156,160 @@ def load_case_quietly(path, overrides):
 
 
 def load_placement(path):
-    return None if path is None else Placement.load(path)
+    """(Placement, the site ids its file lists) of --placement, or (None, None) without it."""
+    return (None, None) if path is None else read_placement(path)
+
+
+def load_program_quietly(head):
+    """The checked program of ``head`` (frontend.load_program): its functions, their files, its
+    sites.  Refusals are AdjoinErrors, as generating the adjoint would raise them."""
+    from .frontend.program import load_program
+    with user_output_to_stderr():
+        return load_program(head)
+
+
+# -- what a command reads, and never writes over ------------------------------------------------
+
+PLACEMENT_READ = "the placement file"
+
+
+def model_reads(head, module_path=None, case=None, case_option=None):
+    """The files a command reads for the model: [(path, what)]: the case file, the module given
+    as TARGET, every file of the program reached from the head, and every module imported from
+    the model's folders or below them (siblings, packages beside it)."""
+    reads = []
+    if case is not None:
+        reads.append((Path(case.path), "the case file"))
+        reads.append((Path(case.module.__file__), "your model"))
+    if case_option is not None:
+        reads.append((Path(case_option), "the case file"))
+    if module_path is not None:
+        reads.append((Path(module_path), "your model"))
+    reads.append((Path(head.__code__.co_filename), "your model"))
+    program = load_program_quietly(head)
+    files = {Path(function.path) for function in program.functions.values()}
+    reads += [(path, "a module of your model") for path in sorted(files)]
+    folders = {Path(path).resolve().parent for path, _ in reads}
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if not file or not file.endswith(".py"):
+            continue
+        if folders & set(Path(file).resolve().parents):
+            reads.append((Path(file), "a module your model imports"))
+    return reads
+
+
+def placement_reads(path):
+    return [] if path is None else [(Path(path), PLACEMENT_READ)]
+
+
+def profile_reads(path, profile):
+    """The profile and every source file it names: [(path, what)].  A file an old profile names
+    by a relative path is protected both against the working folder and the profile's folder."""
+    reads = [(Path(path), "the profile")]
+    for file in sorted(profile.source_files()):
+        reads += [(candidate, "a file the profile was made from")
+                  for candidate in candidate_paths(file, path)]
+    return reads
+
+
+def candidate_paths(file, profile_path):
+    """Where a source file a profile names may be: itself when absolute (profiles since format
+    4), else against the working folder, then against the profile's folder."""
+    file = Path(file)
+    if file.is_absolute():
+        return [file]
+    return list(dict.fromkeys([file, Path(profile_path).parent / file]))
+
+
+def refuse_overwriting(options, outputs, reads):
+    """The one rule of every command that writes: an output path (``outputs``: [(option, path or
+    None, a suggested name)]) never names a file the command reads (``reads``: [(path, what)]),
+    nor another output, unless --force; a folder, a path under a file, a read-only file or a
+    folder adjoin may not write in is refused before anything runs.  Paths are compared where
+    they really are: symlinks followed, hard links recognised."""
+    force = getattr(options, "force", False)
+    taken = []
+    for option, output, suggestion in outputs:
+        if output is None:
+            continue
+        output = Path(output)
+        label = f"{option} {shown(output)}"
+        check_writable(output, label)
+        if not force:
+            for path, what in reads:
+                if same_file(output, path):
+                    instead = f" (e.g. {option} {suggestion})" if suggestion else ""
+                    raise UsageError(f"{label}: would overwrite your own file {shown(path)} "
+                                     f"({what}), which this command reads; write elsewhere"
+                                     f"{instead}, or add --force to replace it anyway")
+        for other_option, other in taken:
+            if same_file(output, other):
+                raise UsageError(f"{label}: {other_option} writes the same file; give them "
+                                 "different paths")
+        taken.append((option, output))
+
+
+def warn(message):
+    """A warning on stderr (also with -q: it is about the user's input, not progress)."""
+    print(f"adjoin: warning: {message}", file=sys.stderr)
+
+
+def warn_checkpoint_choices(options, head, placement, listed):
+    """Warns about --nocheckpoint names that match no call reached from the head (with the
+    closest name), and about a placement that is stale: naming sites that do not exist, or not
+    listing some that do (they are checkpointed)."""
+    from .transform.module import find_sites
+    if not getattr(options, "nocheckpoint", ()) and placement is None:
+        return
+    program = load_program_quietly(head)
+    sites, _ = find_sites(program)
+    names = set()
+    for site in sites:
+        names.add(site.id.split("/", 1)[1].rsplit("#", 1)[0])
+        names.add(site.callee)
+        function = program.functions.get(site.callee)
+        if function is not None:
+            names.add(function.name)
+    for name in getattr(options, "nocheckpoint", ()):
+        if name not in names:
+            close = difflib.get_close_matches(name, sorted(names), n=1)
+            hint = (f"did you mean {close[0]!r}?" if close else
+                    f"its sites call {', '.join(sorted(names))}" if names else
+                    f"{head.__name__} calls no function of yours")
+            warn(f"--nocheckpoint {name!r} matches no call reached from {head.__name__}; {hint}")
+    if placement is None:
+        return
+    ids = [site.id for site in sites]
+    stale = sorted(set(listed) - set(ids))
+    where = shown(options.placement)
+    if stale:
+        close = {site: difflib.get_close_matches(site, ids, n=1) for site in stale}
+        hints = [f"{site} (now {close[site][0]}?)" if close[site] else site for site in stale]
+        warn(f"{where} names {len(stale)} sites that {head.__name__} no longer has (the code "
+             f"changed since the placement was written?): {site_list(hints)}; they are ignored")
+    unlisted = [site for site in ids if site not in listed]
+    if unlisted and listed:
+        warn(f"{where} does not list {len(unlisted)} of the {len(ids)} sites of {head.__name__}: "
+             f"{site_list(unlisted)}; they are checkpointed (advise again for a placement that "
+             "decides every site)")
+
+
+def check_profile_case(options, profile, case):
+    """A case given with a profile (advise --verify, report --case) must be the profiled one;
+    sites the profile and the case do not share are warned about (the code changed since)."""
+    option = "--verify" if getattr(options, "verify", None) else "--case"
+    if case.head.__name__ != profile.head:
+        raise UsageError(f"{option} {shown(case.path)}: its head is {case.head.__name__}, the "
+                         f"profile's is {profile.head}; give the case that was profiled")
+    now = {site.id for site in api.checkpoint_sites(case.head)}
+    then = {site.id for site in profile.site_info}
+    if now != then:
+        gone, new = sorted(then - now), sorted(now - then)
+        warn(f"{shown(options.profile)} and {shown(case.path)} do not have the same sites (the code "
+             "changed since it was profiled?)"
+             + (f"; gone: {site_list(gone)}" if gone else "") + (f"; new: {site_list(new)}" if new else "")
+             + "; profile again")
 
 
 def same_function(a, b):
@@ -1070,10 +1319,12 @@ def same_function(a, b):
 
 
 def same_file(a, b):
-    a, b = Path(a), Path(b)
-    if a.exists() and b.exists():
+    """True when paths ``a`` and ``b`` name one file: after symlinks, or as hard links."""
+    a, b = Path(os.path.realpath(a)), Path(os.path.realpath(b))
+    try:
         return os.path.samefile(a, b)
-    return a.resolve() == b.resolve()
+    except OSError:             # one of them does not exist (yet)
+        return a == b
 
 
 def same_value(a, b):
@@ -1133,12 +1384,13 @@ def name_list(text):
 
 
 def positive_float(text):
+    """argparse type: a finite number above 0."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0.0:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be positive")
+    if not value > 0.0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a positive, finite number")
     return value
 
 
@@ -1178,6 +1430,28 @@ def checkpoint_arguments(parser):
     parser.add_argument("--placement", type=Path, metavar="P.toml",
                         help="a placement file deciding every site; wins over --nocheckpoint and "
                              "# $AD NOCHECKPOINT directives")
+
+
+def force_argument(parser):
+    parser.add_argument("--force", action="store_true",
+                        help="write the output even over a file this command reads (the model, its "
+                             "modules, the case, the placement, the profile); refused otherwise")
+
+
+def max_tape_argument(parser):
+    parser.add_argument("--max-tape", type=max_tape_size, metavar="SIZE",
+                        help="stop the adjoint with a message when its tape would pass SIZE (1GiB, "
+                             "8e9, 50%% of the available memory, or unlimited); default: "
+                             "$ADJOIN_MAX_TAPE, else 80%% of the memory available at start")
+
+
+def max_tape_size(text):
+    """argparse type of --max-tape: bytes (the tape's own sizes: see runtime/tape.parse_limit)."""
+    from .runtime.tape import parse_limit
+    try:
+        return parse_limit(text, "--max-tape")
+    except UsageError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def verify_argument(parser):

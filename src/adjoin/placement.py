@@ -1,6 +1,16 @@
-"""Placements: for every checkpoint site, checkpointed (joint mode) or not (split mode)."""
+"""Placements: for every checkpoint site, checkpointed (joint mode) or not (split mode).
+
+A placement file is TOML (docs/checkpointing.md, "Placement files")::
+
+    format = 1
+    [sites]
+    "cost/energy#1" = "checkpoint"
+    "cost/residual#1" = "nocheckpoint"
+
+Reading one checks it against :data:`adjoin.schemas.PLACEMENT`; a damaged file, or one of a
+format this adjoin does not know, is refused with a UsageError naming the key.
+"""
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import tomllib
 
@@ -9,6 +19,9 @@ import tomli_w
 from .errors import UsageError
 
 FORMAT_VERSION = 1
+READABLE = (1,)
+HINT = ("a placement file is written by 'adjoin advise -o' or Placement.save (docs/checkpointing.md "
+        "describes it)")
 
 
 @dataclass(frozen=True)
@@ -32,24 +45,7 @@ class Placement:
     @classmethod
     def load(cls, path):
         """Reads a placement file (TOML) written by :meth:`save` or by ``adjoin advise``."""
-        path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text())
-        except FileNotFoundError:
-            raise UsageError(f"{path}: no such placement file") from None
-        except tomllib.TOMLDecodeError as error:
-            raise UsageError(f"{path}: not a valid TOML placement file ({error})") from None
-        sites = data.get("sites", {})
-        if not isinstance(sites, dict):
-            raise UsageError(f"{path}: [sites] must be a table of site id = \"checkpoint\" | \"nocheckpoint\"")
-        off = []
-        for site_id, decision in sites.items():
-            if decision not in ("checkpoint", "nocheckpoint"):
-                raise UsageError(f"{path}: site {site_id!r} has decision {decision!r}; "
-                                 "use \"checkpoint\" or \"nocheckpoint\"")
-            if decision == "nocheckpoint":
-                off.append(site_id)
-        return cls(off)
+        return read_placement(path)[0]
 
     def to_toml(self, site_ids=None, comments=None):
         """The TOML text of this placement, listing ``site_ids`` (default: the ones turned off)."""
@@ -64,3 +60,29 @@ class Placement:
         """Writes the placement atomically to ``path``."""
         from .fileio import write_text_atomic
         write_text_atomic(path, self.to_toml(site_ids, comments))
+
+
+def read_placement(path):
+    """(Placement, the site ids the file lists) from a placement file, checked: a UsageError
+    names the file, the key and what is wrong when it is damaged or of an unknown format."""
+    from .case import shown
+    from .fileio import read_text
+    from .schemas import PLACEMENT, validate
+    where = shown(path)
+    text = read_text(path, "placement", HINT)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"{where}: not a valid TOML placement file ({error}); {HINT}") from None
+    version = data.get("format", FORMAT_VERSION)     # a hand-written file may leave it out
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise UsageError(f"{where}: format is {version!r}, not a format number; {HINT}")
+    if version not in READABLE:
+        raise UsageError(f"{where}: placement format {version} is not one this adjoin reads (it "
+                         f"reads format {', '.join(map(str, READABLE))}); was it written by a newer "
+                         "adjoin? Advise again with this one ('adjoin advise PROFILE.json -o "
+                         f"{where}') or upgrade adjoin")
+    validate(data, PLACEMENT, where, HINT)
+    sites = data["sites"]
+    return Placement(site for site, decision in sites.items() if decision == "nocheckpoint"), \
+        frozenset(sites)

@@ -7,22 +7,27 @@ sweep that encloses it.  Both come from the model (model.py) evaluated on the tr
 how nested checkpoints pass their costs to the enclosing levels: a site's instances carry the
 snapshots and tapes of everything below them.
 
-The file format (JSON, ``"format": "adjoin-profile"``, ``"version": 3``) is documented in
-docs/profile-format.md.
+The file format (JSON, ``"format": "adjoin-profile"``, ``"version": 4``) is documented in
+docs/profile-format.md; :func:`adjoin.schemas.profile_schema` is its exact form, checked when a
+file is read.  Source paths are stored absolute (and as given, for display), so that a profile
+read from another folder still knows which files are the user's.
 """
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from ..fileio import write_text_atomic
+from ..fileio import read_text, write_text_atomic
 from ..placement import Placement
 from .model import Prediction, Simulator
 from .tree import Child, Node
 
 FORMAT = "adjoin-profile"
-VERSION = 3                 # 1: the tree nested; 2: its distinct nodes listed once; 3: L
-READABLE = (1, 2, 3)
+VERSION = 4                 # 1: the tree nested; 2: its distinct nodes listed once; 3: L;
+                            # 4: absolute source paths (file_given, sources)
+READABLE = (1, 2, 3, 4)
+HINT = "profile again ('adjoin profile CASE.toml -o PROFILE.json'); docs/profile-format.md describes the file"
 
 
 @dataclass(frozen=True)
@@ -37,12 +42,18 @@ class SiteProfile:
     delta_t: float              # seconds spared by NOT checkpointing it
     delta_pm: int               # change of peak tape bytes if it alone is not checkpointed
     delta_pm_turn: int          # change of the tape at the next turn
+    file_given: str = ""        # ``file`` as the profiled run named it (for display)
 
 
 class Profile:
     """The profile of one adjoint run (DESIGN.md, "Profiling events")."""
 
-    def __init__(self, head, wrt, sites, off, tree, peak_tape_bytes, seconds, primal_ratio=1.0):
+    def __init__(self, head, wrt, sites, off, tree, peak_tape_bytes, seconds, primal_ratio=1.0,
+                 files=None, sources=()):
+        """``files``: site id -> (absolute path, path as given) of the site's file; by default
+        the sites' files, made absolute against the working folder.  ``sources``: more source
+        files of the program (absolute), kept in the file so that commands reading the profile
+        know them."""
         self.head = head
         self.wrt = tuple(wrt)
         self.site_info = list(sites)            # [Site]
@@ -54,6 +65,25 @@ class Profile:
         self.simulator = Simulator(tree)
         self._sites = None
         self.events = None
+        if files is None:
+            files = {site.id: (os.path.abspath(site.file), site.file) for site in self.site_info}
+        self.files = dict(files)
+        self.sources = {}               # absolute path -> as given
+        self.add_sources(sources)
+
+    def add_sources(self, paths):
+        """Records more source files of the profiled program (paths as given, or (absolute,
+        given) pairs): the commands reading the profile will not write over them."""
+        for path in paths:
+            absolute, given = path if isinstance(path, tuple) else (os.path.abspath(path), str(path))
+            self.sources.setdefault(absolute, given)
+
+    def source_files(self):
+        """{absolute path: path as given} of every source file the profile names."""
+        files = dict(self.sources)
+        for absolute, given in self.files.values():
+            files.setdefault(absolute, given)
+        return files
 
     # -- the model --------------------------------------------------------------------------------
     def predict(self, placement):
@@ -90,9 +120,11 @@ class Profile:
         for site in self.site_info:
             on = self.simulator.evaluate(self.profiled_off - {site.id})
             off = self.simulator.evaluate(self.profiled_off | {site.id})
-            rows.append(SiteProfile(site.id, site.callee, site.file, site.line, counts.get(site.id, 0),
+            file, given = self.files.get(site.id, (site.file, site.file))
+            rows.append(SiteProfile(site.id, site.callee, file, site.line, counts.get(site.id, 0),
                                     site.id not in self.profiled_off, on.seconds - off.seconds,
-                                    off.peak_tape_bytes - on.peak_tape_bytes, turn.get(site.id, 0)))
+                                    off.peak_tape_bytes - on.peak_tape_bytes, turn.get(site.id, 0),
+                                    given))
         return rows
 
     def advise(self, memory_budget=None, strategy="auto"):
@@ -113,6 +145,8 @@ class Profile:
             "profiled_placement": {"nocheckpoint": sorted(self.profiled_off)},
             "sites": [asdict(row) for row in self.sites],
             "tree": _tree_json(self.tree),
+            "sources": [{"path": path, "given": given}
+                        for path, given in sorted(self.source_files().items())],
         }
 
     def save(self, path):
@@ -121,30 +155,91 @@ class Profile:
 
     @classmethod
     def load(cls, path):
-        """Reads a profile written by :meth:`save` or ``adjoin profile -o``."""
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise UsageError(f"{path}: no such profile file") from None
-        except json.JSONDecodeError as error:
-            raise UsageError(f"{path}: not a profile file (invalid JSON: {error})") from None
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise UsageError(f"{path}: not an adjoin profile (no \"format\": \"{FORMAT}\")")
-        if data.get("version") not in READABLE:
-            raise UsageError(f"{path}: profile format version {data.get('version')} is not supported "
-                             f"(this adjoin reads versions {', '.join(map(str, READABLE))}); profile again")
+        """Reads a profile written by :meth:`save` or ``adjoin profile -o``, checked against its
+        version's schema: a damaged file is a UsageError naming the key path of the problem."""
+        where = _shown(path)
+        data = _decode(read_text(path, "profile", HINT), where)
+        _check(data, where)
         from ..transform.module import Site
+        version = data["version"]
+        if version >= 4:
+            files = {r["id"]: (r["file"], r["file_given"]) for r in data["sites"]}
+            sources = [(item["path"], item["given"]) for item in data["sources"]]
+        else:                       # paths as the profiled run named them: maybe relative
+            files = {r["id"]: (r["file"], r["file"]) for r in data["sites"]}
+            sources = []
         try:
             sites = [Site(r["id"], "", r["callee"], r["file"], r["line"], r["checkpointed"])
                      for r in data["sites"]]
             return cls(data["head"], data["wrt"], sites, data["profiled_placement"]["nocheckpoint"],
-                       _tree_from_json(data["tree"], data["version"]), data["peak_tape_bytes"],
-                       data["seconds"], data.get("primal_ratio", 1.0))
-        except (KeyError, IndexError, TypeError, ValueError) as error:
-            what = f"no {error}" if isinstance(error, KeyError) else str(error)
-            raise UsageError(f"{path}: a damaged adjoin profile ({what}); profile again "
-                             f"(docs/profile-format.md describes the file)") from None
+                       _tree_from_json(data["tree"], version), data["peak_tape_bytes"],
+                       data["seconds"], data.get("primal_ratio", 1.0), files=files, sources=sources)
+        except (KeyError, IndexError, TypeError, ValueError, RecursionError) as error:
+            what = f"no {error}" if isinstance(error, KeyError) else str(error) or type(error).__name__
+            raise UsageError(f"{where}: a damaged adjoin profile ({what}); {HINT}") from None
+
+
+def _shown(path):
+    from ..case import shown
+    return shown(path)
+
+
+def _decode(text, where):
+    """The JSON of a profile file; NaN and Infinity (which Python's json would accept) refused."""
+    def constant(name):
+        raise ValueError(f"{name} is not a number a profile holds")
+    try:
+        return json.loads(text, parse_constant=constant)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{where}:{error.lineno}:{error.colno}: not a profile file: invalid JSON "
+                         f"({error.msg}); {HINT}") from None
+    except (ValueError, RecursionError) as error:
+        raise UsageError(f"{where}: not a profile file: {error}; {HINT}") from None
+
+
+def _check(data, where):
+    """Raises UsageError unless ``data`` is a profile this adjoin reads, whole and consistent."""
+    from ..schemas import key_path, profile_schema, validate
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise UsageError(f"{where}: not an adjoin profile (no \"format\": \"{FORMAT}\"); {HINT}")
+    version = data.get("version")
+    if isinstance(version, bool) or version not in READABLE:
+        raise UsageError(f"{where}: profile format version {version!r} is not one this adjoin reads "
+                         f"(versions {', '.join(map(str, READABLE))}); profile again with this adjoin, "
+                         "or upgrade adjoin if a newer one wrote it")
+    validate(data, profile_schema(version), where, HINT)
+    ids = [row["id"] for row in data["sites"]]
+    seen = set()
+    for k, site in enumerate(ids):
+        if site in seen:
+            raise UsageError(f"{where}: sites[{k}].id: {site!r} is listed twice; {HINT}")
+        seen.add(site)
+    for k, site in enumerate(data["profiled_placement"]["nocheckpoint"]):
+        if site not in seen:
+            raise UsageError(f"{where}: profiled_placement.nocheckpoint[{k}]: {site!r} is not one of "
+                             f"the profile's sites; {HINT}")
+    seen.add("")                # the root, the head
+    if version == 1:
+        stack = [(data["tree"], ["tree"])]
+        while stack:
+            node, path = stack.pop()
+            if node["site"] not in seen:
+                raise UsageError(f"{where}: {key_path(path + ['site'])}: {node['site']!r} is not one "
+                                 f"of the profile's sites; {HINT}")
+            stack += [(child[2], path + ["children", k, 2]) for k, child in enumerate(node["children"])]
+        return
+    nodes = data["tree"]["nodes"]
+    for index, node in enumerate(nodes):
+        if node["site"] not in seen:
+            raise UsageError(f"{where}: tree.nodes[{index}].site: {node['site']!r} is not one of "
+                             f"the profile's sites; {HINT}")
+        for k, (_, _, child) in enumerate(node["children"]):
+            if child >= index:
+                raise UsageError(f"{where}: tree.nodes[{index}].children[{k}]: names node {child}, "
+                                 "but a node's children come before it; " + HINT)
+    if data["tree"]["root"] >= len(nodes):
+        raise UsageError(f"{where}: tree.root: names node {data['tree']['root']}, but there are "
+                         f"{len(nodes)}; {HINT}")
 
 
 _FIELDS = ("site", "function", "measured_joint", "S", "Tj", "Ts", "P", "W", "R", "F", "B", "L", "P_measured")

@@ -76,14 +76,16 @@ SCRIPT = """
 """
 
 
-def write_report(profile, path, budget=None, case=None, profile_path=None, overrides=()):
+def write_report(profile, path, budget=None, case=None, profile_path=None, overrides=(),
+                 max_tape_bytes=None):
     """Writes the HTML report of ``profile`` to ``path`` (atomically) and returns the path.
 
     ``budget``: the memory budget in bytes (None: unlimited) the advice is for.  ``case``: a loaded
     case (adjoin.case.Case) of the profiled head: the adjoint is then run with the default and the
     advised placements and their tapes over time are compared; without it the tape figure needs a
     fresh profile's raw events.  ``profile_path`` and ``overrides`` (the case's ``--set KEY=VALUE``)
-    only go into the commands that reproduce the report."""
+    only go into the commands that reproduce the report.  ``max_tape_bytes``: the limit of the
+    tapes of those runs (adjoin.value_and_grad's)."""
     path = Path(path)
     plots.require_matplotlib()         # before running anything
     if case is not None:
@@ -91,7 +93,8 @@ def write_report(profile, path, budget=None, case=None, profile_path=None, overr
     comparison = plots.compare(profile, budget)
     runs = None
     if case is not None:
-        runs = plots.record_runs(case.head, case.wrt, case.build_inputs(), _measured(comparison), profile)
+        runs = plots.record_runs(case.head, case.wrt, case.build_inputs(), _measured(comparison), profile,
+                                 max_tape_bytes=max_tape_bytes)
     with tempfile.TemporaryDirectory(prefix="adjoin-report-") as folder:
         figures = _figures(profile, comparison, runs, Path(folder))
     parts = [_head(profile), _summary(profile, comparison, profile_path, case),

@@ -72,12 +72,13 @@ class TapeRun:
     predicted_peak: object = None        # the model's, when known
 
 
-def record_events(head, wrt, placement, inputs):
+def record_events(head, wrt, placement, inputs, max_tape_bytes=None):
     """Runs the adjoint of ``head`` with ``placement`` once, recording its events: a TapeRun.
 
-    The adjoint is generated before the recorded run so that the run's clock does not count it."""
+    The adjoint is generated before the recorded run so that the run's clock does not count it.
+    ``max_tape_bytes``: the tape's limit (adjoin.value_and_grad's)."""
     from .. import api
-    adj = api.adjoint(head, wrt=wrt, placement=placement)
+    adj = api.adjoint(head, wrt=wrt, placement=placement, max_tape_bytes=max_tape_bytes)
     arguments = copy.deepcopy(inputs)
     # Adjoint.record starts its clock before generating the module; generate it first
     # (the same specialization record uses: profiling hooks on).
@@ -86,7 +87,7 @@ def record_events(head, wrt, placement, inputs):
     return recorder.events, tape.peak_bytes
 
 
-def record_runs(head, wrt, inputs, placements, profile=None, repeats=3, quick=1.0):
+def record_runs(head, wrt, inputs, placements, profile=None, repeats=3, quick=1.0, max_tape_bytes=None):
     """TapeRuns of ``placements`` ({label: Placement}), measured by running the adjoint of ``head``
     on ``inputs``; with ``profile``, each carries the model's predicted peak too.
 
@@ -94,9 +95,10 @@ def record_runs(head, wrt, inputs, placements, profile=None, repeats=3, quick=1.
     kept, so that one pause of the machine does not decide a comparison of short runs."""
     runs = []
     for label, placement in placements.items():
-        recorded = [record_events(head, wrt, placement, inputs)]
+        recorded = [record_events(head, wrt, placement, inputs, max_tape_bytes)]
         if recorded[0][0] and recorded[0][0][-1][3] < quick:
-            recorded += [record_events(head, wrt, placement, inputs) for _ in range(repeats - 1)]
+            recorded += [record_events(head, wrt, placement, inputs, max_tape_bytes)
+                         for _ in range(repeats - 1)]
             recorded.sort(key=lambda r: r[0][-1][3] if r[0] else 0.0)
         events, peak = recorded[len(recorded) // 2]
         predicted = profile.predict(placement).peak_tape_bytes if profile is not None else None

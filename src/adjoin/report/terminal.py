@@ -24,8 +24,8 @@ def parse_budget(text, profile, option="--memory-budget"):
         except ValueError:
             factor = None
         if factor is None or not math.isfinite(factor) or factor <= 0:
-            raise UsageError(f"{option} {text!r}: write a size (512MiB) or a positive factor of the "
-                             "default placement's peak (1.5x)")
+            raise UsageError(f"{option} {text!r}: write a size (512MiB) or a factor of the default "
+                             "placement's peak, above 0 (1.5x)")
         return max(1, int(factor * profile.predict(Placement()).peak_tape_bytes))
     if not stripped:
         raise UsageError(f"{option} {text!r}: empty; write a size (512MiB, 2GB, 1e6 bytes) or a "
