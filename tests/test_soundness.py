@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import adjoin
+from programs import clashes
 from programs import soundness as S
 
 RNG = np.random.default_rng(12)
@@ -41,12 +42,21 @@ CASES = {
     "shared_results_written": (dict(x=X4), ("x",)),
     "rebinding_function": (dict(x=X4, c=1.3), ("x", "c")),
     "flipped_view_written": (dict(x=X4), ("x",)),
+    "repeated_index_store": (dict(x=np.array([1.0, 2.0, 3.0])), ("x",)),
+    "repeated_index_add": (dict(x=np.array([1.0, 2.0, 3.0])), ("x",)),
+    "repeated_index_scale": (dict(x=np.array([1.0, 2.0, 3.0])), ("x",)),
+    "negative_index_same_element": (dict(x=np.array([1.0, 2.0, 3.0])), ("x",)),
+    "repeated_index_two_dimensional": (dict(x=np.array([1.0, 2.0, 3.0])), ("x",)),
+    "float_into_int_array": (dict(x=np.array([1.1, 1.7, 2.3])), ("x",)),
+    "cell_index": (dict(x=np.array([1.1, 1.7, 2.3])), ("x",)),
 }
 
 # the truth, where the issue gives it
 EXACT = {
     "second_name_written": {"a": np.array([1.0, 10.5, 26.0])},
     "list_returned": {"h": np.array([12.0, 48.0])},
+    "repeated_index_store": {"x": np.array([2.0, 0.0, 6.0])},
+    "float_into_int_array": {"x": np.array([0.0, 3.0, 4.0])},
 }
 
 
@@ -190,3 +200,36 @@ def test_a_singular_derivative_is_named_by_its_line():
 def test_finite_gradients_give_no_warning(recwarn):
     adjoin.grad(S.pairwise_distances, wrt="x")(X4)
     assert not [w for w in recwarn if issubclass(w.category, adjoin.NonFiniteGradientWarning)]
+
+
+@pytest.mark.parametrize("name", ["local_tape", "local_ad", "local_named_like_an_adjoint", "parameter_named_tape",
+                                  "local_verify", "module_constants", "local_value", "parameter_value"])
+@pytest.mark.parametrize("verify", [False, True])
+@pytest.mark.parametrize("placement", ["default", "none"])
+def test_user_names_never_clash_with_generated_ones(name, verify, placement):
+    fn = getattr(clashes, name)
+    args = dict(x=np.array([1.0, 2.0, 3.0]))
+    if name == "parameter_value":
+        args["value"] = 1.5
+    wrt = tuple(args)
+    off = adjoin.Placement([s.id for s in adjoin.checkpoint_sites(fn)]) if placement == "none" else None
+    value, grads = adjoin.value_and_grad(fn, wrt=wrt, placement=off, verify=verify)(**copy.deepcopy(args))
+    assert value == pytest.approx(fn(**copy.deepcopy(args)), rel=1e-14)
+    rng = np.random.default_rng(1)
+    for param, g in zip(wrt, grads):
+        direction = rng.normal(size=np.shape(args[param]))
+        assert float(np.sum(g * direction)) == pytest.approx(converged_fd(fn, args, param, direction), rel=1e-7)
+
+
+def test_a_list_of_arrays_as_wrt_is_refused():
+    def listed(vs, s):
+        return np.sum(vs[0] ** 2) * s + np.sum(vs[1] ** 3)
+    with pytest.raises(adjoin.AdjoinError, match="'vs' is a list"):
+        adjoin.grad(listed, wrt=("vs", "s"))([np.array([1.0, 2.0]), np.array([3.0, 4.0])], 0.5)
+
+
+def test_an_array_result_is_refused_before_the_adjoint_runs():
+    def matrix(x):
+        return x @ x
+    with pytest.raises(adjoin.AdjoinError, match="scalar"):
+        adjoin.grad(matrix, wrt="x")(np.arange(4.0).reshape(2, 2))

@@ -95,6 +95,7 @@ class Adjoint:
         if found is None:
             pctx, wrt = build(self.fn, self.wrt_given, self.placement, self.nocheckpoint, kinds, hooks,
                               verify=self.verify)
+            _refuse_unknown_parameters(self.fn, {pctx.user_name[p]: values[pctx.user_name[p]] for p in wrt})
             source = module_source(pctx, wrt)
             namespace = _compile(source, pctx)
             entry = namespace[pctx.generated_name(pctx.program.head, "b")]
@@ -117,7 +118,7 @@ class Adjoint:
         values = self._bind(args, kwargs)
         source, entry, wrt, pctx = self._specialize(values, hooks=prof is not None)
         private = {k: _private_copy(v) for k, v in values.items()}
-        ordered = [private[p] for p in pctx.program.functions[pctx.program.head].params]
+        ordered = [private[u] for u in pctx.program.functions[pctx.program.head].user_params]
         extra = []
         if pctx.functions_gen[pctx.program.head].result_active():
             extra.append(1.0)
@@ -143,7 +144,7 @@ class Adjoint:
                              "adjoin differentiates functions returning a scalar cost")
         gen = pctx.functions_gen[pctx.program.head]
         by_param = dict(zip(gen.active_params, raw))
-        grads = tuple(_gradient_like(by_param.get(p, 0.0), values[p]) for p in wrt)
+        grads = tuple(_gradient_like(by_param.get(p, 0.0), values[pctx.user_name[p]]) for p in wrt)
         if prof is None and not all(np.all(np.isfinite(g)) for g in grads) and np.isfinite(value) \
                 and _all_finite(values.values()):
             warnings.warn(self._where_non_finite(values), NonFiniteGradientWarning, stacklevel=4)
@@ -156,7 +157,7 @@ class Adjoint:
         pctx, wrt = build(self.fn, self.wrt_given, self.placement, self.nocheckpoint, kinds, locate=True)
         entry = _compile(module_source(pctx, wrt), pctx)[pctx.generated_name(pctx.program.head, "b")]
         private = {k: _private_copy(v) for k, v in values.items()}
-        ordered = [private[p] for p in pctx.program.functions[pctx.program.head].params]
+        ordered = [private[u] for u in pctx.program.functions[pctx.program.head].user_params]
         gen = pctx.functions_gen[pctx.program.head]
         extra = [1.0] * gen.result_active() + [0.0] * len(gen.adjoint_inputs())
         try:
@@ -230,6 +231,7 @@ class Adjoint:
             fit_to_plain_run(tree, plain_seconds)
             seconds = plain_seconds
         off = {s.id for s in pctx.sites if not pctx.checkpointed(s)}
+        wrt = tuple(pctx.user_name[p] for p in wrt)       # as the user names them
         profile = Profile(pctx.program.head, wrt, pctx.sites, off, tree, tape.peak_bytes, seconds, ratio)
         profile.events = recorder.events if keep_events else None   # for a trace; not saved
         return profile
@@ -261,7 +263,7 @@ def _watched_again(entry, pctx, values, extra, error):
     """The VerifyError of a run again, saying where the value it names changed: the same adjoint
     runs once more, watching that value through the forward sweep."""
     private = {k: _private_copy(v) for k, v in values.items()}
-    ordered = [private[p] for p in pctx.program.functions[pctx.program.head].params]
+    ordered = [private[u] for u in pctx.program.functions[pctx.program.head].user_params]
     try:
         entry(Tape(), *ordered, *extra, Verifier(pctx.verify_points.points, watch=error.point))
     except VerifyError as again:
@@ -275,6 +277,19 @@ def _all_finite(values):
                 and not np.all(np.isfinite(value)):
             return False
     return True
+
+
+def _refuse_unknown_parameters(fn, values):
+    """A parameter differentiated with respect to is a float or a float array (a gradient has its
+    type and shape); a list of arrays would come back as one number."""
+    for name, value in values.items():
+        if isinstance(value, (list, tuple)):
+            raise UsageError(f"cannot differentiate {fn.__name__} with respect to {name!r}: {name!r} is a "
+                             f"{type(value).__name__}; pass each array as a parameter of its own, or stack "
+                             "them into one array (np.stack)")
+        if not isinstance(value, (float, int, np.floating, np.integer, np.ndarray)) or isinstance(value, bool):
+            raise UsageError(f"cannot differentiate {fn.__name__} with respect to {name!r}: it is a "
+                             f"{type(value).__name__}; pass a float or a NumPy array of floats")
 
 
 def _refuse_unreal_arguments(fn, values):

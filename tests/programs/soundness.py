@@ -220,3 +220,48 @@ def flipped_view_written(x):
     s = np.sum(np.sin(y))
     v[0] = 0.5
     return s + np.sum(v * v * x)
+
+
+# An index array with a repeated element: NumPy keeps the last write (or one +=, *=) per element.
+def repeated_index_store(x):
+    y = np.zeros(3)
+    y[np.array([0, 1, 1])] = x
+    return np.sum(y ** 2)
+
+
+def repeated_index_add(x):
+    rho = np.zeros(3)
+    rho[np.array([0, 1, 1])] += x
+    return np.sum(rho ** 2)
+
+
+def repeated_index_scale(x):
+    y = x.copy()
+    y[np.array([0, 1, 1])] *= 3.0
+    return np.sum(y ** 3)
+
+
+def negative_index_same_element(x):
+    y = np.zeros(3)
+    y[np.array([0, -3])] = x[1:]
+    return np.sum(y ** 2)
+
+
+def repeated_index_two_dimensional(x):
+    y = np.zeros((2, 3))
+    y[np.array([0, 0, 1]), np.array([1, 1, 2])] = x
+    return np.sum(y * y)
+
+
+# Floats stored into an integer array are truncated: no derivative flows through the store.
+def float_into_int_array(x):
+    a = np.arange(3)
+    a[1:] = x[1:] * 2.0
+    return np.sum(a * x)
+
+
+def cell_index(x):
+    cell = np.zeros(3, dtype=np.int64)
+    cell[:] = x / 0.5
+    w = x / 0.5 - cell
+    return np.sum(w ** 2)

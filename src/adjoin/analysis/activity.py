@@ -106,8 +106,8 @@ class Varied:
         elif isinstance(target, (ast.Tuple, ast.List)):
             for elt in target.elts:
                 self.mark(elt)
-        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-            self.names.add(target.value.id)
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and self.numeric(target.value):
+            self.names.add(target.value.id)     # an int array truncates what is stored: no derivative
 
     def statement(self, stmt):
         if isinstance(stmt, ast.Assign):

@@ -484,7 +484,33 @@ def _bound_arg(rule, node, name, args, keywords, offset=0):
 
 
 def rule_kind(key, rule, node, args, keywords, func):
-    """Kind of the result of a derivative-table primitive."""
+    """Kind of the result of a derivative-table primitive (its dtype from a ``dtype`` argument)."""
+    kind = _rule_kind(key, rule, node, args, keywords, func)
+    if not kind.array:
+        return kind
+    dtype_node, _ = _bound_arg(rule, node, "dtype", args, keywords, 1 if key.startswith("method.") else 0)
+    if dtype_node is not None and not (isinstance(dtype_node, ast.Constant) and dtype_node.value is None):
+        return array(kind.rank, _dtype_of(dtype_node, func))
+    if key == "np.arange":
+        return array(1, "i" if all(k.cat in ("int", "bool") for k in args) else "f")
+    return kind
+
+
+def _dtype_of(node, func):
+    """'f', 'i' or 'b' for a dtype argument (float, np.int64, "int32", bool, ...), None if unknown:
+    an int array truncates the floats stored into it, so its dtype decides what is active."""
+    from ..frontend.source import MISSING, resolve
+    value = node.value if isinstance(node, ast.Constant) else resolve(node, func.user.globals)
+    if value is MISSING:
+        return None
+    try:
+        code = np.dtype(value).kind
+    except TypeError:
+        return None
+    return {"f": "f", "i": "i", "u": "i", "b": "b"}.get(code)
+
+
+def _rule_kind(key, rule, node, args, keywords, func):
     first = args[0] if args else UNKNOWN
     offset = 1 if key.startswith("method.") else 0
     name = key.split(".", 1)[1]

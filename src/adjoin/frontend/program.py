@@ -112,6 +112,8 @@ class Function:
     fragments: list = field(default_factory=list)  # [(start_line, end_line, label)]
     fragment_of: str | None = None   # for a checkpointed fragment: the function it was cut from
     fragment_label: str = ""
+    user_params: tuple = ()     # the parameters' names in the user's code (``params`` are renamed
+                                # where they clash with the generated code's names)
 
     @property
     def name(self):
@@ -182,7 +184,7 @@ def load_program(fn):
 
 
 def _unique_key(obj, keys):
-    taken = set(keys.values())
+    taken = set(keys.values()) | RESERVED
     name = obj.__name__
     if name not in taken:
         return name
@@ -379,7 +381,7 @@ class Checker:
             return
         if isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, np.ufunc)):
             return
-        if _constant_value(value):
+        if _constant_value(value) or _scalar_type(value):
             return
         self.bad(node, f"module-level name {node.id!r} of type {type(value).__name__}",
                  "module-level values must be numbers, strings, tuples or arrays (read only)")
@@ -484,6 +486,11 @@ def _literal(node):
     return isinstance(value, (int, float, bool, str, type(None), tuple))
 
 
+def _scalar_type(value):
+    """A number type used as a dtype (``.astype(int)``, ``dtype=bool``, ``np.float64``)."""
+    return isinstance(value, type) and issubclass(value, (int, float, bool, np.generic))
+
+
 def _constant_value(value):
     if isinstance(value, (bool, int, float, str, type(None), np.number, np.bool_)):
         return True
@@ -566,7 +573,9 @@ def normalize(key, func, keys, problems):
     for arg in node.args.args + node.args.posonlyargs + node.args.kwonlyargs:
         arg.annotation = None
     ast.fix_missing_locations(node)
-    function = Function(key, func, node, params, result_names)
+    user_params = params
+    params = _rename_reserved(node, params, func, namer)
+    function = Function(key, func, node, params, result_names, user_params=user_params)
     function.locals = frozenset(set(params) | _assigned_names(node))
     for call in ast.walk(node):
         if isinstance(call, ast.Call):
@@ -830,9 +839,10 @@ class _Normalizer:
         """An argument computed from an array that another argument passes (f(y, y + 1.0)) is
         computed into a variable first: the callee may update that array, and the adjoint must
         see the argument's value from before the call."""
-        names = [{n.id for n in ast.walk(a) if isinstance(n, ast.Name)} for a in call.args]
-        # only an array passed as such (y, y[1:]) can be updated by the callee: an index read by
-        # two arguments (T[k], z[k]) is no reason to copy anything
+        # only an array passed as such (y, y[1:]) can be updated by the callee, and only the
+        # arrays an argument computes with (not its indices) matter: T[k + 1] beside z[k] or k
+        # is no reason to copy anything
+        names = [_value_names(a) for a in call.args]
         storage = [{_storage_root(a)} - {None} for a in call.args]
         for k, arg in enumerate(call.args):
             if isinstance(arg, (ast.Name, ast.Constant)):
@@ -1048,6 +1058,44 @@ def _maybe_written_in_place(body, name, calls_user):
                                               for a in node.args):
             return True
     return False
+
+
+def _value_names(expr):
+    """Names an expression computes with, leaving out those only in its indices."""
+    if isinstance(expr, ast.Name):
+        return {expr.id}
+    if isinstance(expr, ast.Subscript):
+        return _value_names(expr.value)
+    out = set()
+    for child in ast.iter_child_nodes(expr):
+        out |= _value_names(child)
+    return out
+
+
+# Names the generated code uses for itself: a user's name among them is renamed (never shadowed).
+RESERVED = frozenset({"tape", "ad", "np", "math", "prof", "verify", "value", "result_b"})
+
+
+def _rename_reserved(node, params, func, namer):
+    """Renames the locals and parameters of a normalized function that the generated code uses
+    (``tape = x * 2.0`` -> ``tape2``), and its references to module-level values of those names
+    (aliases the function's globals then resolve); returns the parameters' new names."""
+    globals_ = func.globals
+    renames = {}
+    for name in sorted(RESERVED & (set(params) | _assigned_names(node))):
+        renames[name] = namer.fresh(name)
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id in RESERVED and sub.id not in renames:
+            value = globals_.get(sub.id, MISSING)
+            if value is not MISSING and not isinstance(value, types.ModuleType):
+                renames[sub.id] = namer.fresh(f"{sub.id}_global")
+                func.aliases[renames[sub.id]] = sub.id
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id in renames:
+            sub.id = renames[sub.id]
+        elif isinstance(sub, ast.arg) and sub.arg in renames:
+            sub.arg = renames[sub.arg]
+    return tuple(renames.get(p, p) for p in params)
 
 
 def _storage_root(arg):

@@ -1,6 +1,7 @@
 """Finding user functions and their source: the head, what it calls, across the user's modules."""
 import ast
 import builtins
+import collections
 import inspect
 import io
 import math
@@ -8,7 +9,7 @@ import sys
 import sysconfig
 import tokenize
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,7 @@ class UserFunction:
     fn: types.FunctionType
     node: ast.FunctionDef
     source: ModuleSource
+    aliases: dict = field(default_factory=dict)   # new name -> module-level name it stands for
 
     @property
     def path(self):
@@ -50,7 +52,11 @@ class UserFunction:
 
     @property
     def globals(self):
-        return self.fn.__globals__
+        """The function's module-level names, and the aliases normalization gave some of them."""
+        if not self.aliases:
+            return self.fn.__globals__
+        return collections.ChainMap({a: self.fn.__globals__[n] for a, n in self.aliases.items()},
+                                    self.fn.__globals__)
 
 
 _MODULE_CACHE = {}

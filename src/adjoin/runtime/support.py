@@ -86,3 +86,13 @@ def restore(current, saved):
         current[...] = saved
         return current
     return saved
+
+
+def kept(like, index):
+    """Where a store ``like[index] = v`` left ``v``'s values: a mask shaped like ``like[index]``,
+    False where a later element of ``v`` overwrote the same element of ``like`` (an index array
+    naming it twice, or as ``0`` and ``-n``).  NumPy's own store decides, so every index works."""
+    marker = np.full(np.shape(like), -1, dtype=np.intp)
+    positions = np.arange(marker[index].size).reshape(np.shape(marker[index]))
+    marker[index] = positions
+    return marker[index] == positions

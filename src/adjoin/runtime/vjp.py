@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..errors import UnsupportedError
-from .support import add_at, add_items, dense, items, nonzero, restore, shaped, sum_to  # noqa: F401  (re-exported for generated code)
+from .support import add_at, add_items, dense, items, kept, nonzero, restore, shaped, sum_to  # noqa: F401  (re-exported for generated code)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -561,7 +561,7 @@ def reverse_assign(ctx, stmt, maybe_bound_before):
         reads_self = any(isinstance(n, ast.Name) and n.id == base for n in ast.walk(value))
         lines.extend(ctx_dense(ctx, base))
         index = ex.value_index(target.slice)
-        region = ast.Subscript(value=name(adj), slice=index, ctx=ast.Load())
+        region = surviving(ctx, target, ast.Subscript(value=name(adj), slice=index, ctx=ast.Load()), index)
         zero = assign(ast.Subscript(value=name(adj), slice=copy.deepcopy(index), ctx=ast.Store()), const(ZERO))
         if not ex.active(value):
             lines.append(zero)
@@ -584,6 +584,15 @@ def reverse_assign(ctx, stmt, maybe_bound_before):
             lines.append(zero)
         return lines
     return lines
+
+
+def surviving(ctx, target, region, index):
+    """The adjoint of what a store into ``target`` wrote: ``region``, or, for an index array that
+    may name an element twice (``y[[0, 1, 1]] = v``: NumPy keeps the last write), only the part
+    whose write survived (``ad.kept``)."""
+    if _basic_index(target.slice, ctx.kinds) or _boolean_index(target.slice, ctx):
+        return region
+    return ast.BinOp(left=region, op=ast.Mult(), right=call("ad.kept", name(target.value.id), copy.deepcopy(index)))
 
 
 def reverse_augassign(ctx, stmt, maybe_bound_before):
@@ -609,7 +618,8 @@ def reverse_augassign(ctx, stmt, maybe_bound_before):
         else:
             adj = ctx.adj(base)
             lines.extend(ctx_dense(ctx, base))
-            g = ast.Subscript(value=name(adj), slice=ex.value_index(target.slice), ctx=ast.Load())
+            index = ex.value_index(target.slice)
+            g = surviving(ctx, target, ast.Subscript(value=name(adj), slice=index, ctx=ast.Load()), index)
             exact = ctx.is_scalar(target) and ctx.is_scalar(stmt.value)
         if isinstance(op, ast.Sub):
             g = ast.UnaryOp(op=ast.USub(), operand=g)
@@ -638,7 +648,8 @@ def _copy_kinds(ctx, source, dest):
 
 # names read by generated code -------------------------------------------------------------------
 
-_BINDING_CALLS = {("ad", "sum_to"): 1, ("ad", "dense"): 1, ("np", "shape"): 0, ("np", "zeros_like"): 0,
+_BINDING_CALLS = {("ad", "sum_to"): 1, ("ad", "dense"): 1, ("ad", "kept"): 0, ("np", "shape"): 0,
+                  ("np", "zeros_like"): 0,
                   ("np", "ndim"): 0, ("np", "size"): 0}
 
 

@@ -125,22 +125,28 @@ def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False
         raise UsageError(f"{head.path}:{head.user.node.lineno}: {head.name} returns nothing; the function "
                          "differentiated must return the scalar cost (e.g. 'return np.sum(...)')")
     refuse_unbound_reads(program)
+    user_name = dict(zip(head.params, head.user_params))
     kinds_in = {p: UNKNOWN for p in head.params}
     if head_kinds:
-        kinds_in.update(head_kinds)
+        kinds_in.update({p: head_kinds[u] for p, u in user_name.items() if u in head_kinds})
     for p in wrt:
         kind = kinds_in.get(p)
         if kind is not None and kind.cat not in ("float", "array", "unknown"):
-            raise UsageError(f"cannot differentiate with respect to {p!r}: it is {kind} (ints, bools and "
-                             "strings carry no derivative); pass a float or a float array")
+            raise UsageError(f"cannot differentiate with respect to {user_name[p]!r}: it is {kind} (ints, "
+                             "bools and strings carry no derivative); pass a float or a float array")
         if kind is not None and kind.array and kind.dtype not in ("f", None):
             raise UsageError(f"cannot differentiate with respect to {p!r}: it is an array of integers; "
                              "pass a float array (e.g. x.astype(float))")
     kinds = infer_kinds(program, RULES, kinds_in)
+    result = kinds.result_kinds.get(program.head)
+    if result is not None and (result.array and (result.rank or 0) > 0 or result.cat == "tuple"):
+        raise UsageError(f"{head.path}:{head.user.node.lineno}: {head.name} returns {result}; adjoin "
+                         "differentiates functions returning a scalar cost (e.g. 'return np.sum(...)')")
     summaries = infer_effects(program, kinds)
     activity = infer_activity(program, kinds, RULES, summaries, wrt)
     sites, site_of_call = find_sites(program, nocheckpoint)
     pctx = ProgramContext(program, kinds, activity, summaries, sites, site_of_call, placement, hooks)
+    pctx.user_name = user_name      # the head's parameters: generated name -> the user's name
     pctx.verify = verify or locate      # locating non-finite adjoints checks them with the verifier
     pctx.locate = locate
     pctx.verify_points = VerifyPoints()
@@ -173,23 +179,30 @@ def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False
 
 
 def _wrt_names(head, wrt):
+    """The head's parameters named by ``wrt`` (names as the user wrote them, or positions), as the
+    generated code names them."""
+    internal = dict(zip(head.user_params, head.params))
+    return tuple(internal[w] for w in _user_wrt_names(head.user_params, head.name, wrt))
+
+
+def _user_wrt_names(params, head_name, wrt):
     if isinstance(wrt, (str, int)):
         wrt = (wrt,)
     if not isinstance(wrt, (tuple, list)):
         raise UsageError(f"wrt must name the parameters to differentiate with respect to (a name, a "
-                         f"position, or a tuple of them), not {wrt!r}; {head.name} has parameters "
-                         f"{', '.join(head.params)}")
+                         f"position, or a tuple of them), not {wrt!r}; {head_name} has parameters "
+                         f"{', '.join(params)}")
     names = []
     for w in wrt:
         if isinstance(w, int) and not isinstance(w, bool):
-            if not 0 <= w < len(head.params):
-                raise UsageError(f"wrt position {w} is out of range: {head.name}({', '.join(head.params)}) "
-                                 f"has {len(head.params)} parameters")
-            names.append(head.params[w])
+            if not 0 <= w < len(params):
+                raise UsageError(f"wrt position {w} is out of range: {head_name}({', '.join(params)}) "
+                                 f"has {len(params)} parameters")
+            names.append(params[w])
         elif isinstance(w, str):
-            if w not in head.params:
-                raise UsageError(f"wrt names {w!r}, but {head.name}({', '.join(head.params)}) has no parameter "
-                                 f"{w!r}; choose among {', '.join(head.params)}")
+            if w not in params:
+                raise UsageError(f"wrt names {w!r}, but {head_name}({', '.join(params)}) has no parameter "
+                                 f"{w!r}; choose among {', '.join(params)}")
             names.append(w)
         else:
             raise UsageError(f"wrt must name parameters (strings) or give their positions (ints), not {w!r}")
@@ -222,7 +235,7 @@ def _bindings(pctx):
                 elif callable(value) and not isinstance(value, type):
                     continue     # NumPy/builtin functions are reached through their module
                 else:
-                    entry = (func.user.fn.__module__, node.id, value)
+                    entry = (func.user.fn.__module__, func.user.aliases.get(node.id, node.id), value)
                 previous = imports.get(node.id)
                 if previous is not None and previous[2] is not value and not (
                         _same_constant(previous[2], value)):
@@ -230,7 +243,9 @@ def _bindings(pctx):
                                      f"{previous[0]} and {entry[0]}; rename one of them")
                 imports[node.id] = entry
     pctx.imports = imports
-    taken = set(imports) | {"np", "math", "ad", "tape", "prof"}
+    # generated functions are named apart from every name of the user's (sq_b may be a local)
+    taken = set(imports) | {"np", "math", "ad", "tape", "prof", "verify"} | set().union(
+        *(f.locals for f in program.functions.values()))
     pctx.global_names = set(taken)
     from ..frontend.program import _Namer
     namer = _Namer(taken)
@@ -288,7 +303,7 @@ def module_source(pctx, wrt):
     off = [s.id for s in pctx.sites if not pctx.checkpointed(s)]
     lines.append(f'"""Adjoint of {head.name} ({head.path}), generated by adjoin {__version__}.')
     lines.append("")
-    lines.append(f"Differentiated with respect to: {', '.join(wrt)}.")
+    lines.append(f"Differentiated with respect to: {', '.join(pctx.user_name.get(w, w) for w in wrt)}.")
     lines.append(f"Checkpointed sites (joint mode): {', '.join(on) if on else 'none'}.")
     lines.append(f"Sites not checkpointed (split mode): {', '.join(off) if off else 'none'}.")
     lines.append("Every function takes the tape first; x_b is the adjoint of x; f_b is the joint adjoint of f,")
