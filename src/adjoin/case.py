@@ -17,9 +17,11 @@ import difflib
 import importlib.machinery
 import importlib.util
 import inspect
+import io
 import re
 import sys
 import sysconfig
+import tokenize
 import tomllib
 import traceback
 from dataclasses import dataclass, field
@@ -157,8 +159,11 @@ def load_module(path):
     path = Path(path)
     if path.suffix != ".py":
         raise UsageError(f"{shown(path)}: not a Python file; adjoin reads models from .py files")
+    if path.is_dir():
+        raise UsageError(f"{shown(path)}: is a folder; give the model's .py file")
     if not path.is_file():
         raise UsageError(f"{shown(path)}: no such file")
+    _check_source_text(path)
     folder = path.resolve().parent
     name = _free_module_name("adjoin_case_" + re.sub(r"\W", "_", path.stem))
     loader = importlib.machinery.SourceFileLoader(name, str(path))
@@ -176,6 +181,30 @@ def load_module(path):
         if str(folder) in sys.path:
             sys.path.remove(str(folder))
     return module
+
+
+def _check_source_text(path):
+    """Refuses a module file adjoin could import but not read back as text (it reads the source
+    of the functions it differentiates): unreadable, or not in its declared encoding (UTF-8 by
+    default)."""
+    try:
+        data = path.read_bytes()
+    except PermissionError:
+        raise UsageError(f"{shown(path)}: cannot read it (permission denied); make it readable "
+                         "(chmod u+r)") from None
+    except OSError as error:
+        raise UsageError(f"{shown(path)}: cannot read it ({error.strerror or error})") from None
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise UsageError(f"{shown(path)}:{line}: not {error.encoding.upper()} text (byte "
+                         f"0x{data[error.start]:02x}); save the file as UTF-8, or declare its "
+                         "encoding on its first line (# -*- coding: latin-1 -*-)") from None
+    except SyntaxError as error:            # an unknown encoding declared, or binary bytes
+        raise UsageError(f"{shown(path)}: not Python source text ({error.msg}); save the file as "
+                         "UTF-8 text, or declare an encoding Python knows") from None
 
 
 def find_function(module, name, label, lead):
@@ -369,8 +398,15 @@ def _read_toml(path):
         raise UsageError(f"{where}: no such case file") from None
     except IsADirectoryError:
         raise UsageError(f"{where}: is a folder; give the case's .toml file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"{where}: cannot read the case file ({error})") from None
+    except PermissionError:
+        raise UsageError(f"{where}: cannot read the case file (permission denied); make it "
+                         "readable (chmod u+r)") from None
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{where}: not a case file: it is not UTF-8 text (byte 0x"
+                         f"{error.object[error.start]:02x} at offset {error.start}); a case is a "
+                         "TOML file, see docs/case-format.md") from None
+    except OSError as error:
+        raise UsageError(f"{where}: cannot read the case file ({error.strerror or error})") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -757,7 +757,8 @@ def run_advise(options):
     annotations = (_annotations(options, profile, mine.placement) if options.annotate is not None
                    else [])
     refuse_overwriting(options, [("-o", options.output, "placement.toml")]
-                       + [("--annotate", target, None) for target, _, _ in annotations], reads)
+                       + [(f"--annotate {shown(options.annotate)} writes", target, None)
+                          for target, _, _ in annotations], reads)
     if case is not None:
         check_profile_case(options, profile, case)
     if options.output is not None:
@@ -1286,13 +1287,17 @@ def warn_checkpoint_choices(options, head, placement, listed):
     if stale:
         close = {site: difflib.get_close_matches(site, ids, n=1) for site in stale}
         hints = [f"{site} (now {close[site][0]}?)" if close[site] else site for site in stale]
-        warn(f"{where} names {len(stale)} sites that {head.__name__} no longer has (the code "
+        warn(f"{where} names {sites_text(len(stale))} that {head.__name__} no longer has (the code "
              f"changed since the placement was written?): {site_list(hints)}; they are ignored")
     unlisted = [site for site in ids if site not in listed]
     if unlisted and listed:
-        warn(f"{where} does not list {len(unlisted)} of the {len(ids)} sites of {head.__name__}: "
+        warn(f"{where} does not list {len(unlisted)} of the {sites_text(len(ids))} of {head.__name__}: "
              f"{site_list(unlisted)}; they are checkpointed (advise again for a placement that "
              "decides every site)")
+
+
+def sites_text(count):
+    return f"{count} site" if count == 1 else f"{count} sites"
 
 
 def check_profile_case(options, profile, case):

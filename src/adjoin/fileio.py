@@ -76,19 +76,22 @@ def check_writable(path, label=None):
     given = Path(path)
     label = label or _shown(given)
     target = Path(os.path.realpath(given))
-    if target.is_dir():
-        raise UsageError(f"{label}: is a folder; give the path of the file to write")
-    _existing_mode(target, label)
-    folder = target.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir():
-        raise UsageError(f"{label}: cannot write it: {_shown(folder)} is a file, not a folder; "
-                         "give a path in a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        read_only = hasattr(os, "statvfs") and os.statvfs(folder).f_flag & os.ST_RDONLY
-        code = errno.EROFS if read_only else errno.EACCES
-        raise UsageError(_write_failure(label, folder, OSError(code, os.strerror(code))))
+    try:
+        if target.is_dir():
+            raise UsageError(f"{label}: is a folder; give the path of the file to write")
+        _existing_mode(target, label)
+        folder = target.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise UsageError(f"{label}: cannot write it: {_shown(folder)} is a file, not a folder; "
+                             "give a path in a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            read_only = hasattr(os, "statvfs") and os.statvfs(folder).f_flag & os.ST_RDONLY
+            code = errno.EROFS if read_only else errno.EACCES
+            raise OSError(code, os.strerror(code))
+    except OSError as error:            # a name too long, a loop of symlinks, no permission...
+        raise UsageError(_write_failure(label, target.parent, error)) from None
 
 
 def read_text(path, what, hint):
