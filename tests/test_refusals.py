@@ -16,7 +16,7 @@ CASES = [
     ("uses_global", "'global'", "x"),
     ("writes_module_array", "module-level array", "x"),
     ("uses_eval", "eval()", "x"),
-    ("loops_over_array", "range(...)", "x"),
+    ("loops_over_generator", "generator expressions", "x"),
     ("stores_attribute", "attribute", "x"),
     ("calls_unknown_external", "no derivative rule", "x"),
     ("view_written_while_base_used", "share its memory", "x"),

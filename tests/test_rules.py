@@ -106,6 +106,7 @@ def shifted(x, v, t):
 def call(key, args, kwargs):
     """Calls the primitive named by ``key`` (x.NAME(...) for methods, x.NAME for attributes)."""
     space, name = key.split(".", 1)
+    name = name.removesuffix("_items")       # max(x) over the items of one argument is max
     if space == "method":
         return getattr(args[0], name)(*args[1:], **kwargs)
     if space == "attr":
@@ -561,6 +562,14 @@ CASES += [
     case("builtins.min", "first-smaller", S(-1, 0), S(1, 2)),
     case("builtins.min", "second-smaller", S(1, 2), S(-1, 0)),
     case("builtins.abs", "negative", S(-2, -0.1)),
+    case("builtins.pow", "square", S(0.5, 2.0), 2),
+    case("builtins.pow", "both", S(0.5, 2.0), S(0.5, 1.5)),
+    case("np.float64", "scalar", S()),
+    case("builtins.max_items", "array", A(5)),
+    case("builtins.min_items", "array", A(5)),
+    case("builtins.max_items", "rows", A(3, 1)),
+    case("builtins.sum", "array", A(4)),
+    case("builtins.sum", "rows-start", A(3, 2), S()),
 ]
 
 

@@ -125,3 +125,48 @@ def argument_read_from_an_updated_array(a, x):
 
 def _scale_by(v, w):
     v *= w[0]
+
+
+# --- everyday Python (issue 14) --------------------------------------------------------------
+
+def _scaled(v, beta=8.0 / 3.0, width=2 * np.pi, count=np.int64(2)):
+    return v * beta / width * count
+
+
+def builtins_on_numbers(a, x):
+    n = int(a[0, 0] * 10.0)
+    m = float(n) * a[1, 1]
+    p = pow(a[0, 1], 2) + abs(a[1, 0] - 0.5) + max(a[0, 2], 0.5, 0.2) + min(x[0], 1.0)
+    q = round(a[2, 2], 2) * x[1]
+    return m + p + q + np.sum(_scaled(x)) + np.sum(_scaled(x, 2.0))
+
+
+def builtins_over_items(a, x):
+    return max(x) + min(a[0]) + sum(x * x) + sum([x[0], x[1] * 2.0], 1.0)
+
+
+def loops_over_items(a, x):
+    s = 0.0
+    for i, v in enumerate(x):
+        s = s + v * i
+    for i, (u, w) in enumerate(zip(a[0], x), 1):
+        s = s + u * w * i
+    for row in a:
+        s = s + np.sum(row * x)
+    for u, w in zip(a[1], a[2]):
+        s = s + u * w
+    for k, v in zip(range(2), x):
+        s = s + k * v
+    for p, q in [(x[0], x[1]), (x[2], x[3])]:
+        s = s + p * q
+    return s
+
+
+def dtypes_and_truncation(a, x):
+    cells = (x / 0.25).astype(int)
+    w = x / 0.25 - cells
+    mask = np.zeros(4, dtype=bool)
+    mask[1] = True
+    counts = np.zeros(4, dtype=np.int64)
+    counts[:] = x * 3.0
+    return np.sum(w ** 2) + np.sum(np.where(mask, x, 0.0)) + np.sum(counts * x) + np.sum(np.eye(4)[0] * x)

@@ -42,9 +42,9 @@ def uses_eval(x):
     return np.sum(eval("x * 2.0"))
 
 
-def loops_over_array(x):
+def loops_over_generator(x):
     total = 0.0
-    for v in x:
+    for v in (t * 2.0 for t in x):
         total = total + v
     return total
 

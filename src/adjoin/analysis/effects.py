@@ -21,7 +21,8 @@ from .flow import Backward, Forward
 VIEW_RULES = {"np.reshape", "method.reshape", "np.ravel", "method.ravel", "np.transpose",
               "method.transpose", "attr.T", "np.squeeze", "method.squeeze", "np.asarray",
               "np.expand_dims", "np.atleast_1d", "np.atleast_2d", "np.broadcast_to", "attr.real",
-              "np.flip", "np.diff"}      # np.diff(a, n=0) is a itself
+              "np.flip", "np.diff",      # np.diff(a, n=0) is a itself
+              "builtins.max_items", "builtins.min_items"}     # one of the items: a row is a view
 # tests/test_rules.py checks that every primitive whose result shares memory with its first
 # argument is listed here
 

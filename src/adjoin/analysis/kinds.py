@@ -379,6 +379,11 @@ class KindAnalysis(Forward):
                     return UNKNOWN
             if base.items and all(i == INT for i in base.items):
                 return INT if not isinstance(index, ast.Slice) else base
+            if base.items and not isinstance(index, ast.Slice):
+                out = None               # an item, at an index known only when the code runs
+                for item in base.items:
+                    out = join(out, item)
+                return out
             return UNKNOWN
         if not base.maybe_array:
             return UNKNOWN
@@ -631,4 +636,13 @@ def _rule_kind(key, rule, node, args, keywords, func):
         return array(None)
     if result == "matmul":
         return matmul_kind(first, args[1] if len(args) > 1 else UNKNOWN)
+    if result == "item":
+        if first.cat == "tuple":
+            out = None
+            for k in first.items:
+                out = join(out, k)
+            return out or UNKNOWN
+        if first.array and first.rank is not None:
+            return array(first.rank - 1, first.dtype) if first.rank > 1 else (INT if first.dtype == "i" else FLOAT)
+        return UNKNOWN
     return UNKNOWN

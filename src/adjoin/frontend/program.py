@@ -245,10 +245,14 @@ class Checker:
             self.bad(node, "async functions", "differentiate plain synchronous functions")
         if node.args.vararg or node.args.kwarg:
             self.bad(node, f"'*args'/'**kwargs' parameters of {node.name!r}", "name every parameter")
-        for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
-            if not _literal(default):
-                self.bad(default, "a default value that is not a literal constant",
-                         "use a number, string, bool or None as default")
+        # defaults are the values Python computed when it defined the function (8.0 / 3.0, 2 * np.pi)
+        defaults = [(a, d) for a, d in zip((node.args.posonlyargs + node.args.args)[::-1], node.args.defaults[::-1])]
+        defaults += [(a, d) for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults) if d is not None]
+        values = _default_values(self.func.fn)
+        for arg, default in defaults:
+            if not _default_constant(values.get(arg.arg)):
+                self.bad(default, f"the default value of {arg.arg!r}, a {type(values.get(arg.arg)).__name__}",
+                         "use a number, a string, a bool, None or a tuple of them as default")
         self.block(node.body, loop_depth=0)
 
     def block(self, stmts, loop_depth):
@@ -289,25 +293,7 @@ class Checker:
             self.block(stmt.body, loop_depth)
             self.block(stmt.orelse, loop_depth)
         elif isinstance(stmt, ast.For):
-            if not isinstance(stmt.target, ast.Name):
-                self.bad(stmt.target, "a for loop whose target is not a single name",
-                         "loop over range(...) with one index variable")
-            it = stmt.iter
-            if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
-                    and resolve(it.func, self.func.globals) is builtins.range and not it.keywords
-                    and 1 <= len(it.args) <= 3):
-                self.bad(stmt.iter, "a for loop that does not iterate over range(...)",
-                         "write 'for i in range(n):' and index the array")
-                self.expr(stmt.iter)
-            else:
-                for arg in it.args:
-                    self.expr(arg)
-            if stmt.orelse:
-                self.bad(stmt, "'else' on a for loop", "use a flag variable")
-            if isinstance(stmt.target, ast.Name) and stmt.target.id in _assigned_names(
-                    ast.Module(body=stmt.body, type_ignores=[])):
-                self.bad(stmt, f"assigning the loop variable {stmt.target.id!r} inside its loop",
-                         "use another variable")
+            self.for_loop(stmt)
             self.block(stmt.body, loop_depth + 1)
         elif isinstance(stmt, ast.While):
             self.expr(stmt.test)
@@ -326,6 +312,33 @@ class Checker:
             pass
         else:
             self.bad(stmt, f"cannot differentiate {type(stmt).__name__} statements")
+
+    def for_loop(self, stmt):
+        """``for i in range(...)``; over the items of an array, tuple or list (``for v in x``),
+        ``enumerate(...)`` or ``zip(...)``, which normalization writes as a loop over a range."""
+        if stmt.orelse:
+            self.bad(stmt, "'else' on a for loop", "use a flag variable")
+        if _is_range(stmt.iter, self.func.globals):
+            if not isinstance(stmt.target, ast.Name):
+                self.bad(stmt.target, "a for loop over range(...) whose target is not a single name",
+                         "loop over range(...) with one index variable")
+            elif stmt.target.id in _assigned_names(ast.Module(body=stmt.body, type_ignores=[])):
+                self.bad(stmt, f"assigning the loop variable {stmt.target.id!r} inside its loop",
+                         "use another variable")
+            for arg in stmt.iter.args:
+                self.expr(arg)
+            return
+        if not _names_only(stmt.target):
+            self.bad(stmt.target, "a for loop whose target is not a name or a tuple of names",
+                     "unpack into names: for i, (a, b) in enumerate(zip(x, y))")
+        kind, sequences = _loop_sequences(stmt.iter, self.func.globals)
+        if kind == "enumerate" and _loop_sequences(sequences[0], self.func.globals)[0] == "zip":
+            sequences = _loop_sequences(sequences[0], self.func.globals)[1] + sequences[1:]
+            kind = "zip"
+        if kind == "zip" and (not sequences or stmt.iter.keywords):
+            self.bad(stmt.iter, "zip(...) without sequences or with keywords", "zip the sequences alone")
+        for seq in sequences:
+            self.expr(seq)
 
     def target(self, target):
         if isinstance(target, ast.Name):
@@ -435,13 +448,13 @@ class Checker:
                 if not isinstance(arg, (ast.JoinedStr, ast.Constant)):
                     self.expr(arg)
             return
+        elif id(target) in _RULE_OBJECTS:
+            pass                  # int(...), float(...), range(...) are primitives of the table too
         elif isinstance(target, type):
             self.bad(node, f"calling class {label}", "adjoin differentiates functions on numbers and arrays")
         elif is_user_function(target):
             if target not in self.user_callees:
                 self.user_callees.append(target)
-        elif id(target) in _RULE_OBJECTS:
-            pass
         elif _pure_external(target):
             pass  # allowed on values that carry no derivative; the activity analysis checks that
         else:
@@ -478,12 +491,25 @@ def _is_module_chain(expr, fn_globals):
     return isinstance(value, types.ModuleType)
 
 
-def _literal(node):
+def _default_values(fn):
     try:
-        value = ast.literal_eval(node)
-    except ValueError:
-        return False
-    return isinstance(value, (int, float, bool, str, type(None), tuple))
+        return {name: p.default for name, p in inspect.signature(fn).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    except (TypeError, ValueError):
+        return {}
+
+
+def _default_constant(value):
+    if isinstance(value, tuple):
+        return all(_default_constant(v) for v in value)
+    return isinstance(value, (int, float, str, bool, type(None), np.number, np.bool_))
+
+
+def _plain(value):
+    """A default value as a Python constant (NumPy scalars as floats, ints, bools)."""
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    return value.item() if isinstance(value, (np.number, np.bool_)) else value
 
 
 def _scalar_type(value):
@@ -519,8 +545,26 @@ def resolve_call(node, func, locals_, keys):
     if isinstance(target, types.FunctionType) and id(target) in keys:
         return Callee("user", keys[id(target)])
     if id(target) in _RULE_OBJECTS:
-        return Callee("rule", _RULE_OBJECTS[id(target)])
+        key = _RULE_OBJECTS[id(target)]
+        if key in _OF_ITEMS and len(node.args) == 1 and not node.keywords:
+            key = _OF_ITEMS[key]          # max(x), min(x), sum(x): over the items of one argument
+        return Callee("rule", key)
     return Callee("external", ast.unparse(f))
+
+
+_OF_ITEMS = {"builtins.max": "builtins.max_items", "builtins.min": "builtins.min_items",
+             "builtins.sum": "builtins.sum"}
+
+
+def _nest_extremes(node, func):
+    """max(a, b, c) -> max(max(a, b), c) (the same value: the first largest argument)."""
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call) and len(call.args) > 2 and not call.keywords and \
+                resolve(call.func, func.globals) in (max, min):
+            inner = call.args[0]
+            for arg in call.args[1:-1]:
+                inner = ast.copy_location(ast.Call(func=copy.deepcopy(call.func), args=[inner, arg], keywords=[]), call)
+            call.args = [inner, call.args[-1]]
 
 
 class _Namer:
@@ -552,6 +596,7 @@ def normalize(key, func, keys, problems):
             if found is not None:
                 body, fragment = found
                 fragments.append(fragment)
+    _nest_extremes(ast.Module(body=body, type_ignores=[]), func)
     body = state.block(body)
     result_names = state.result_names()
     body = state.structure(body, in_loop=False)
@@ -779,10 +824,10 @@ class _Normalizer:
                 args.append(bound.arguments[name])
             else:
                 default = param.default
-                if not isinstance(default, (int, float, str, bool, type(None))):
+                if not _default_constant(default):
                     self.problems.add(self.func, call, f"default value of {name!r} in {target.__name__} "
-                                      "is not a literal constant")
-                args.append(ast.copy_location(ast.Constant(value=default), call))
+                                      "is not a number, a string, a bool, None or a tuple of them")
+                args.append(ast.copy_location(ast.Constant(value=_plain(default)), call))
         call.args = args
         call.keywords = []
         return call
@@ -834,6 +879,61 @@ class _Normalizer:
             elif isinstance(value, list):
                 setattr(expr, name, [self.hoist(v, before) if isinstance(v, ast.expr) else v for v in value])
         return expr
+
+    def over_range(self, loop, before):
+        """``for v in x``, ``for i, v in enumerate(x, 1)``, ``for a, b in zip(x, y)`` -> a loop over
+        ``range(len(...))`` whose body first takes the items (``v = x[k]``).  A sequence that is no
+        plain name, or a name the body rebinds, is kept in a variable first, as Python's iterator
+        keeps the object it started with."""
+        kind, parts = _loop_sequences(loop.iter, self.func.globals)
+        start = parts[1] if kind == "enumerate" and len(parts) > 1 else None
+        sequences = parts[:1] if kind in ("enumerate", "items") else parts
+        zipped = kind == "enumerate" and _loop_sequences(parts[0], self.func.globals)[0] == "zip"
+        if zipped:                       # enumerate(zip(x, y)): the index, then the pairs
+            sequences = _loop_sequences(parts[0], self.func.globals)[1]
+        assigned = _assigned_names(ast.Module(body=loop.body, type_ignores=[]))
+        held = []
+        for seq in sequences:
+            if isinstance(seq, ast.Name) and seq.id not in assigned:
+                held.append(seq.id)
+                continue
+            name = self.namer.fresh("items")
+            before.append(ast.copy_location(ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=seq), loop))
+            held.append(name)
+        index = self.namer.fresh("index")
+        lengths = [ast.Call(func=ast.Name(id="len", ctx=ast.Load()), args=[ast.Name(id=h, ctx=ast.Load())],
+                            keywords=[]) for h in held]
+        count = lengths[0]
+        for length in lengths[1:]:
+            count = ast.Call(func=ast.Name(id="min", ctx=ast.Load()), args=[count, length], keywords=[])
+        items = [ast.Subscript(value=ast.Name(id=h, ctx=ast.Load()), slice=ast.Name(id=index, ctx=ast.Load()),
+                               ctx=ast.Load()) for h in held]
+        if zipped:
+            items = [ast.Tuple(elts=items, ctx=ast.Load())]
+        if kind == "enumerate":
+            counter = ast.Name(id=index, ctx=ast.Load()) if start is None else ast.BinOp(
+                left=ast.Name(id=index, ctx=ast.Load()), op=ast.Add(), right=start)
+            items = [counter] + items
+        value = items[0] if kind == "items" else ast.Tuple(elts=items, ctx=ast.Load())
+        take = [ast.copy_location(a, loop) for a in self.unpack(loop.target, value)]
+        rng = ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=[count], keywords=[])
+        loop = ast.copy_location(ast.For(target=ast.Name(id=index, ctx=ast.Store()), iter=rng,
+                                         body=take + loop.body, orelse=[], type_comment=None), loop)
+        return ast.fix_missing_locations(loop)
+
+    def unpack(self, target, value):
+        """Assignments of ``value`` to ``target`` whose targets are names or tuples of names."""
+        if isinstance(target, ast.Name) or _names_only(target) and all(isinstance(e, ast.Name) for e in target.elts) \
+                and not (isinstance(value, ast.Tuple) and len(value.elts) == len(target.elts)):
+            return [ast.Assign(targets=[_store(target)], value=value)]
+        if isinstance(value, ast.Tuple) and len(value.elts) == len(target.elts):
+            return [a for t, v in zip(target.elts, value.elts) for a in self.unpack(t, v)]
+        temp = self.namer.fresh("item")
+        out = [ast.Assign(targets=[ast.Name(id=temp, ctx=ast.Store())], value=value)]
+        for k, t in enumerate(target.elts):
+            part = ast.Subscript(value=ast.Name(id=temp, ctx=ast.Load()), slice=ast.Constant(value=k), ctx=ast.Load())
+            out += self.unpack(t, part)
+        return out
 
     def separate_arguments(self, call, before):
         """An argument computed from an array that another argument passes (f(y, y + 1.0)) is
@@ -915,6 +1015,8 @@ class _Normalizer:
             return before + [stmt]
         if isinstance(stmt, ast.For):
             stmt.iter = self.hoist(stmt.iter, before)
+            if not _is_range(stmt.iter, self.func.globals):
+                stmt = self.over_range(stmt, before)
             stmt.body = self.block(stmt.body)
             return before + [stmt]
         if isinstance(stmt, ast.While):
@@ -1096,6 +1198,39 @@ def _rename_reserved(node, params, func, namer):
         elif isinstance(sub, ast.arg) and sub.arg in renames:
             sub.arg = renames[sub.arg]
     return tuple(renames.get(p, p) for p in params)
+
+
+def _store(target):
+    target = copy.deepcopy(target)
+    for sub in ast.walk(target):
+        if hasattr(sub, "ctx"):
+            sub.ctx = ast.Store()
+    return target
+
+
+def _is_range(expr, fn_globals):
+    return (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "range"
+            and resolve(expr.func, fn_globals) is builtins.range and not expr.keywords
+            and 1 <= len(expr.args) <= 3)
+
+
+def _names_only(target):
+    if isinstance(target, ast.Name):
+        return True
+    return isinstance(target, (ast.Tuple, ast.List)) and all(_names_only(e) for e in target.elts)
+
+
+def _loop_sequences(expr, fn_globals):
+    """("enumerate", [seq, start?]), ("zip", [seqs]) or ("items", [expr]) for a loop's iterable."""
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
+        target = resolve(expr.func, fn_globals)
+        if target is enumerate and 1 <= len(expr.args) <= 2 and not expr.keywords:
+            return "enumerate", list(expr.args)
+        if target is enumerate and len(expr.args) == 1 and [k.arg for k in expr.keywords] == ["start"]:
+            return "enumerate", [expr.args[0], expr.keywords[0].value]
+        if target is zip:
+            return "zip", list(expr.args)
+    return "items", [expr]
 
 
 def _storage_root(arg):

@@ -54,9 +54,13 @@ def items(g, count):
 
 def add_items(g, contribution):
     """``g + contribution`` item by item, for the adjoints of tuples (``+`` would concatenate)."""
-    contribution = list(contribution) if isinstance(contribution, (tuple, list)) else None
-    if contribution is None:
+    if isinstance(contribution, float) and contribution == 0.0:
         return g
+    if isinstance(contribution, np.ndarray) and contribution.ndim:
+        contribution = [contribution[k] for k in range(len(contribution))]
+    if not isinstance(contribution, (tuple, list)):
+        raise TypeError(f"an adjoint contribution to a tuple cannot be {type(contribution).__name__} "
+                        "(an adjoin bug: please report it)")
     g = items(g, len(contribution))
     return [a + b for a, b in zip(g, contribution)]
 

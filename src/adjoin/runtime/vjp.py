@@ -96,6 +96,25 @@ def pow_exponent(g, a, ans):
     return out
 
 
+def first_extreme(g, items, ans):
+    """Adjoint of builtin max/min over the items of one argument: g to the first item equal to the
+    result (the one the builtin returns)."""
+    if isinstance(items, (list, tuple)):
+        out = [0.0] * len(items)
+        out[next(k for k, v in enumerate(items) if np.all(v == ans))] = g
+        return out
+    out = np.zeros(np.shape(items))
+    out[next(k for k in range(len(items)) if np.all(items[k] == ans))] = g
+    return out
+
+
+def each_item(g, items):
+    """Adjoint of builtin sum over the items of one argument: g for every item."""
+    if isinstance(items, (list, tuple)):
+        return [g] * len(items)
+    return np.broadcast_to(g, np.shape(items)).copy()
+
+
 def pow_base(g, a, b):
     """Adjoint of ``a ** b`` with respect to the base ``a``: ``g * b * a ** (b - 1)``.
 

@@ -418,7 +418,12 @@ class ExprAdjoint:
             g = call("ad.sum_to", g, ast.Subscript(value=self.value(node.value), slice=copy.deepcopy(index_value),
                                                    ctx=ast.Load()))
         target = ast.Subscript(value=name(adj), slice=index_value, ctx=ast.Store())
-        if _basic_index(index, self.ctx.kinds) or _boolean_index(index, self.ctx):
+        item = self.ctx.kind(node)
+        if item is not None and item.cat == "tuple":
+            # an item that is a tuple itself: its adjoint is a list, added to item by item
+            current = ast.Subscript(value=name(adj), slice=copy.deepcopy(index_value), ctx=ast.Load())
+            self.lines.append(assign(target, call("ad.add_items", current, g)))
+        elif _basic_index(index, self.ctx.kinds) or _boolean_index(index, self.ctx):
             self.lines.append(ast.AugAssign(target=target, op=ast.Add(), value=g))
         else:
             self.lines.append(ast.Expr(value=call("ad.add_at", name(adj), _index_argument(index_value), g)))

@@ -65,6 +65,7 @@ KIND_RULES = {
     "same": "same kind and rank as the first argument",
     "array": "an array of unknown rank",
     "matmul": "rank of a matrix product of the first two arguments",
+    "item": "an item of the first argument (an array without its first axis, a tuple's items)",
     "inactive": "any value that never carries derivatives (indices, masks, shapes)",
 }
 
@@ -378,9 +379,18 @@ RULES = {
     # three or more arguments are refused (nest the calls)
     "builtins.max": rule("a b", {"a": "g if a >= b else 0.0", "b": "g if b > a else 0.0"}),
     "builtins.min": rule("a b", {"a": "g if a <= b else 0.0", "b": "g if b < a else 0.0"}),
+    # one argument: over its items (the first extreme one gets g), sum(items, start)
+    "builtins.max_items": rule("iterable", {"iterable": "ad.first_extreme(g, iterable, ans)"}, result="item"),
+    "builtins.min_items": rule("iterable", {"iterable": "ad.first_extreme(g, iterable, ans)"}, result="item"),
+    "builtins.sum": rule("iterable start", {"iterable": "ad.each_item(g, iterable)", "start": "ad.sum_to(g, start)"},
+                         defaults={"start": 0}, result="item"),
     "builtins.float": rule("x", {"x": "g"}, defaults={"x": 0}, elementwise=True, result="scalar"),
     "builtins.len": rule("obj", result="int"),
     "builtins.int": rule("x", defaults={"x": 0}, result="int"),
+    "builtins.pow": rule("base exp mod", {"base": "ad.pow_base(g, base, exp)", "exp": "ad.pow_exponent(g, base, ans)"},
+                         defaults={"mod": None}, elementwise=True),
+    "np.float64": rule("x", {"x": "g"}, defaults={"x": 0.0}, elementwise=True, result="scalar"),
+    "np.int64": rule("x", defaults={"x": 0}, result="int"),
     "builtins.round": rule("number ndigits", defaults={"ndigits": None}, result="inactive"),
     "builtins.bool": rule("x", defaults={"x": False}, result="bool"),
     "builtins.range": rule("start stop step", defaults={"stop": None, "step": 1},
