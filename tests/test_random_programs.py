@@ -20,6 +20,8 @@ program is a failure too.
 
 Runs are deterministic (``derandomize=True``, no example database). A failure prints the
 program's source (``note``) and the arguments; paste them into a file to reproduce it.
+``benchmarks/fuzz.py`` runs the same checks on thousands of fresh programs, outside CI, and writes
+every failure as a standalone reproducer.
 
 Shrinking is off by default: the programs are large and each attempt runs the adjoint, so
 hypothesis would spend its five minutes and still leave a large program. To shrink a failure to
