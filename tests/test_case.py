@@ -195,7 +195,35 @@ def test_load_module_refuses_files_that_are_not_python(tmp_path):
         load_module(tmp_path / "model.txt")
 
 
+def test_load_module_refuses_a_folder(tmp_path):
+    (tmp_path / "model.py").mkdir()
+    with pytest.raises(UsageError, match=r"model.py: is a folder"):
+        load_module(tmp_path / "model.py")
+
+
+def test_a_module_that_is_not_utf8_names_its_line(tmp_path):
+    (tmp_path / "model.py").write_bytes(b"import numpy as np\n\n# caf\xe9\ndef cost(x):\n    return x\n")
+    with pytest.raises(UsageError, match=r"model.py:3: not UTF-8 text \(byte 0xe9\); save the file as UTF-8"):
+        load_module(tmp_path / "model.py")
+
+
+def test_a_module_declaring_its_encoding_is_read(tmp_path):
+    (tmp_path / "model.py").write_bytes(b"# -*- coding: latin-1 -*-\n# caf\xe9\ndef cost(x):\n    return x\n")
+    assert load_module(tmp_path / "model.py").cost(2.0) == 2.0
+
+
+def test_a_case_whose_module_is_not_utf8(tmp_path):
+    path = write(tmp_path)
+    (tmp_path / "model.py").write_bytes(b"# \xff\n" + (tmp_path / "model.py").read_bytes())
+    refused(path, "cannot import 'model.py'", "model.py:1: not UTF-8 text")
+
+
 # -- mistakes in the case file itself ------------------------------------------------------------
+
+def test_a_case_file_that_is_not_text(tmp_path):
+    (tmp_path / "case.toml").write_bytes(b"\xff\xfe\x00")
+    refused(tmp_path / "case.toml", "not a case file: it is not UTF-8 text (byte 0xff at offset 0)")
+
 
 def test_missing_case_file(tmp_path):
     refused(tmp_path / "case.toml", "no such case file")

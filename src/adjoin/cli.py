@@ -881,9 +881,10 @@ def _annotate(options, annotations):
         lines = text.splitlines(keepends=True)
         for row in rows:
             line = lines[row.line - 1] if 0 < row.line <= len(lines) else ""
-            if row.callee.split(".")[-1] not in line:
-                warn(f"--annotate: {shown(source)}:{row.line} does not call {row.callee} (the file "
-                     "changed since it was profiled?); its annotation may be misplaced: profile again")
+            if "(" not in line:       # no call there: the file changed since it was profiled
+                warn(f"--annotate: {shown(source)}:{row.line} holds no call (to {row.callee}, the "
+                     "profile says); the file changed since it was profiled? Its annotation may "
+                     "be misplaced: profile again")
         marked = {row.line for row in rows}
         result = []
         for number, line in enumerate(lines, start=1):

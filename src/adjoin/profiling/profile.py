@@ -163,7 +163,7 @@ class Profile:
         from ..transform.module import Site
         version = data["version"]
         if version >= 4:
-            files = {r["id"]: (r["file"], r["file_given"]) for r in data["sites"]}
+            files = {r["id"]: (r["file"], r.get("file_given", r["file"])) for r in data["sites"]}
             sources = [(item["path"], item["given"]) for item in data["sources"]]
         else:                       # paths as the profiled run named them: maybe relative
             files = {r["id"]: (r["file"], r["file"]) for r in data["sites"]}

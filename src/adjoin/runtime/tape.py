@@ -77,27 +77,31 @@ class Tape:
         kind = type(value)
         if kind is float or kind is int or kind is bool or kind is np.float64 or value is None:
             size = SCALAR_BYTES
+            total = self.bytes + SCALAR_BYTES
             self._values.append(value)
         elif kind is np.ndarray:
             size = value.nbytes
-            if self.bytes + size > self.max_bytes:      # before the copy: it may not fit
+            total = self.bytes + size
+            if total > self.max_bytes:                  # before the copy: it may not fit
                 self._refuse(value, size)
             self._values.append(value.copy())
         else:
             size = size_of(value)
-            if self.bytes + size > self.max_bytes:
+            total = self.bytes + size
+            if total > self.max_bytes:
                 self._refuse(value, size)
             self._values.append(stored(value))
         self._sizes.append(size)
-        self.bytes += size
+        self.bytes = total
         self.pushes += 1
-        if self.bytes > self.peak_bytes:
-            if self.bytes > self.max_bytes:             # a scalar past the limit: only on a new peak
+        if total > self.peak_bytes:
+            # a scalar is checked here, on a new peak only: the peak never passes the limit
+            if total > self.max_bytes:
                 self.bytes -= size
                 self._sizes.pop()
                 self._values.pop()
                 self._refuse(value, size)
-            self.peak_bytes = self.bytes
+            self.peak_bytes = total
 
     def pop(self):
         """Returns the last value pushed and removes it."""
