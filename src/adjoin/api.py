@@ -12,6 +12,7 @@ import numpy as np
 
 from .errors import AdjoinError, NonFiniteGradientWarning, UsageError, VerifyError
 from .placement import Placement
+from .frontend.source import is_user_function
 from .runtime.tape import Tape
 from .runtime.verify import NonFinite, Verifier
 from .transform.module import (USER_IMPORT, Site, bindings, build, find_sites, head_kinds_from_example,
@@ -90,11 +91,12 @@ class Adjoint:
     def _specialize(self, values, hooks=False):
         _refuse_unreal_arguments(self.fn, values)
         kinds = head_kinds_from_example(list(values), values)
-        key = (tuple(sorted((k, str(v)) for k, v in kinds.items())), hooks)
+        functions = tuple(sorted((k, id(v)) for k, v in values.items() if is_user_function(v)))
+        key = (tuple(sorted((k, str(v)) for k, v in kinds.items())), functions, hooks)
         found = self._cache.get(key)
         if found is None:
             pctx, wrt = build(self.fn, self.wrt_given, self.placement, self.nocheckpoint, kinds, hooks,
-                              verify=self.verify)
+                              verify=self.verify, values=values)
             _refuse_unknown_parameters(self.fn, {pctx.user_name[p]: values[pctx.user_name[p]] for p in wrt})
             source = module_source(pctx, wrt)
             namespace = _compile(source, pctx)
@@ -154,7 +156,8 @@ class Adjoint:
         """Runs the adjoint again checking every adjoint statement's result: the first that is not
         finite names the line whose derivative is singular."""
         kinds = head_kinds_from_example(list(values), values)
-        pctx, wrt = build(self.fn, self.wrt_given, self.placement, self.nocheckpoint, kinds, locate=True)
+        pctx, wrt = build(self.fn, self.wrt_given, self.placement, self.nocheckpoint, kinds, locate=True,
+                          values=values)
         entry = _compile(module_source(pctx, wrt), pctx)[pctx.generated_name(pctx.program.head, "b")]
         private = {k: _private_copy(v) for k, v in values.items()}
         ordered = [private[u] for u in pctx.program.functions[pctx.program.head].user_params]
@@ -371,14 +374,15 @@ def generate_source(fn, wrt, placement=None, nocheckpoint=(), example=None, veri
         params = list(inspect.signature(fn).parameters)
         kinds = head_kinds_from_example(params, example)
     pctx, wrt = build(fn, wrt, _as_placement(placement), _names(nocheckpoint), kinds,
-                      verify=verify_default(verify))
+                      verify=verify_default(verify), values=example)
     return module_source(pctx, wrt)
 
 
-def checkpoint_sites(fn, nocheckpoint=()):
-    """The checkpoint sites reachable from ``fn``: [Site(id, caller, callee, file, line, checkpointed)]."""
+def checkpoint_sites(fn, nocheckpoint=(), example=None):
+    """The checkpoint sites reachable from ``fn``: [Site(id, caller, callee, file, line, checkpointed)]
+    (``example``: the head's arguments, when functions among them change what is called)."""
     from .frontend.program import load_program
-    program = load_program(fn)
+    program = load_program(fn, example)
     sites, _ = find_sites(program, _names(nocheckpoint))
     return sites
 

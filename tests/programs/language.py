@@ -170,3 +170,43 @@ def dtypes_and_truncation(a, x):
     counts = np.zeros(4, dtype=np.int64)
     counts[:] = x * 3.0
     return np.sum(w ** 2) + np.sum(np.where(mask, x, 0.0)) + np.sum(counts * x) + np.sum(np.eye(4)[0] * x)
+
+
+# --- functions as values ---------------------------------------------------------------------
+
+def _rk4(f, y, dt, *params):
+    k1 = f(y, *params)
+    k2 = f(y + 0.5 * dt * k1, *params)
+    k3 = f(y + 0.5 * dt * k2, *params)
+    k4 = f(y + dt * k3, *params)
+    return y + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+
+
+def _euler(f, y, dt, *params):
+    return y + dt * f(y, *params)
+
+
+def _decay(y, rate, forcing):
+    return -rate * y + forcing * np.sin(y)
+
+
+def _integrate(y, dt, n, rate, method=_rk4):
+    for k in range(n):
+        y = method(_decay, y, dt, rate, 0.1)
+    return y
+
+
+def schemes_as_arguments(a, x):
+    y1 = _integrate(x, 0.1, 3, a[0, 0])
+    y2 = _integrate(x, 0.1, 3, a[0, 1], _euler)
+    y3 = _integrate(x, 0.05, 2, a[1, 1], method=_rk4)
+    return np.sum(y1 * y2) + np.sum(y3)
+
+
+def _heun(f, y, dt, *params):
+    k1 = f(y, *params)
+    return y + 0.5 * dt * (k1 + f(y + dt * k1, *params))
+
+
+def scheme_chosen_by_the_caller(a, x, scheme=_heun):
+    return np.sum(_integrate(x, 0.1, 2, a[0, 0], scheme) ** 2)

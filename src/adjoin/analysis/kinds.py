@@ -56,6 +56,7 @@ STR = Kind("str")
 NONE = Kind("none")
 UNKNOWN = Kind("unknown")
 MODULE = Kind("module")
+FUNCTION = Kind("function")
 BOTTOM = Kind("bottom")     # not known yet (a callee's result before its first analysis)
 
 
@@ -82,6 +83,8 @@ def of_value(value):
         return Kind("tuple", items=tuple(of_value(v) for v in value))
     if isinstance(value, types.ModuleType):
         return MODULE
+    if isinstance(value, types.FunctionType):
+        return FUNCTION           # a scheme passed as a value: the calls are specialized on it
     return UNKNOWN
 
 

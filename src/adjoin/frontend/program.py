@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import UnsupportedError
 from ..transform.rules import RULES
 from .source import MISSING, UserFunction, error_at, is_user_function, resolve, user_function
+from .specialize import NOTHING, callee_binding, head_binding, specialized
 
 
 @dataclass(frozen=True)
@@ -146,27 +147,23 @@ class Program:
         return list(reversed(out))
 
 
-def load_program(fn):
-    """Checks and normalizes ``fn`` and every user function it reaches."""
-    head = user_function(fn)
+def load_program(fn, values=None):
+    """Checks and normalizes ``fn`` and every user function it reaches, each specialized on the
+    function values its parameters receive (``values``: the head's arguments, when known)."""
+    head = specialized(user_function(fn), head_binding(fn, values))
     problems = Problems()
-    keys = Keys()               # id(fn object) -> key
+    keys = Keys()               # (id(fn object), binding) -> key
     raw = {}                    # key -> UserFunction
     pending = [head]
-    keys[id(head.fn)] = _unique_key(head.fn, keys)
-    raw[keys[id(head.fn)]] = head
-    checked = {}
+    raw[keys.add(head.fn, head.binding)] = head
     while pending:
         func = pending.pop()
-        key = keys[id(func.fn)]
         checker = Checker(func, problems)
         checker.run()
-        checked[key] = checker
-        for obj in checker.user_callees:
-            if id(obj) not in keys:
-                new = user_function(obj)
-                keys[id(obj)] = _unique_key(obj, keys)
-                raw[keys[id(obj)]] = new
+        for obj, binding in checker.user_callees:
+            if keys.get(obj, binding) is None:
+                new = specialized(user_function(obj), binding)
+                raw[keys.add(obj, binding)] = new
                 pending.append(new)
     problems.raise_if_any(head.name)
     functions = {}
@@ -177,17 +174,21 @@ def load_program(fn):
         functions[key] = function
         pending.extend(fragments)
     problems.raise_if_any(head.name)
-    program = Program(keys[id(head.fn)], functions)
+    program = Program(keys.get(head.fn, head.binding), functions)
     _check_recursion(program, problems)
     problems.raise_if_any(head.name)
     return program
 
 
-def _unique_key(obj, keys):
+def _unique_key(obj, keys, binding=None):
     taken = set(keys.values()) | RESERVED
     name = obj.__name__
     if name not in taken:
         return name
+    if binding is not None and binding.label():
+        name = f"{name}_{binding.label()}"      # a second specialization: step_rk4
+        if name not in taken:
+            return name
     module = (obj.__module__ or "mod").split(".")[-1]
     candidate = f"{module}_{name}"
     n = 2
@@ -250,7 +251,7 @@ class Checker:
         defaults += [(a, d) for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults) if d is not None]
         values = _default_values(self.func.fn)
         for arg, default in defaults:
-            if not _default_constant(values.get(arg.arg)):
+            if not (_default_constant(values.get(arg.arg)) or is_user_function(values.get(arg.arg))):
                 self.bad(default, f"the default value of {arg.arg!r}, a {type(values.get(arg.arg)).__name__}",
                          "use a number, a string, a bool, None or a tuple of them as default")
         self.block(node.body, loop_depth=0)
@@ -430,7 +431,10 @@ class Checker:
             self.arguments(node)
             return
         if isinstance(func, ast.Name) and func.id in self.locals:
-            self.bad(node, f"calling local variable {func.id!r}", "call module-level functions by name")
+            self.bad(node, f"calling {func.id!r}, a local variable whose function is not known where "
+                     "the call is written",
+                     "pass a module-level function as the argument (adjoin specializes the call on it), "
+                     "or call the function in each branch that chooses it")
             return
         if not isinstance(func, (ast.Name, ast.Attribute)):
             self.bad(node, "calling the result of an expression", "call module-level functions by name")
@@ -453,8 +457,9 @@ class Checker:
         elif isinstance(target, type):
             self.bad(node, f"calling class {label}", "adjoin differentiates functions on numbers and arrays")
         elif is_user_function(target):
-            if target not in self.user_callees:
-                self.user_callees.append(target)
+            callee = (target, callee_binding(node, target, self.func))
+            if callee not in self.user_callees:
+                self.user_callees.append(callee)
         elif _pure_external(target):
             pass  # allowed on values that carry no derivative; the activity analysis checks that
         else:
@@ -542,8 +547,8 @@ def resolve_call(node, func, locals_, keys):
     target = resolve(f, func.globals)
     if target is print:
         return Callee("print")
-    if isinstance(target, types.FunctionType) and id(target) in keys:
-        return Callee("user", keys[id(target)])
+    if isinstance(target, types.FunctionType) and keys.get(target, callee_binding(node, target, func)):
+        return Callee("user", keys.get(target, callee_binding(node, target, func)))
     if id(target) in _RULE_OBJECTS:
         key = _RULE_OBJECTS[id(target)]
         if key in _OF_ITEMS and len(node.args) == 1 and not node.keywords:
@@ -635,11 +640,20 @@ def normalize(key, func, keys, problems):
 # fragments: `# $AD CHECKPOINT-START` ... `# $AD CHECKPOINT-END` become a function of their own
 
 class Keys(dict):
-    """id(function object) -> function key, for one program; ``fragments``: name -> FragmentFunction."""
+    """(id(function object), binding) -> function key, for one program; ``fragments``: name ->
+    FragmentFunction."""
 
     def __init__(self):
         super().__init__()
         self.fragments = {}
+
+    def get(self, fn, binding=NOTHING):
+        return dict.get(self, (id(fn), binding))
+
+    def add(self, fn, binding=NOTHING):
+        key = _unique_key(fn, self, binding)
+        self[(id(fn), binding)] = key
+        return key
 
 
 class FragmentFunction(UserFunction):
@@ -695,7 +709,7 @@ def _outline(key, func, node, body, start, end, label, ordinal, keys, problems, 
     fragment.fragment_label = label or "fragment"
     fragment.primal_source = ast.unparse(definition)
     keys.fragments[name] = fragment
-    keys[id(fn)] = name
+    keys[(id(fn), NOTHING)] = name
     call = ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[ast.Name(id=n, ctx=ast.Load()) for n in inputs],
                     keywords=[])
     if len(outputs) > 1:
@@ -806,7 +820,7 @@ class _Normalizer:
         if isinstance(f, ast.Name) and f.id in self.locals:
             return None
         target = resolve(f, self.func.globals)
-        if isinstance(target, types.FunctionType) and id(target) in self.keys:
+        if isinstance(target, types.FunctionType) and self.keys.get(target, callee_binding(call, target, self.func)):
             return target
         return None
 
@@ -820,8 +834,12 @@ class _Normalizer:
             return call
         args = []
         for name, param in sig.parameters.items():
-            if name in bound.arguments:
+            if param.kind is inspect.Parameter.VAR_POSITIONAL:
+                args.extend(bound.arguments.get(name, ()))      # the callee is specialized on them
+            elif name in bound.arguments:
                 args.append(bound.arguments[name])
+            elif is_user_function(param.default):
+                args.append(self.function_name(param.default, call))
             else:
                 default = param.default
                 if not _default_constant(default):
@@ -831,6 +849,15 @@ class _Normalizer:
         call.args = args
         call.keywords = []
         return call
+
+    def function_name(self, fn, near):
+        """A name for a user function given as a default value, in this function's globals."""
+        for alias, value in self.func.aliases.items():
+            if value is fn:
+                return ast.copy_location(ast.Name(id=alias, ctx=ast.Load()), near)
+        alias = self.namer.fresh(fn.__name__)
+        self.func.aliases[alias] = fn
+        return ast.copy_location(ast.Name(id=alias, ctx=ast.Load()), near)
 
     def hoist(self, expr, before, top=False):
         """Replaces nested user calls in ``expr`` by temporaries assigned in ``before``."""
@@ -1191,7 +1218,8 @@ def _rename_reserved(node, params, func, namer):
             value = globals_.get(sub.id, MISSING)
             if value is not MISSING and not isinstance(value, types.ModuleType):
                 renames[sub.id] = namer.fresh(f"{sub.id}_global")
-                func.aliases[renames[sub.id]] = sub.id
+                func.aliases[renames[sub.id]] = value
+                func.alias_names[renames[sub.id]] = sub.id
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name) and sub.id in renames:
             sub.id = renames[sub.id]

@@ -44,7 +44,9 @@ class UserFunction:
     fn: types.FunctionType
     node: ast.FunctionDef
     source: ModuleSource
-    aliases: dict = field(default_factory=dict)   # new name -> module-level name it stands for
+    aliases: dict = field(default_factory=dict)      # new name -> the value it stands for
+    alias_names: dict = field(default_factory=dict)  # new name -> the module-level name it renames
+    binding: object = None     # frontend.specialize.Binding: the function values it is specialized on
 
     @property
     def path(self):
@@ -52,11 +54,18 @@ class UserFunction:
 
     @property
     def globals(self):
-        """The function's module-level names, and the aliases normalization gave some of them."""
+        """The function's module-level names, and the aliases normalization gave some values."""
         if not self.aliases:
             return self.fn.__globals__
-        return collections.ChainMap({a: self.fn.__globals__[n] for a, n in self.aliases.items()},
-                                    self.fn.__globals__)
+        return collections.ChainMap(self.aliases, self.fn.__globals__)
+
+    @property
+    def local_names(self):
+        """Its parameters and every name it assigns."""
+        node = self.node
+        names = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+        names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        return names
 
 
 _MODULE_CACHE = {}

@@ -15,7 +15,7 @@ from ..analysis.effects import infer_effects
 from ..analysis.kinds import UNKNOWN, infer_kinds, of_value
 from ..errors import UsageError
 from ..frontend.program import load_program
-from ..frontend.source import MISSING, resolve
+from ..frontend.source import MISSING, is_user_function, resolve
 from .function import FunctionGen
 from .verify import VerifyPoints
 from .rules import RULES
@@ -116,9 +116,11 @@ class ProgramContext:
         return self.names[(key, mode)]
 
 
-def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False, verify=False, locate=False):
-    """Analyses the program of ``fn``; returns (ProgramContext, wrt names)."""
-    program = load_program(fn)
+def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False, verify=False, locate=False,
+          values=None):
+    """Analyses the program of ``fn`` (specialized on the functions among ``values``, the head's
+    arguments, when given); returns (ProgramContext, wrt names)."""
+    program = load_program(fn, values)
     head = program.functions[program.head]
     wrt = _wrt_names(head, wrt)
     if not head.result_names:
@@ -232,10 +234,12 @@ def _bindings(pctx):
                 elif isinstance(value, types.FunctionType) and node.id in {f.user.fn.__name__ for f in
                                                                          program.functions.values()}:
                     continue
+                elif is_user_function(value):
+                    entry = (value.__module__, value.__name__, value)   # a function passed as a value
                 elif callable(value) and not isinstance(value, type):
                     continue     # NumPy/builtin functions are reached through their module
                 else:
-                    entry = (func.user.fn.__module__, func.user.aliases.get(node.id, node.id), value)
+                    entry = (func.user.fn.__module__, func.user.alias_names.get(node.id, node.id), value)
                 previous = imports.get(node.id)
                 if previous is not None and previous[2] is not value and not (
                         _same_constant(previous[2], value)):

@@ -1,0 +1,147 @@
+"""Functions as values: a user function specialized on the functions its parameters receive.
+
+Scientists pass schemes and right-hand sides as arguments (``def run(x, dt, method=rk4): ...
+x = method(x, dt)``, ``def step(f, x, *params): return f(x, *params)``).  When the function value
+is known where the call is written (a module-level user function, a parameter the caller itself
+was specialized on, a default) or where the head is called, the callee is specialized on it: a
+copy of its code in which ``method(...)`` calls that function by name, an ordinary call site
+(named after the function really called).  ``*args`` is specialized on the number of values it
+receives: ``*params`` becomes ``params_0, params_1``.  The parameter itself stays in the signature
+(the advance of a checkpointed call runs the user's own function with the same arguments).
+"""
+import ast
+import copy
+import inspect
+from dataclasses import dataclass, replace
+
+from .source import MISSING, is_user_function, resolve
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What one specialization of a function knows: its parameters' function values, and how
+    many values its ``*args`` receives (None: it has none)."""
+    functions: tuple = ()          # ((parameter, function object), ...), sorted by parameter
+    varargs: int | None = None
+
+    def function_of(self, name):
+        return dict(self.functions).get(name)
+
+    def label(self):
+        """Part of a key naming the functions bound: 'rk4', 'euler_lorenz'."""
+        return "_".join(fn.__name__ for _, fn in self.functions) or f"{self.varargs}args"
+
+
+NOTHING = Binding()
+
+
+def head_binding(fn, values=None):
+    """The head's binding: user functions among the values it is called with, or its defaults."""
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return NOTHING
+    functions = {}
+    for name, param in parameters.items():
+        value = (values or {}).get(name, param.default)
+        if is_user_function(value):
+            functions[name] = value
+    return Binding(tuple(sorted(functions.items(), key=lambda item: item[0])))
+
+
+def function_value(node, func):
+    """The user function an argument expression designates, or None: a module-level function, or
+    a parameter of ``func`` that its binding gives a function."""
+    if not isinstance(node, ast.Name):
+        return None
+    bound = (func.binding or NOTHING).function_of(node.id)
+    if bound is not None:
+        return bound
+    if node.id in func.local_names:
+        return None
+    value = resolve(node, func.globals)
+    return value if value is not MISSING and is_user_function(value) else None
+
+
+def callee_binding(call, target, func):
+    """The binding of ``target`` at this call in ``func`` (positional and keyword arguments)."""
+    try:
+        signature = inspect.signature(target)
+        bound = signature.bind_partial(*call.args, **{k.arg: k.value for k in call.keywords if k.arg})
+    except (TypeError, ValueError):
+        return NOTHING
+    functions, varargs = {}, None
+    for name, param in signature.parameters.items():
+        if param.kind is inspect.Parameter.VAR_POSITIONAL:
+            varargs = len(bound.arguments.get(name, ()))
+        elif name in bound.arguments:
+            value = function_value(bound.arguments[name], func)
+            if value is not None:
+                functions[name] = value
+        elif is_user_function(param.default):
+            functions[name] = param.default
+    return Binding(tuple(sorted(functions.items(), key=lambda item: item[0])), varargs)
+
+
+def specialized(user, binding):
+    """The UserFunction of ``user`` specialized on ``binding``: calls of bound parameters name the
+    function (an alias of the function's globals), ``*args`` becomes that many parameters."""
+    if binding == NOTHING:
+        return replace(user, binding=binding)
+    node = copy.deepcopy(user.node)
+    aliases = dict(user.aliases)
+    taken = set(_names(node)) | set(user.fn.__globals__)
+    if binding.varargs is not None and node.args.vararg is not None:
+        _expand_varargs(node, binding.varargs, taken)
+    for param, fn in binding.functions:
+        alias = _fresh(fn.__name__, taken)
+        aliases[alias] = fn
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id == param:
+                sub.func = ast.copy_location(ast.Name(id=alias, ctx=ast.Load()), sub.func)
+    return replace(user, node=node, aliases=aliases, binding=binding)
+
+
+def _expand_varargs(node, count, taken):
+    """``def f(x, *params)`` called with 2 extra values -> ``def f(x, params_0, params_1)``."""
+    name = node.args.vararg.arg
+    names = [_fresh(f"{name}_{k}", taken) for k in range(count)]
+    node.args.args = node.args.args + [ast.arg(arg=n) for n in names]
+    node.args.vararg = None
+
+    class Expand(ast.NodeTransformer):
+        def visit_Call(self, call):
+            args = []
+            for arg in call.args:
+                if isinstance(arg, ast.Starred) and isinstance(arg.value, ast.Name) and arg.value.id == name:
+                    args += [ast.copy_location(ast.Name(id=n, ctx=ast.Load()), arg) for n in names]
+                else:
+                    args.append(arg)
+            call.args = args
+            self.generic_visit(call)
+            return call
+
+        def visit_Name(self, sub):
+            if sub.id == name and isinstance(sub.ctx, ast.Load):
+                return ast.copy_location(ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Load()) for n in names],
+                                                   ctx=ast.Load()), sub)
+            return sub
+    node.body = [Expand().visit(stmt) for stmt in node.body]
+    ast.fix_missing_locations(node)
+
+
+def _names(node):
+    return {sub.id for sub in ast.walk(node) if isinstance(sub, ast.Name)} | \
+        {sub.arg for sub in ast.walk(node) if isinstance(sub, ast.arg)}
+
+
+def _fresh(base, taken):
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}{n}"
+    taken.add(name)
+    return name
+
+
+__all__ = ["Binding", "NOTHING", "callee_binding", "function_value", "head_binding", "specialized"]
