@@ -33,6 +33,7 @@ CASES = [
     ("list_sliced", "slicing a list", "x"),
     ("list_concatenated", "arithmetic on lists", "x"),
     ("read_before_assigned", "read before any value is assigned", "x"),
+    ("calls_an_installed_package", "$AD INACTIVE", "x"),
 ]
 
 

@@ -210,3 +210,22 @@ def _heun(f, y, dt, *params):
 
 def scheme_chosen_by_the_caller(a, x, scheme=_heun):
     return np.sum(_integrate(x, 0.1, 2, a[0, 0], scheme) ** 2)
+
+
+# --- statements marked INACTIVE (plotting, logging) ------------------------------------------
+
+def _report(u, k):
+    summary = {"step": k, "mean": float(np.mean(u))}    # a dict: outside the input language
+    return f"{summary}"
+
+
+def marked_inactive(a, x):
+    u = x * a[0]
+    history = []
+    for k in range(2):
+        u = np.tanh(u) * a[1]
+        # $AD INACTIVE
+        if len(history) < 5:
+            history.append(_report(u, k))
+    text = _report(u, 9)  # $AD INACTIVE
+    return np.sum(u * u)

@@ -1,5 +1,6 @@
 """Functions adjoin must refuse, one construct each (tests/test_refusals.py)."""
 import numpy as np
+import tomli_w
 
 SCALE = np.ones(3)
 
@@ -155,3 +156,8 @@ def read_before_assigned(x):
     y = z * 2.0
     z = x * 1.0
     return np.sum(y + z)
+
+
+def calls_an_installed_package(x):
+    import_free = x * 2.0
+    return len(tomli_w.dumps({"a": 1})) + np.sum(import_free)

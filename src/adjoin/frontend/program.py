@@ -130,6 +130,8 @@ class Program:
     """The head and the user functions it reaches (head first)."""
     head: str
     functions: dict             # key -> Function
+    inactive: dict = field(default_factory=dict)   # name -> (definition, UserFunction): statements
+                                                   # marked INACTIVE, outlined as functions
 
     def order(self):
         """Function keys, callers before callees."""
@@ -174,7 +176,7 @@ def load_program(fn, values=None):
         functions[key] = function
         pending.extend(fragments)
     problems.raise_if_any(head.name)
-    program = Program(keys.get(head.fn, head.binding), functions)
+    program = Program(keys.get(head.fn, head.binding), functions, inactive=keys.inactive)
     _check_recursion(program, problems)
     problems.raise_if_any(head.name)
     return program
@@ -261,6 +263,8 @@ class Checker:
             self.statement(stmt, loop_depth)
 
     def statement(self, stmt, loop_depth):
+        if _marked_inactive(self.func, stmt):
+            return              # the user's promise: no derivative flows through it (normalize outlines it)
         for kind, (what, hint) in _STATEMENT_HINTS.items():
             if isinstance(stmt, kind):
                 self.bad(stmt, f"cannot differentiate {what}", hint)
@@ -463,8 +467,12 @@ class Checker:
         elif _pure_external(target):
             pass  # allowed on values that carry no derivative; the activity analysis checks that
         else:
-            self.bad(node, f"calling {label}, which has no Python source and no derivative rule",
-                     "add a rule to adjoin's derivative table, or compute it outside the differentiated code")
+            package = (getattr(target, "__module__", None) or "").split(".")[0]
+            where = f" (from {package})" if package and package not in ("builtins", "__main__") else ""
+            self.bad(node, f"calling {label}{where}, which adjoin cannot differentiate (no derivative rule, "
+                     "no source of the user's)",
+                     "if no derivative flows through this line (plotting, logging), put '# $AD INACTIVE' on "
+                     "the line before it; else compute it outside the differentiated code")
         self.arguments(node)
 
     def arguments(self, node):
@@ -544,6 +552,8 @@ def resolve_call(node, func, locals_, keys):
         return Callee("external", f.id)
     if isinstance(f, ast.Name) and f.id in keys.fragments:
         return Callee("user", f.id)
+    if isinstance(f, ast.Name) and f.id in keys.inactive:
+        return Callee("inactive", f.id)
     target = resolve(f, func.globals)
     if target is print:
         return Callee("print")
@@ -601,6 +611,7 @@ def normalize(key, func, keys, problems):
             if found is not None:
                 body, fragment = found
                 fragments.append(fragment)
+    body = _outline_inactive(func, body, keys, namer)
     _nest_extremes(ast.Module(body=body, type_ignores=[]), func)
     body = state.block(body)
     result_names = state.result_names()
@@ -646,6 +657,7 @@ class Keys(dict):
     def __init__(self):
         super().__init__()
         self.fragments = {}
+        self.inactive = {}      # name -> (definition, UserFunction) of statements marked INACTIVE
 
     def get(self, fn, binding=NOTHING):
         return dict.get(self, (id(fn), binding))
@@ -702,7 +714,7 @@ def _outline(key, func, node, body, start, end, label, ordinal, keys, problems, 
     module = ast.fix_missing_locations(ast.Module(body=[definition], type_ignores=[]))
     code = compile(module, func.path, "exec")
     function_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-    fn = types.FunctionType(function_code, func.globals, name)
+    fn = types.FunctionType(function_code, {**func.fn.__globals__, **func.aliases}, name)
     fn.__module__ = func.fn.__module__
     fragment = FragmentFunction(name, fn, definition, func.source)
     fragment.fragment_of = key
@@ -1259,6 +1271,71 @@ def _loop_sequences(expr, fn_globals):
         if target is zip:
             return "zip", list(expr.args)
     return "items", [expr]
+
+
+def _marked_inactive(func, stmt):
+    """A statement under ``# $AD INACTIVE`` (on the line before, or at its end): the user's word
+    that no derivative flows through it and that it changes nothing the adjoint reads (plotting,
+    logging, diagnostics)."""
+    directives = func.source.directives
+    lines = func.source.text.splitlines()
+    line = stmt.lineno
+    while line >= 1:
+        if line != stmt.lineno:
+            text = lines[line - 1].strip() if line - 1 < len(lines) else ""
+            if text and not text.startswith("#"):
+                return False           # a directive at the end of that line is that line's
+        found = directives.get(line)
+        if found is not None and found.words and found.words[0].upper() == "INACTIVE":
+            return True
+        line -= 1
+    return False
+
+
+def _outline_inactive(func, body, keys, namer):
+    """Each statement marked INACTIVE becomes a call of a function holding it (a primitive with no
+    derivative, Callee kind "inactive"), given the names it reads, returning those it assigns."""
+    everything = ast.Module(body=body, type_ignores=[])
+    read_anywhere = {n.id for n in ast.walk(everything) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+    def block(stmts):
+        out = []
+        for stmt in stmts:
+            if _marked_inactive(func, stmt):
+                out.append(_inactive_call(func, stmt, keys, namer, read_anywhere))
+                continue
+            for field_name in ("body", "orelse"):
+                if isinstance(getattr(stmt, field_name, None), list):
+                    setattr(stmt, field_name, block(getattr(stmt, field_name)) or [ast.copy_location(ast.Pass(), stmt)])
+            out.append(stmt)
+        return out
+    return block(body)
+
+
+def _inactive_call(func, stmt, keys, namer, read_anywhere):
+    inner = ast.Module(body=[stmt], type_ignores=[])
+    local = func.local_names
+    stored = _assigned_names(inner)
+    inputs = sorted({n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                     and n.id in local})
+    outputs = sorted(n for n in stored if n in read_anywhere)
+    name = namer.fresh(f"{func.name}_inactive")
+    returned = [ast.Return(value=_names_expr(outputs))] if outputs else []
+    definition = ast.FunctionDef(
+        name=name, args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in inputs], vararg=None,
+                                      kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
+        body=[copy.deepcopy(stmt)] + returned, decorator_list=[], returns=None, type_params=[])
+    ast.fix_missing_locations(ast.copy_location(definition, stmt))
+    keys.inactive[name] = (definition, func)
+    call = ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[ast.Name(id=n, ctx=ast.Load()) for n in inputs],
+                    keywords=[])
+    if outputs:
+        target = ast.Name(id=outputs[0], ctx=ast.Store()) if len(outputs) == 1 else ast.Tuple(
+            elts=[ast.Name(id=n, ctx=ast.Store()) for n in outputs], ctx=ast.Store())
+        replacement = ast.Assign(targets=[target], value=call)
+    else:
+        replacement = ast.Expr(value=call)
+    return ast.fix_missing_locations(ast.copy_location(replacement, stmt))
 
 
 def _storage_root(arg):

@@ -18,6 +18,8 @@ from ..errors import UnsupportedError, located
 
 _STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()
 _NUMPY = Path(np.__file__).resolve().parent
+# installed packages (matplotlib, scipy, ...) are not the user's code: adjoin does not read them
+_INSTALLED = {Path(sysconfig.get_paths()[k]).resolve() for k in ("purelib", "platlib")}
 
 
 @dataclass(frozen=True)
@@ -120,9 +122,11 @@ def is_user_function(obj):
         return False
     if not path.name:
         return False
-    for root in (_STDLIB, _NUMPY):
+    for root in (_STDLIB, _NUMPY, *_INSTALLED):
         if root in path.parents:
             return False
+    if {"site-packages", "dist-packages"} & set(path.parts):
+        return False
     return Path(__file__).resolve().parents[1] not in path.parents
 
 

@@ -219,10 +219,13 @@ def _bindings(pctx):
     """Names the generated module binds: user functions (for advances), module constants, modules."""
     program = pctx.program
     imports = {}         # local name -> (module name, attribute or None)
+    scopes = [(func.node, func) for func in program.functions.values()]
+    scopes += [(definition, _Scope(user, definition)) for definition, user in program.inactive.values()]
     for key, func in program.functions.items():
         if func.fragment_of is None:
             imports[key] = (func.user.fn.__module__, func.user.fn.__name__, func.user.fn)
-        for node in ast.walk(func.node):
+    for tree, func in scopes:
+        for node in ast.walk(tree):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in func.locals:
                 if node.id not in func.user.globals:
                     continue  # a builtin
@@ -237,7 +240,9 @@ def _bindings(pctx):
                 elif is_user_function(value):
                     entry = (value.__module__, value.__name__, value)   # a function passed as a value
                 elif callable(value) and not isinstance(value, type):
-                    continue     # NumPy/builtin functions are reached through their module
+                    if not isinstance(func, _Scope):
+                        continue     # NumPy/builtin functions are reached through their module
+                    entry = (func.user.fn.__module__, node.id, value)   # anything an INACTIVE line calls
                 else:
                     entry = (func.user.fn.__module__, func.user.alias_names.get(node.id, node.id), value)
                 previous = imports.get(node.id)
@@ -258,6 +263,15 @@ def _bindings(pctx):
         for mode, suffix in (("b", "_b"), ("fwd", "_fwd"), ("bwd", "_bwd")):
             pctx.names[(key, mode)] = namer.fresh(f"{key}{suffix}")
     pctx.global_names |= {v for v in pctx.names.values()}
+
+
+class _Scope:
+    """A statement marked INACTIVE, outlined as a function: the names it binds for itself."""
+
+    def __init__(self, user, definition):
+        self.user = user
+        self.locals = frozenset(a.arg for a in definition.args.args) | frozenset(
+            n.id for n in ast.walk(definition) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
 
 
 def _same_constant(a, b):
@@ -334,6 +348,11 @@ def module_source(pctx, wrt):
         lines.append(f"from {module} import {parts}" + USER_IMPORT)
     lines.append("")
     lines.append("")
+    for name, (definition, user) in sorted(program.inactive.items()):
+        lines.append(f"# line {definition.lineno} of {user.name}, marked INACTIVE: no derivative flows through it")
+        lines.append(ast.unparse(definition))
+        lines.append("")
+        lines.append("")
     for key in program.order():
         func = program.functions[key]
         if func.fragment_of is not None and key in pctx.plain_calls:
