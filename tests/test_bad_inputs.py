@@ -164,7 +164,7 @@ SWEEP = [
     # -- the model's files ----------------------------------------------------------------------
     case("generate-model-not-utf8", "generate latin.py:cost --wrt x", 2, "latin.py:2", "not UTF-8", "coding"),
     case("sites-case-model-not-utf8", "sites latin.toml", 2, "latin.toml", "latin.py:2", "not UTF-8"),
-    case("generate-model-binary", "generate binary.py:cost --wrt x", 2, "binary.py"),
+    case("generate-model-binary", "generate binary.py:cost --wrt x", 2, "binary.py:1", "not UTF-8"),
     case("generate-model-folder", "generate folder.py:cost --wrt x", 2, "folder.py", "is a folder"),
     case("sites-case-binary", "sites binary.toml", 2, "binary.toml", "not UTF-8"),
     case("check-inputs-out-of-memory", "check memory.toml", 2, "memory.toml", "MemoryError", "make_inputs"),

@@ -196,15 +196,20 @@ def _check_source_text(path):
         raise UsageError(f"{shown(path)}: cannot read it ({error.strerror or error})") from None
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:            # an unknown encoding declared, or bytes that are
+        encoding, declared = "utf-8", error.msg     # not UTF-8 in the first two lines
+    else:
+        declared = None
+    try:
         data.decode(encoding)
     except UnicodeDecodeError as error:
         line = data[:error.start].count(b"\n") + 1
         raise UsageError(f"{shown(path)}:{line}: not {error.encoding.upper()} text (byte "
                          f"0x{data[error.start]:02x}); save the file as UTF-8, or declare its "
                          "encoding on its first line (# -*- coding: latin-1 -*-)") from None
-    except SyntaxError as error:            # an unknown encoding declared, or binary bytes
-        raise UsageError(f"{shown(path)}: not Python source text ({error.msg}); save the file as "
-                         "UTF-8 text, or declare an encoding Python knows") from None
+    if declared is not None:
+        raise UsageError(f"{shown(path)}: {declared}; declare an encoding Python knows, or save "
+                         "the file as UTF-8") from None
 
 
 def find_function(module, name, label, lead):
