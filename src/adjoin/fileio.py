@@ -58,7 +58,7 @@ def write_text_atomic(path, text):
             for chunk in _chunks(text):
                 out.write(chunk)
             out.flush()
-            os.fsync(out.fileno())
+            _sync(out.fileno())
         os.chmod(tmp, mode)                         # mkstemp makes it private; a user's file is not
         os.replace(tmp, target)
     except OSError as error:
@@ -142,6 +142,17 @@ def _running(pid):
     except (PermissionError, OverflowError):
         return True
     return True
+
+
+def _sync(fd):
+    """Flushes the file to the disk before the rename (else a power cut could leave an empty
+    file under the target's name); file systems that cannot sync (some FUSE, /dev/shm quirks)
+    are written without it."""
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
 
 
 def _chunks(text):
