@@ -35,7 +35,7 @@ import numpy as np
 from . import __version__, api
 from .case import (call_text, check_wrt, describe_exception, find_function, load_case, load_module,
                    shown)
-from .errors import AdjoinError, TapeMemoryError, UsageError, VerifyError
+from .errors import AdjoinError, UsageError, VerifyError
 from .fileio import check_writable, write_text_atomic
 from .placement import Placement, read_placement
 

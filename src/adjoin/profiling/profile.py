@@ -15,7 +15,6 @@ read from another folder still knows which files are the user's.
 import json
 import os
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from ..errors import UsageError
 from ..fileio import read_text, write_text_atomic
