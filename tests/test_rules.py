@@ -25,7 +25,7 @@ from hypothesis.extra import numpy as hnp
 
 from adjoin.errors import UnsupportedError
 from adjoin.runtime import support, vjp
-from adjoin.transform.rules import KIND_RULES, RULES
+from adjoin.rules import KIND_RULES, RULES
 
 # ---------------------------------------------------------------------------------------------
 # random inputs

@@ -12,19 +12,13 @@ import ast
 from dataclasses import dataclass, field
 
 from ..frontend.program import Problems
-from ..transform.rules import RULES
+from ..rules import RULES
 from .activity import storage_name
 from .calls import bind_rule_call
 from .flow import Backward, Forward
 
-# Primitives whose result may share memory with their first argument.
-VIEW_RULES = {"np.reshape", "method.reshape", "np.ravel", "method.ravel", "np.transpose",
-              "method.transpose", "attr.T", "np.squeeze", "method.squeeze", "np.asarray",
-              "np.expand_dims", "np.atleast_1d", "np.atleast_2d", "np.broadcast_to", "attr.real",
-              "np.flip", "np.diff",      # np.diff(a, n=0) is a itself
-              "builtins.max_items", "builtins.min_items"}     # one of the items: a row is a view
-# tests/test_rules.py checks that every primitive whose result shares memory with its first
-# argument is listed here
+# Primitives whose result may share memory with their first argument: the table says which.
+VIEW_RULES = frozenset(key for key, entry in RULES.items() if entry.view)
 
 
 @dataclass

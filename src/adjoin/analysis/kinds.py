@@ -130,15 +130,6 @@ def broadcast(kinds):
     return array(rank, dtype)
 
 
-# Rules whose result shape needs more than KIND_RULES' words (constructors and reshapes).
-_SHAPE_FROM_ARG = {"np.zeros", "np.ones", "np.empty", "np.full"}
-_LIKE_FIRST = {"np.zeros_like", "np.ones_like", "np.empty_like", "np.full_like", "np.copy", "method.copy",
-               "np.asarray", "np.roll", "np.pad", "np.diff", "np.clip", "method.clip", "method.astype",
-               "np.cumsum", "np.flip", "np.sort"}
-_RANK_ONE = {"np.ravel", "method.ravel", "method.flatten", "np.hstack_1d", "np.arange", "np.linspace",
-             "np.nonzero_1"}
-
-
 class KindContext:
     """What kind inference needs to know about the program."""
 
@@ -492,16 +483,40 @@ def _bound_arg(rule, node, name, args, keywords, offset=0):
 
 
 def rule_kind(key, rule, node, args, keywords, func):
-    """Kind of the result of a derivative-table primitive (its dtype from a ``dtype`` argument)."""
-    kind = _rule_kind(key, rule, node, args, keywords, func)
+    """Kind of the result of a primitive of the table: its ``result`` property says how it follows
+    from the arguments' kinds (analysis never matches a primitive's name); a ``dtype`` argument,
+    when given, sets an array's dtype."""
+    if rule is None:
+        return UNKNOWN
+    call = _Call(rule, node, args, keywords, 1 if key.startswith("method.") else 0)
+    kind = _RESULTS.get(rule.result, _inactive)(call)
     if not kind.array:
         return kind
-    dtype_node, _ = _bound_arg(rule, node, "dtype", args, keywords, 1 if key.startswith("method.") else 0)
+    dtype_node, _ = call.bound("dtype")
     if dtype_node is not None and not (isinstance(dtype_node, ast.Constant) and dtype_node.value is None):
         return array(kind.rank, _dtype_of(dtype_node, func))
-    if key == "np.arange":
-        return array(1, "i" if all(k.cat in ("int", "bool") for k in args) else "f")
     return kind
+
+
+class _Call:
+    """A call of a primitive, as the result rules see it: the arguments' kinds and nodes."""
+
+    def __init__(self, rule, node, args, keywords, offset):
+        self.rule, self.node, self.args, self.keywords, self.offset = rule, node, args, keywords, offset
+        self.first = args[0] if args else UNKNOWN
+
+    def bound(self, name):
+        return _bound_arg(self.rule, self.node, name, self.args, self.keywords, self.offset)
+
+    def literal(self, name, default=None):
+        node, _ = self.bound(name)
+        if node is None:
+            return self.rule.defaults.get(name, default)
+        value = _literal(node)
+        return _MISSING_LITERAL if value is _MISSING_LITERAL else value
+
+    def dtype(self):
+        return self.first.dtype if self.first.array else "f"
 
 
 def _dtype_of(node, func):
@@ -518,134 +533,144 @@ def _dtype_of(node, func):
     return {"f": "f", "i": "i", "u": "i", "b": "b"}.get(code)
 
 
-def _rule_kind(key, rule, node, args, keywords, func):
-    first = args[0] if args else UNKNOWN
-    offset = 1 if key.startswith("method.") else 0
-    name = key.split(".", 1)[1]
-    if key in ("builtins.len", "attr.size", "attr.ndim", "builtins.int", "builtins.round"):
-        return INT
-    if key == "builtins.float":
-        return FLOAT
-    if key == "builtins.bool":
-        return BOOL
-    if key in ("builtins.abs",):
-        return first if first.cat != "bool" else INT
-    if key in ("builtins.min", "builtins.max"):
-        out = None
-        for k in args:
-            out = join(out, k)
-        return out or UNKNOWN
-    if key in _SHAPE_FROM_ARG:
-        shape_node, shape_kind = _bound_arg(rule, node, "shape", args, keywords)
-        return array(_shape_rank(shape_node, shape_kind))
-    if key in _LIKE_FIRST:
-        if key in ("np.cumsum",):
-            axis_node, _ = _bound_arg(rule, node, "axis", args, keywords)
-            if axis_node is None or (isinstance(axis_node, ast.Constant) and axis_node.value is None):
-                return array(1, first.dtype if first.array else "f")
-        if first.array:
-            dtype = first.dtype
-            if key in ("np.zeros_like", "np.ones_like", "np.empty_like", "np.full_like"):
-                dtype = first.dtype
-            return array(first.rank, dtype)
-        if first.scalar and key in ("np.copy", "np.asarray", "np.zeros_like", "np.ones_like"):
-            return array(0)
+def _elementwise(c):
+    relevant = [k for p, k in zip(c.rule.params, c.args) if p in c.rule.adjoints or p == "condition"] or c.args
+    return broadcast(relevant) if relevant else UNKNOWN
+
+
+def _reduce(c):
+    if c.literal("keepdims", False) is True:
+        return c.first if c.first.array else FLOAT
+    axis = c.literal("axis")
+    if axis is None:
+        return FLOAT if c.first.dtype != "i" else INT
+    count = len(axis) if isinstance(axis, tuple) else 1 if axis is not _MISSING_LITERAL or \
+        c.bound("axis")[1] == INT else None
+    if not c.first.array or c.first.rank is None or count is None:
         return array(None)
-    if key in _RANK_ONE or name in ("ravel", "flatten"):
-        return array(1, first.dtype if first.array else "f")
-    if key in ("np.reshape", "method.reshape"):
-        if key == "np.reshape":
-            shape_node, shape_kind = _bound_arg(rule, node, "newshape", args, keywords)
-            if shape_node is None:
-                shape_node, shape_kind = _bound_arg(rule, node, "shape", args, keywords)
-            return array(_shape_rank(shape_node, shape_kind), first.dtype if first.array else "f")
-        dims = args[1:]
-        if len(dims) == 1:
-            return array(_shape_rank(None, dims[0]), first.dtype if first.array else "f")
-        return array(len(dims), first.dtype if first.array else "f")
-    if key in ("np.array",):
-        obj = node.args[0] if node.args else None
-        if isinstance(obj, ast.List) or isinstance(obj, ast.Tuple):
-            depth, inner = 0, obj
-            while isinstance(inner, (ast.List, ast.Tuple)):
-                depth += 1
-                inner = inner.elts[0] if inner.elts else None
-            item = args[0].items[0] if args[0].items else FLOAT
-            extra = item.rank if item.array and item.rank is not None else 0
-            return array(depth + extra if not item.cat == "unknown" else None,
-                         "f" if item.cat in ("float", "array") else ("i" if item.cat == "int" else None))
-        if first.array:
-            return first
-        return array(None)
-    if key in ("np.stack",):
-        seq = args[0] if args else UNKNOWN
-        items = [k for k in seq.items if k.array]
-        if items and all(k.rank is not None for k in items):
-            return array(items[0].rank + 1)
-        return array(None)
-    if key in ("np.concatenate", "np.hstack", "np.vstack"):
-        seq = args[0] if args else UNKNOWN
-        known = [k.rank for k in seq.items if k.array and k.rank is not None]
-        if known:                     # NumPy joins arrays of one rank: any known one tells it
-            rank = known[0] if key != "np.vstack" else max(known[0], 2)
-            return array(rank)
-        return array(None)
-    if key in ("np.outer",):
-        return array(2)
-    if key in ("np.transpose", "method.transpose", "attr.T", "np.squeeze", "method.squeeze"):
-        if name in ("squeeze",):
-            return array(None)
-        return first if first.maybe_array else UNKNOWN
-    if key in ("np.dot", "np.matmul", "method.dot", "np.inner"):
-        return matmul_kind(first, args[1] if len(args) > 1 else UNKNOWN)
-    if key in ("np.argmax", "np.argmin"):
-        axis_node, _ = _bound_arg(rule, node, "axis", args, keywords)
-        if axis_node is None:
-            return INT
-        return array(None, "i")
-    if key in ("np.arange",):
-        return array(1, None)
-    if key in ("np.where",) and len(args) == 1:
-        return UNKNOWN
-    result = rule.result if rule is not None else "inactive"
-    if result == "elementwise":
-        relevant = args
-        if rule is not None and rule.params:
-            relevant = [k for p, k in zip(rule.params, args) if p in rule.adjoints or p in ("condition",)] or args
-        return broadcast(relevant)
-    if result == "reduce":
-        axis_node, axis_kind = _bound_arg(rule, node, "axis", args, keywords, offset)
-        keep_node, _ = _bound_arg(rule, node, "keepdims", args, keywords, offset)
-        keepdims = _literal(keep_node) if keep_node is not None else False
-        if keepdims is True:
-            return first if first.array else FLOAT
-        if axis_node is None or (isinstance(axis_node, ast.Constant) and axis_node.value is None):
-            return FLOAT if first.dtype != "i" else INT
-        if not first.array or first.rank is None:
-            return array(None)
-        axis = _literal(axis_node)
-        count = len(axis) if isinstance(axis, tuple) else 1
-        rank = first.rank - count
-        return array(rank) if rank > 0 else FLOAT
-    if result == "scalar":
-        return FLOAT
-    if result == "int":
-        return INT
-    if result == "bool":
-        return BOOL
-    if result == "same":
-        return first
-    if result == "array":
-        return array(None)
-    if result == "matmul":
-        return matmul_kind(first, args[1] if len(args) > 1 else UNKNOWN)
-    if result == "item":
-        if first.cat == "tuple":
-            out = None
-            for k in first.items:
-                out = join(out, k)
-            return out or UNKNOWN
-        if first.array and first.rank is not None:
-            return array(first.rank - 1, first.dtype) if first.rank > 1 else (INT if first.dtype == "i" else FLOAT)
-        return UNKNOWN
+    rank = c.first.rank - count
+    return array(rank) if rank > 0 else FLOAT
+
+
+def _like(c):
+    if c.first.array:
+        return array(c.first.rank, c.first.dtype)
+    return array(0) if c.first.scalar else array(None)
+
+
+def _join(c):
+    out = None
+    for k in c.args:
+        out = join(out, k)
+    return out or UNKNOWN
+
+
+def _item(c):
+    first = c.first
+    if first.cat == "tuple":
+        return _join(_Call(c.rule, c.node, list(first.items), {}, 0))
+    if first.array and first.rank is not None:
+        return array(first.rank - 1, first.dtype) if first.rank > 1 else (INT if first.dtype == "i" else FLOAT)
     return UNKNOWN
+
+
+def _from_shape(c):
+    node, kind = c.bound("shape")
+    return array(_shape_rank(node, kind))
+
+
+def _reshape(c):
+    node, kind = c.bound("shape")
+    if c.rule.varargs:                      # x.reshape(3, 4) or x.reshape((3, 4))
+        dims = c.args[1:]
+        if len(dims) == 1:
+            return array(_shape_rank(None, dims[0]), c.dtype())
+        return array(len(dims), c.dtype())
+    return array(_shape_rank(node, kind), c.dtype())
+
+
+def _display(c):
+    obj = c.node.args[0] if c.node.args else None
+    if isinstance(obj, (ast.List, ast.Tuple)):
+        depth, inner = 0, obj
+        while isinstance(inner, (ast.List, ast.Tuple)):
+            depth += 1
+            inner = inner.elts[0] if inner.elts else None
+        item = c.first.items[0] if c.first.items else FLOAT
+        extra = item.rank if item.array and item.rank is not None else 0
+        return array(depth + extra if item.cat != "unknown" else None,
+                     "f" if item.cat in ("float", "array") else ("i" if item.cat == "int" else None))
+    return c.first if c.first.array else array(None)
+
+
+def _ranks_joined(c):
+    seq = c.first
+    return [k.rank for k in seq.items if k.array and k.rank is not None] if seq.cat == "tuple" else []
+
+
+def _stack(c):
+    items = [k for k in c.first.items if k.array] if c.first.cat == "tuple" else []
+    if items and all(k.rank is not None for k in items):
+        return array(items[0].rank + 1)
+    return array(None)
+
+
+def _concatenate(c):
+    known = _ranks_joined(c)                # NumPy joins arrays of one rank: any known one tells it
+    return array(known[0]) if known else array(None)
+
+
+def _vstack(c):
+    known = _ranks_joined(c)
+    return array(max(known[0], 2)) if known else array(None)
+
+
+def _expand(c):
+    axis = c.literal("axis")
+    if not c.first.array or c.first.rank is None or axis is _MISSING_LITERAL:
+        return array(None)
+    return array(c.first.rank + (len(axis) if isinstance(axis, tuple) else 1), c.first.dtype)
+
+
+def _broadcast(c):
+    node, kind = c.bound("shape")
+    return array(_shape_rank(node, kind), c.dtype())
+
+
+def _tile(c):
+    node, kind = c.bound("reps")
+    reps = _shape_rank(node, kind)
+    rank = c.first.rank if c.first.array else 0
+    return array(max(rank, reps) if reps is not None and rank is not None else None, c.dtype())
+
+
+def _flat_unless_axis(c):
+    return array(1, c.dtype()) if c.literal("axis") is None else _like(c)
+
+
+def _arange(c):
+    return array(1, "i" if all(k.cat in ("int", "bool") for k in c.args) else "f")
+
+
+def _arg(c):
+    return INT if c.literal("axis") is None else array(None, "i")
+
+
+def _where(c):
+    return UNKNOWN if len(c.node.args) + len(c.node.keywords) == 1 else _elementwise(c)
+
+
+def _inactive(c):
+    return UNKNOWN
+
+
+_RESULTS = {
+    "elementwise": _elementwise, "reduce": _reduce, "scalar": lambda c: FLOAT, "int": lambda c: INT,
+    "bool": lambda c: BOOL, "same": lambda c: c.first, "like": _like,
+    "array": lambda c: array(None), "matmul": lambda c: matmul_kind(c.first, c.args[1] if len(c.args) > 1 else UNKNOWN),
+    "item": _item, "join": _join, "from_shape": _from_shape, "reshape": _reshape,
+    "flat": lambda c: array(1, c.dtype()), "arange": _arange, "flat_or_like": _flat_unless_axis,
+    "display": _display, "stack": _stack, "concatenate": _concatenate, "vstack": _vstack,
+    "matrix": lambda c: array(2), "expand": _expand, "broadcast": _broadcast, "tile": _tile,
+    "repeat": _flat_unless_axis, "arg": _arg, "where": _where, "inactive": _inactive,
+}

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import UnsupportedError
-from ..transform.rules import RULES
+from ..rules import RULES
 from .source import MISSING, UserFunction, error_at, is_user_function, resolve, user_function
 from .specialize import NOTHING, callee_binding, head_binding, specialized
 
@@ -561,14 +561,10 @@ def resolve_call(node, func, locals_, keys):
         return Callee("user", keys.get(target, callee_binding(node, target, func)))
     if id(target) in _RULE_OBJECTS:
         key = _RULE_OBJECTS[id(target)]
-        if key in _OF_ITEMS and len(node.args) == 1 and not node.keywords:
-            key = _OF_ITEMS[key]          # max(x), min(x), sum(x): over the items of one argument
+        if RULES[key].one_argument and len(node.args) == 1 and not node.keywords:
+            key = RULES[key].one_argument     # max(x), min(x): over the items of one argument
         return Callee("rule", key)
     return Callee("external", ast.unparse(f))
-
-
-_OF_ITEMS = {"builtins.max": "builtins.max_items", "builtins.min": "builtins.min_items",
-             "builtins.sum": "builtins.sum"}
 
 
 def _nest_extremes(node, func):

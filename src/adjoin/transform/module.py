@@ -18,7 +18,7 @@ from ..frontend.program import load_program
 from ..frontend.source import MISSING, is_user_function, resolve
 from .function import FunctionGen
 from .verify import VerifyPoints
-from .rules import RULES
+from ..rules import RULES
 
 
 @dataclass(frozen=True)

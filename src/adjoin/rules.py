@@ -45,7 +45,8 @@ from types import MappingProxyType
 
 @dataclass(frozen=True)
 class Rule:
-    """How to differentiate one primitive."""
+    """Everything adjoin knows of one primitive: how to differentiate it, the kind of its result,
+    whether that result may share memory with its first argument, and its other spellings."""
     params: tuple                      # positional parameter names in call order
     adjoints: MappingProxyType         # parameter -> contribution template ({} for non-differentiable)
     defaults: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
@@ -53,9 +54,12 @@ class Rule:
     result: str = "elementwise"        # kind of the result, see KIND_RULES
     sequence: tuple = ()               # parameters that take a list/tuple of arrays
     varargs: str | None = None         # name of a *args parameter (e.g. reshape's dims), never active
+    view: bool = False                 # the result may be a view of the first argument (effects.py)
+    methods: tuple = ()                # the same primitive as an array method: x.NAME(...)
+    one_argument: str | None = None    # the entry a call with one positional argument means instead
 
 
-# result kinds understood by the kind inference (analysis/kinds.py)
+# result kinds understood by the kind inference (analysis/kinds.py reads these, never names)
 KIND_RULES = {
     "elementwise": "broadcast of the arguments",
     "reduce": "first argument reduced along 'axis' (all axes when None), keepdims respected",
@@ -63,18 +67,37 @@ KIND_RULES = {
     "int": "an int (never active)",
     "bool": "a bool (never active)",
     "same": "same kind and rank as the first argument",
+    "like": "an array of the first argument's rank and dtype (a 0-d array for a number)",
     "array": "an array of unknown rank",
     "matmul": "rank of a matrix product of the first two arguments",
     "item": "an item of the first argument (an array without its first axis, a tuple's items)",
+    "join": "the join of the arguments' kinds (builtin max/min of numbers)",
+    "from_shape": "an array whose rank is the length of the 'shape' argument",
+    "reshape": "an array whose rank is the length of 'shape' (or of the dims given one by one)",
+    "flat": "a 1-D array",
+    "arange": "a 1-D array, of ints when every argument is an int",
+    "flat_or_like": "a 1-D array when 'axis' is None, else like the first argument (cumsum)",
+    "display": "an array as deep as the nested list or tuple given (np.array([[a, b], [c, d]]))",
+    "stack": "one more dimension than the arrays stacked",
+    "concatenate": "the rank of the arrays joined",
+    "vstack": "the rank of the arrays joined, at least 2",
+    "matrix": "a 2-D array",
+    "expand": "one more dimension per axis inserted",
+    "broadcast": "an array whose rank is the length of 'shape'",
+    "tile": "the larger of the first argument's rank and the length of 'reps'",
+    "repeat": "a 1-D array when 'axis' is None, else like the first argument",
+    "arg": "an int, or an int array along 'axis' (argmax, argmin)",
+    "where": "a tuple of index arrays with one argument, else the broadcast of the arguments",
     "inactive": "any value that never carries derivatives (indices, masks, shapes)",
 }
 
 
 def rule(params, adjoints=None, *, defaults=None, elementwise=False, result="elementwise",
-         sequence=(), varargs=None):
+         sequence=(), varargs=None, view=False, methods=(), one_argument=None):
     """Builds a Rule; ``params`` is a space-separated string of parameter names."""
     return Rule(tuple(params.split()), MappingProxyType(dict(adjoints or {})),
-                MappingProxyType(dict(defaults or {})), elementwise, result, tuple(sequence), varargs)
+                MappingProxyType(dict(defaults or {})), elementwise, result, tuple(sequence), varargs,
+                view, tuple(methods), one_argument)
 
 
 # defaults shared by the reductions (NumPy's "no value" defaults mean what is written here)
@@ -147,7 +170,7 @@ RULES = {
     "np.rint": rule("x"),
     "np.trunc": rule("x"),
     "np.fix": rule("x"),
-    "np.round": rule("a decimals", defaults={"decimals": 0}),
+    "np.round": rule("a decimals", defaults={"decimals": 0}, methods=("round",)),
 
     # --- NumPy element-wise functions of two or three arguments --------------------------------
     "np.add": rule("x1 x2", {"x1": "g", "x2": "g"}, elementwise=True),
@@ -178,72 +201,72 @@ RULES = {
                     elementwise=True),
     "np.floor_divide": rule("x1 x2"),                            # piecewise constant
     "np.where": rule("condition x y", {"x": "np.where(condition, g, 0.0)",
-                                       "y": "np.where(condition, 0.0, g)"}, elementwise=True),
+                                       "y": "np.where(condition, 0.0, g)"}, elementwise=True, result="where"),
     "np.clip": rule("a a_min a_max", {"a": "g * ad.clip_passes(a, a_min, a_max)",
                                       "a_min": "g * ad.clip_low(a, a_min, a_max)",
                                       "a_max": "g * ad.clip_high(a, a_min, a_max)"},
-                    defaults={"a_min": None, "a_max": None}, elementwise=True),
+                    defaults={"a_min": None, "a_max": None}, elementwise=True, result="like"),
 
     # --- reductions and scans ----------------------------------------------------------------
     "np.sum": rule("a axis dtype out keepdims", {"a": "ad.unreduce(g, a, axis, keepdims)"},
-                   defaults=_SUM, result="reduce"),
+                   defaults=_SUM, result="reduce", methods=("sum",)),
     "np.mean": rule("a axis dtype out keepdims",
                     {"a": "ad.unreduce(g, a, axis, keepdims) * (np.size(ans) / np.size(a))"},
-                    defaults=_SUM, result="reduce"),
+                    defaults=_SUM, result="reduce", methods=("mean",)),
     "np.prod": rule("a axis dtype out keepdims", {"a": "ad.prod_adjoint(g, a, axis, keepdims)"},
-                    defaults=_SUM, result="reduce"),
+                    defaults=_SUM, result="reduce", methods=("prod",)),
     "np.max": rule("a axis out keepdims", {"a": "ad.max_adjoint(g, a, ans, axis, keepdims)"},
-                   defaults=_EXTREME, result="reduce"),
+                   defaults=_EXTREME, result="reduce", methods=("max",)),
     "np.amax": rule("a axis out keepdims", {"a": "ad.max_adjoint(g, a, ans, axis, keepdims)"},
                     defaults=_EXTREME, result="reduce"),
     "np.min": rule("a axis out keepdims", {"a": "ad.max_adjoint(g, a, ans, axis, keepdims)"},
-                   defaults=_EXTREME, result="reduce"),
+                   defaults=_EXTREME, result="reduce", methods=("min",)),
     "np.amin": rule("a axis out keepdims", {"a": "ad.max_adjoint(g, a, ans, axis, keepdims)"},
                     defaults=_EXTREME, result="reduce"),
     "np.var": rule("a axis dtype out ddof keepdims",
                    {"a": "ad.var_adjoint(g, a, axis, ddof, keepdims)"},
-                   defaults=_VAR, result="reduce"),
+                   defaults=_VAR, result="reduce", methods=("var",)),
     "np.std": rule("a axis dtype out ddof keepdims",
                    {"a": "ad.std_adjoint(g, a, ans, axis, ddof, keepdims)"},
-                   defaults=_VAR, result="reduce"),
+                   defaults=_VAR, result="reduce", methods=("std",)),
     "np.cumsum": rule("a axis dtype", {"a": "ad.cumsum_adjoint(g, a, axis)"},
-                      defaults={"axis": None, "dtype": None}, result="array"),
+                      defaults={"axis": None, "dtype": None}, result="flat_or_like", methods=("cumsum",)),
     "np.diff": rule("a n axis prepend append",
                     {"a": "ad.diff_adjoint(g, a, n, axis, prepend, append, 'a')",
                      "prepend": "ad.diff_adjoint(g, a, n, axis, prepend, append, 'prepend')",
                      "append": "ad.diff_adjoint(g, a, n, axis, prepend, append, 'append')"},
                     defaults={"n": 1, "axis": -1, "prepend": None, "append": None},
-                    result="same"),
+                    result="like", view=True),
 
     # --- products ---------------------------------------------------------------------------
-    "np.dot": rule("a b", {"a": "ad.dot_a(g, a, b)", "b": "ad.dot_b(g, a, b)"}, result="matmul"),
+    "np.dot": rule("a b", {"a": "ad.dot_a(g, a, b)", "b": "ad.dot_b(g, a, b)"}, result="matmul", methods=("dot",)),
     "np.matmul": rule("x1 x2", {"x1": "ad.matmul_a(g, x1, x2)", "x2": "ad.matmul_b(g, x1, x2)"},
                       result="matmul"),
     "np.inner": rule("a b", {"a": "ad.inner_a(g, a, b)", "b": "ad.inner_b(g, a, b)"},
-                     result="array"),
+                     result="matmul"),
     "np.outer": rule("a b", {"a": "np.reshape(g @ np.ravel(b), np.shape(a))",
-                             "b": "np.reshape(np.ravel(a) @ g, np.shape(b))"}, result="array"),
+                             "b": "np.reshape(np.ravel(a) @ g, np.shape(b))"}, result="matrix"),
 
     # --- shapes, copies and rearrangements -----------------------------------------------------
     "np.transpose": rule("a axes", {"a": "ad.transpose_adjoint(g, axes)"},
-                         defaults={"axes": None}, result="same"),
+                         defaults={"axes": None}, result="same", view=True),
     "np.reshape": rule("a shape order", {"a": "ad.reshape_adjoint(g, a, order)"},
-                       defaults={"order": "C"}, result="array"),
+                       defaults={"order": "C"}, result="reshape", view=True),
     "np.ravel": rule("a order", {"a": "ad.ravel_adjoint(g, a, order)"},
-                     defaults={"order": "C"}, result="array"),
+                     defaults={"order": "C"}, result="flat", methods=("ravel",), view=True),
     "np.squeeze": rule("a axis", {"a": "np.reshape(g, np.shape(a))"},
-                       defaults={"axis": None}, result="array"),
-    "np.expand_dims": rule("a axis", {"a": "np.reshape(g, np.shape(a))"}, result="array"),
+                       defaults={"axis": None}, result="array", methods=("squeeze",), view=True),
+    "np.expand_dims": rule("a axis", {"a": "np.reshape(g, np.shape(a))"}, result="expand", view=True),
     "np.broadcast_to": rule("array shape subok", {"array": "ad.sum_to(g, array)"},
-                            defaults={"subok": False}, result="array"),
-    "np.tile": rule("A reps", {"A": "ad.unselect(g, A, np.tile, reps)"}, result="array"),
+                            defaults={"subok": False}, result="broadcast", view=True),
+    "np.tile": rule("A reps", {"A": "ad.unselect(g, A, np.tile, reps)"}, result="tile"),
     "np.repeat": rule("a repeats axis", {"a": "ad.unselect(g, a, np.repeat, repeats, axis)"},
-                      defaults={"axis": None}, result="array"),
-    "np.flip": rule("m axis", {"m": "np.flip(g, axis)"}, defaults={"axis": None}, result="same"),
+                      defaults={"axis": None}, result="repeat"),
+    "np.flip": rule("m axis", {"m": "np.flip(g, axis)"}, defaults={"axis": None}, result="like", view=True),
     "np.roll": rule("a shift axis", {"a": "np.roll(g, np.negative(shift), axis)"},
-                    defaults={"axis": None}, result="same"),
+                    defaults={"axis": None}, result="like"),
     "np.sort": rule("a axis kind order", {"a": "ad.sort_adjoint(g, a, axis)"},
-                    defaults={"axis": -1, "kind": None, "order": None}, result="same"),
+                    defaults={"axis": -1, "kind": None, "order": None}, result="like"),
     "np.pad": rule("array pad_width mode constant_values end_values reflect_type stat_length",
                    {"array": "ad.pad_adjoint(g, array, pad_width, mode, reflect_type, stat_length)",
                     "constant_values": "ad.pad_values_adjoint(g, array, pad_width, mode, "
@@ -251,54 +274,54 @@ RULES = {
                     "end_values": "ad.pad_values_adjoint(g, array, pad_width, mode, "
                                   "'end_values', end_values)"},
                    defaults={"mode": "constant", "constant_values": 0.0, "end_values": 0.0,
-                             "reflect_type": "even", "stat_length": None}, result="same"),
+                             "reflect_type": "even", "stat_length": None}, result="like"),
     "np.copy": rule("a order subok", {"a": "g"}, defaults={"order": "K", "subok": False},
-                    result="same"),
+                    result="like"),
 
     # --- building and joining arrays (sequence parameters: the template gives element i's) -----
-    "np.array": rule("object dtype", {"object": "g"}, defaults={"dtype": None}, result="array"),
+    "np.array": rule("object dtype", {"object": "g"}, defaults={"dtype": None}, result="display"),
     "np.asarray": rule("a dtype order", {"a": "g"}, defaults={"dtype": None, "order": None},
-                       result="array"),
+                       result="like", view=True),
     "np.concatenate": rule("arrays axis", {"arrays": "ad.concatenate_adjoint(g, arrays, axis, i)"},
-                           defaults={"axis": 0}, sequence=("arrays",), result="array"),
+                           defaults={"axis": 0}, sequence=("arrays",), result="concatenate"),
     "np.stack": rule("arrays axis", {"arrays": "np.take(g, i, axis=axis)"},
-                     defaults={"axis": 0}, sequence=("arrays",), result="array"),
+                     defaults={"axis": 0}, sequence=("arrays",), result="stack"),
     "np.hstack": rule("tup", {"tup": "ad.hstack_adjoint(g, tup, i)"}, sequence=("tup",),
-                      result="array"),
+                      result="concatenate"),
     "np.vstack": rule("tup", {"tup": "ad.vstack_adjoint(g, tup, i)"}, sequence=("tup",),
-                      result="array"),
+                      result="vstack"),
     "np.dstack": rule("tup", {"tup": "ad.dstack_adjoint(g, tup, i)"}, sequence=("tup",),
                       result="array"),
     "np.column_stack": rule("tup", {"tup": "ad.column_stack_adjoint(g, tup, i)"},
-                            sequence=("tup",), result="array"),
+                            sequence=("tup",), result="matrix"),
 
     # --- constructors -----------------------------------------------------------------------
-    "np.zeros": rule("shape dtype order", defaults={"dtype": None, "order": "C"}, result="array"),
-    "np.ones": rule("shape dtype order", defaults={"dtype": None, "order": "C"}, result="array"),
-    "np.empty": rule("shape dtype order", defaults={"dtype": None, "order": "C"}, result="array"),
-    "np.zeros_like": rule("a dtype order subok shape", defaults=_LIKE, result="same"),
-    "np.ones_like": rule("a dtype order subok shape", defaults=_LIKE, result="same"),
-    "np.empty_like": rule("a dtype order subok shape", defaults=_LIKE, result="same"),
+    "np.zeros": rule("shape dtype order", defaults={"dtype": None, "order": "C"}, result="from_shape"),
+    "np.ones": rule("shape dtype order", defaults={"dtype": None, "order": "C"}, result="from_shape"),
+    "np.empty": rule("shape dtype order", defaults={"dtype": None, "order": "C"}, result="from_shape"),
+    "np.zeros_like": rule("a dtype order subok shape", defaults=_LIKE, result="like"),
+    "np.ones_like": rule("a dtype order subok shape", defaults=_LIKE, result="like"),
+    "np.empty_like": rule("a dtype order subok shape", defaults=_LIKE, result="like"),
     "np.full": rule("shape fill_value dtype order", {"fill_value": "g"},
-                    defaults={"dtype": None, "order": "C"}, elementwise=True, result="array"),
+                    defaults={"dtype": None, "order": "C"}, elementwise=True, result="from_shape"),
     "np.full_like": rule("a fill_value dtype order subok shape", {"fill_value": "g"},
-                         defaults=_LIKE, elementwise=True, result="same"),
-    "np.eye": rule("N M k", defaults={"M": None, "k": 0}, result="array"),
-    "np.identity": rule("n", result="array"),
+                         defaults=_LIKE, elementwise=True, result="like"),
+    "np.eye": rule("N M k dtype", defaults={"M": None, "k": 0, "dtype": float}, result="matrix"),
+    "np.identity": rule("n", result="matrix"),
     "np.linspace": rule("start stop num endpoint retstep dtype axis",
                         {"start": "ad.linspace_adjoint(g, start, stop, num, endpoint, axis, 'start')",
                          "stop": "ad.linspace_adjoint(g, start, stop, num, endpoint, axis, 'stop')"},
                         defaults={"num": 50, "endpoint": True, "retstep": False, "dtype": None,
-                                  "axis": 0}, result="array"),
+                                  "axis": 0}, result="flat"),
 
     # --- NumPy functions of indices, sizes and masks: never active ------------------------------
-    "np.arange": rule("start stop step", {}, defaults={"stop": None, "step": 1}, result="inactive"),
-    "np.argmax": rule("a axis", defaults={"axis": None}, result="inactive"),
-    "np.argmin": rule("a axis", defaults={"axis": None}, result="inactive"),
+    "np.arange": rule("start stop step", {}, defaults={"stop": None, "step": 1}, result="arange"),
+    "np.argmax": rule("a axis", defaults={"axis": None}, result="arg", methods=("argmax",)),
+    "np.argmin": rule("a axis", defaults={"axis": None}, result="arg", methods=("argmin",)),
     "np.argsort": rule("a axis kind order", defaults={"axis": -1, "kind": None, "order": None},
                        result="inactive"),
     "np.argwhere": rule("a", result="inactive"),
-    "np.nonzero": rule("a", result="inactive"),
+    "np.nonzero": rule("a", result="inactive", methods=("nonzero",)),
     "np.flatnonzero": rule("a", result="inactive"),
     "np.count_nonzero": rule("a axis", defaults={"axis": None}, result="inactive"),
     "np.searchsorted": rule("a v side sorter", defaults={"side": "left", "sorter": None},
@@ -310,8 +333,8 @@ RULES = {
     "np.isclose": rule("a b rtol atol equal_nan", defaults=_CLOSE, result="inactive"),
     "np.allclose": rule("a b rtol atol equal_nan", defaults=_CLOSE, result="bool"),
     "np.array_equal": rule("a1 a2 equal_nan", defaults={"equal_nan": False}, result="bool"),
-    "np.any": rule("a axis out keepdims", defaults=_EXTREME, result="inactive"),
-    "np.all": rule("a axis out keepdims", defaults=_EXTREME, result="inactive"),
+    "np.any": rule("a axis out keepdims", defaults=_EXTREME, result="inactive", methods=("any",)),
+    "np.all": rule("a axis out keepdims", defaults=_EXTREME, result="inactive", methods=("all",)),
     "np.logical_and": rule("x1 x2", result="inactive"),
     "np.logical_or": rule("x1 x2", result="inactive"),
     "np.logical_xor": rule("x1 x2", result="inactive"),
@@ -377,11 +400,11 @@ RULES = {
     "builtins.abs": rule("x", {"x": "g * np.sign(x)"}, elementwise=True),
     # max(a, b) returns a unless b > a: g goes to the argument returned (the first at a tie);
     # three or more arguments are refused (nest the calls)
-    "builtins.max": rule("a b", {"a": "g if a >= b else 0.0", "b": "g if b > a else 0.0"}),
-    "builtins.min": rule("a b", {"a": "g if a <= b else 0.0", "b": "g if b < a else 0.0"}),
+    "builtins.max": rule("a b", {"a": "g if a >= b else 0.0", "b": "g if b > a else 0.0"}, one_argument="builtins.max_items", result="join"),
+    "builtins.min": rule("a b", {"a": "g if a <= b else 0.0", "b": "g if b < a else 0.0"}, one_argument="builtins.min_items", result="join"),
     # one argument: over its items (the first extreme one gets g), sum(items, start)
-    "builtins.max_items": rule("iterable", {"iterable": "ad.first_extreme(g, iterable, ans)"}, result="item"),
-    "builtins.min_items": rule("iterable", {"iterable": "ad.first_extreme(g, iterable, ans)"}, result="item"),
+    "builtins.max_items": rule("iterable", {"iterable": "ad.first_extreme(g, iterable, ans)"}, result="item", view=True),
+    "builtins.min_items": rule("iterable", {"iterable": "ad.first_extreme(g, iterable, ans)"}, result="item", view=True),
     "builtins.sum": rule("iterable start", {"iterable": "ad.each_item(g, iterable)", "start": "ad.sum_to(g, start)"},
                          defaults={"start": 0}, result="item"),
     "builtins.float": rule("x", {"x": "g"}, defaults={"x": 0}, elementwise=True, result="scalar"),
@@ -391,64 +414,46 @@ RULES = {
                          defaults={"mod": None}, elementwise=True),
     "np.float64": rule("x", {"x": "g"}, defaults={"x": 0.0}, elementwise=True, result="scalar"),
     "np.int64": rule("x", defaults={"x": 0}, result="int"),
-    "builtins.round": rule("number ndigits", defaults={"ndigits": None}, result="inactive"),
+    "builtins.round": rule("number ndigits", defaults={"ndigits": None}, result="int"),
     "builtins.bool": rule("x", defaults={"x": False}, result="bool"),
     "builtins.range": rule("start stop step", defaults={"stop": None, "step": 1},
                            result="inactive"),
 
-    # --- array methods: x.NAME(...), the array is the first parameter ---------------------------
-    "method.sum": rule("a axis dtype out keepdims", {"a": "ad.unreduce(g, a, axis, keepdims)"},
-                       defaults=_SUM, result="reduce"),
-    "method.mean": rule("a axis dtype out keepdims",
-                        {"a": "ad.unreduce(g, a, axis, keepdims) * (np.size(ans) / np.size(a))"},
-                        defaults=_SUM, result="reduce"),
-    "method.prod": rule("a axis dtype out keepdims",
-                        {"a": "ad.prod_adjoint(g, a, axis, keepdims)"},
-                        defaults=_SUM, result="reduce"),
-    "method.max": rule("a axis out keepdims", {"a": "ad.max_adjoint(g, a, ans, axis, keepdims)"},
-                       defaults=_EXTREME, result="reduce"),
-    "method.min": rule("a axis out keepdims", {"a": "ad.max_adjoint(g, a, ans, axis, keepdims)"},
-                       defaults=_EXTREME, result="reduce"),
-    "method.var": rule("a axis dtype out ddof keepdims",
-                       {"a": "ad.var_adjoint(g, a, axis, ddof, keepdims)"},
-                       defaults=_VAR, result="reduce"),
-    "method.std": rule("a axis dtype out ddof keepdims",
-                       {"a": "ad.std_adjoint(g, a, ans, axis, ddof, keepdims)"},
-                       defaults=_VAR, result="reduce"),
-    "method.cumsum": rule("a axis dtype", {"a": "ad.cumsum_adjoint(g, a, axis)"},
-                          defaults={"axis": None, "dtype": None}, result="array"),
-    "method.dot": rule("a b", {"a": "ad.dot_a(g, a, b)", "b": "ad.dot_b(g, a, b)"},
-                       result="matmul"),
-    "method.copy": rule("a order", {"a": "g"}, defaults={"order": "C"}, result="same"),
-    "method.astype": rule("a dtype", {"a": "ad.astype_adjoint(g, a, dtype)"}, result="same"),
+    # --- array methods with parameters of their own: x.NAME(...), the array is the first -------
+    # (the others are the np.NAME entries that list NAME in ``methods``: see METHODS below)
+    "method.copy": rule("a order", {"a": "g"}, defaults={"order": "C"}, result="like"),
+    "method.astype": rule("a dtype", {"a": "ad.astype_adjoint(g, a, dtype)"}, result="like"),
     "method.reshape": rule("a shape", {"a": "np.reshape(g, np.shape(a))"}, varargs="shape",
-                           result="array"),
-    "method.ravel": rule("a order", {"a": "ad.ravel_adjoint(g, a, order)"},
-                         defaults={"order": "C"}, result="array"),
+                           result="reshape", view=True),
     "method.flatten": rule("a order", {"a": "ad.ravel_adjoint(g, a, order)"},
-                           defaults={"order": "C"}, result="array"),
-    "method.squeeze": rule("a axis", {"a": "np.reshape(g, np.shape(a))"},
-                           defaults={"axis": None}, result="array"),
+                           defaults={"order": "C"}, result="flat"),
     "method.transpose": rule("a axes", {"a": "ad.transpose_adjoint(g, axes)"}, varargs="axes",
-                             result="same"),
+                             result="same", view=True),
     "method.clip": rule("a min max", {"a": "g * ad.clip_passes(a, min, max)",
                                       "min": "g * ad.clip_low(a, min, max)",
                                       "max": "g * ad.clip_high(a, min, max)"},
-                        defaults={"min": None, "max": None}, elementwise=True),
+                        defaults={"min": None, "max": None}, elementwise=True, result="like"),
     "method.item": rule("a args", {"a": "ad.item_adjoint(g, a, args)"}, varargs="args",
                         result="scalar"),
-    "method.round": rule("a decimals", defaults={"decimals": 0}, result="same"),
-    "method.argmax": rule("a axis", defaults={"axis": None}, result="inactive"),
-    "method.argmin": rule("a axis", defaults={"axis": None}, result="inactive"),
-    "method.any": rule("a axis out keepdims", defaults=_EXTREME, result="inactive"),
-    "method.all": rule("a axis out keepdims", defaults=_EXTREME, result="inactive"),
-    "method.nonzero": rule("a", result="inactive"),
 
     # --- attributes: x.NAME -------------------------------------------------------------------
-    "attr.T": rule("a", {"a": "np.transpose(g)"}, result="same"),
-    "attr.real": rule("a", {"a": "g"}, elementwise=True, result="same"),   # float values only
+    "attr.T": rule("a", {"a": "np.transpose(g)"}, result="same", view=True),
+    "attr.real": rule("a", {"a": "g"}, elementwise=True, result="same", view=True),   # float values only
     "attr.imag": rule("a", result="same"),                                  # zeros for floats
     "attr.shape": rule("a", result="inactive"),
     "attr.size": rule("a", result="int"),
     "attr.ndim": rule("a", result="int"),
 }
+
+
+def _with_methods(table):
+    """Every entry that lists array-method spellings, also under "method.NAME"."""
+    out = dict(table)
+    for key, entry in table.items():
+        for name in entry.methods:
+            assert f"method.{name}" not in table, f"method.{name} is written twice"
+            out[f"method.{name}"] = entry
+    return out
+
+
+RULES = _with_methods(RULES)
