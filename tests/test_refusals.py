@@ -34,6 +34,7 @@ CASES = [
     ("list_concatenated", "arithmetic on lists", "x"),
     ("read_before_assigned", "read before any value is assigned", "x"),
     ("calls_an_installed_package", "$AD INACTIVE", "x"),
+    ("copies_into_an_argument", "updates its argument in place", "x"),
 ]
 
 

@@ -112,23 +112,23 @@ def call(key, args, kwargs):
     if space == "attr":
         return getattr(args[0], name)
     module = {"np": np, "math": math, "builtins": builtins, "op": operator}[space]
-    return getattr(module, name)(*args, **kwargs)
+    return functools.reduce(getattr, name.split("."), module)(*args, **kwargs)
 
 
 def bind(rule, args, kwargs):
     """Where each parameter of ``rule`` comes from in a call: ('arg', k), ('kw', name) or ('var', k).
 
-    Positional arguments fill ``params`` in order; ``varargs`` (listed last) collects the rest.
-    A keyword must name a parameter; a missing parameter must have a default.
+    Positional arguments fill ``params`` in order up to ``varargs``, which collects the rest; the
+    parameters after it are keyword-only. A keyword must name a parameter; a missing parameter
+    must have a default.
     """
-    fixed = rule.params[:-1] if rule.varargs else rule.params
-    if rule.varargs:
-        assert rule.params[-1] == rule.varargs
-    else:
+    star = rule.params.index(rule.varargs) if rule.varargs else len(rule.params)
+    fixed = [p for p in rule.params if p != rule.varargs]
+    if not rule.varargs:
         assert len(args) <= len(fixed), "too many positional arguments for the rule"
-    where = {name: ("arg", k) for k, name in enumerate(fixed[:len(args)])}
+    where = {name: ("arg", k) for k, name in enumerate(fixed[:min(len(args), star)])}
     if rule.varargs:
-        where[rule.varargs] = ("var", len(fixed))
+        where[rule.varargs] = ("var", star)
     for name in kwargs:
         assert name in fixed and name not in where, f"keyword {name!r} does not bind"
         where[name] = ("kw", name)
@@ -563,6 +563,29 @@ CASES += [
     case("builtins.min", "second-smaller", S(1, 2), S(-1, 0)),
     case("builtins.abs", "negative", S(-2, -0.1)),
     case("builtins.pow", "square", S(0.5, 2.0), 2),
+    case("np.triu", "matrix", A(4, 4)),
+    case("np.tril", "offset", A(4, 3), -1),
+    case("np.diag", "vector", A(3)),
+    case("np.diag", "matrix", A(3, 3)),
+    case("np.diag", "offset", A(4, 4), 1),
+    case("np.trace", "matrix", A(3, 3)),
+    case("np.append", "flat", A(3), A(2, 2)),
+    case("np.append", "axis", A(2, 3), A(2, 2), axis=1),
+    case("np.nan_to_num", "finite", A(4)),
+    case("np.linalg.norm", "vector", A(5)),
+    case("np.linalg.norm", "matrix", A(3, 4)),
+    case("np.linalg.norm", "axis", A(3, 4), axis=1),
+    case("np.linalg.norm", "axis-keepdims", A(3, 4), axis=0, keepdims=True),
+    case("np.einsum", "matvec", "ij,j->i", A(3, 4), A(4)),
+    case("np.einsum", "matmat", "ij,jk->ik", A(2, 3), A(3, 4)),
+    case("np.einsum", "outer", "i,j->ij", A(3), A(2)),
+    case("np.einsum", "dot-implicit", "i,i", A(4), A(4)),
+    case("np.einsum", "sum-over-own-axis", "ij->j", A(3, 4)),
+    case("np.einsum", "three", "ij,jk,k->i", A(2, 3), A(3, 4), A(4)),
+    case("np.interp", "inside", A(5, lo=0.1, hi=2.9), np.array([0.0, 1.0, 2.0, 3.0]), np.array([0.0, 2.0, -1.0, 0.5])),
+    case("np.gradient", "default", A(6)),
+    case("np.gradient", "spacing", A(6), 0.5),
+    case("np.gradient", "axis", A(4, 5), 0.25, axis=1),
     case("builtins.pow", "both", S(0.5, 2.0), S(0.5, 1.5)),
     case("np.float64", "scalar", S()),
     case("builtins.max_items", "array", A(5)),
@@ -632,8 +655,8 @@ def test_rule_is_well_formed(key):
     # a trailing ``out`` would let out= bind; without it the call is refused (writes an argument)
     assert rule.params[-1:] != ("out",)
     if rule.varargs:
-        assert rule.params[-1] == rule.varargs
-        assert rule.varargs not in rule.adjoints
+        # the values it collects never carry a derivative, unless it is a sequence (np.einsum's arrays)
+        assert rule.varargs not in rule.adjoints or rule.varargs in rule.sequence
     allowed = {"g", "ans", "np", "math", "ad", *rule.params} | ({"i"} if rule.sequence else set())
     for param, template in rule.adjoints.items():
         tree = ast.parse(template, mode="eval")
@@ -650,7 +673,8 @@ def _callee(key):
     space, name = key.split(".", 1)
     if space == "method":
         return getattr(np.ndarray, name)
-    return getattr({"np": np, "math": math, "builtins": builtins}.get(space), name, None)
+    return functools.reduce(lambda obj, part: getattr(obj, part, None), name.split("."),
+                            {"np": np, "math": math, "builtins": builtins}.get(space))
 
 
 def _signature(key):
@@ -677,8 +701,12 @@ def test_params_follow_the_real_signature(key):
     takes_kwargs = any(p.kind == P.VAR_KEYWORD for p in parameters)
     ours = list(rule.params)
     if rule.varargs:
+        # *varargs where NumPy has it: the parameters after it are keyword-only
         assert any(p.kind == P.VAR_POSITIONAL for p in parameters)
-        ours = ours[:-1]
+        star = next(k for k, p in enumerate(parameters) if p.kind == P.VAR_POSITIONAL)
+        assert ours.index(rule.varargs) == star, (ours, star)
+        ours = ours[:star] + ours[star + 1:]
+        positional = positional[:star]
     # positional parameters are a prefix of the real ones, named alike where keywords can name them
     for mine, real in zip(ours, positional):
         assert real.kind == P.POSITIONAL_ONLY or mine == real.name, (mine, real.name)

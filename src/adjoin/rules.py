@@ -88,6 +88,10 @@ KIND_RULES = {
     "repeat": "a 1-D array when 'axis' is None, else like the first argument",
     "arg": "an int, or an int array along 'axis' (argmax, argmin)",
     "where": "a tuple of index arrays with one argument, else the broadcast of the arguments",
+    "diag": "a matrix from a vector, a vector from a matrix (np.diag)",
+    "einsum": "an array of the rank of the subscripts after '->'",
+    "gradient": "like the first argument when it is 1-D or 'axis' is given (else a tuple, refused)",
+    "meshgrid": "a tuple of as many arrays as arguments, each of that rank",
     "inactive": "any value that never carries derivatives (indices, masks, shapes)",
 }
 
@@ -277,6 +281,30 @@ RULES = {
                              "reflect_type": "even", "stat_length": None}, result="like"),
     "np.copy": rule("a order subok", {"a": "g"}, defaults={"order": "K", "subok": False},
                     result="like"),
+
+    "np.triu": rule("m k", {"m": "ad.unselect(g, m, np.triu, k)"}, defaults={"k": 0}, result="like"),
+    "np.tril": rule("m k", {"m": "ad.unselect(g, m, np.tril, k)"}, defaults={"k": 0}, result="like"),
+    "np.diag": rule("v k", {"v": "ad.unselect(g, v, np.diag, k)"}, defaults={"k": 0}, result="diag",
+                    view=True),                      # the diagonal of a matrix is a (read-only) view
+    "np.trace": rule("a offset axis1 axis2", {"a": "ad.trace_adjoint(g, a, offset, axis1, axis2)"},
+                     defaults={"offset": 0, "axis1": 0, "axis2": 1}, result="scalar"),
+    "np.append": rule("arr values axis", {"arr": "ad.append_adjoint(g, arr, values, axis, 'arr')",
+                                          "values": "ad.append_adjoint(g, arr, values, axis, 'values')"},
+                      defaults={"axis": None}, result="flat_or_like"),
+    "np.nan_to_num": rule("x copy nan posinf neginf", {"x": "g * np.isfinite(x)"},
+                          defaults={"copy": True, "nan": 0.0, "posinf": None, "neginf": None},
+                          result="like", view=True),       # copy=False: x itself
+    "np.linalg.norm": rule("x ord axis keepdims", {"x": "ad.norm_adjoint(g, x, ans, ord, axis, keepdims)"},
+                           defaults={"ord": None, "axis": None, "keepdims": False}, result="reduce"),
+    "np.einsum": rule("operands", {"operands": "ad.einsum_adjoint(g, operands, i)"}, varargs="operands",
+                      sequence=("operands",), result="einsum"),
+    "np.interp": rule("x xp fp left right period", {"x": "ad.interp_slope(g, x, xp, fp, period)"},
+                      defaults={"left": None, "right": None, "period": None}, result="like"),
+    "np.gradient": rule("f varargs axis edge_order", {"f": "ad.gradient_adjoint(g, f, varargs, axis, edge_order)"},
+                        varargs="varargs", defaults={"axis": None, "edge_order": 1}, result="gradient"),
+    "np.meshgrid": rule("xi indexing sparse copy", varargs="xi",
+                        defaults={"indexing": "xy", "sparse": False, "copy": True}, result="meshgrid"),
+    "np.diag_indices": rule("n ndim", defaults={"ndim": 2}, result="inactive"),
 
     # --- building and joining arrays (sequence parameters: the template gives element i's) -----
     "np.array": rule("object dtype", {"object": "g"}, defaults={"dtype": None}, result="display"),

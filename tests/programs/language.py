@@ -229,3 +229,24 @@ def marked_inactive(a, x):
             history.append(_report(u, k))
     text = _report(u, 9)  # $AD INACTIVE
     return np.sum(u * u)
+
+
+# --- more NumPy (issue 14) -------------------------------------------------------------------
+
+def numpy_matrices(a, x):
+    m = np.outer(x, x) + a[0, 0]
+    np.fill_diagonal(m, a[1, 1])
+    upper = np.triu(m, 1)
+    lower = np.tril(m)
+    r = np.linalg.norm(x) + np.linalg.norm(m) + np.sum(np.linalg.norm(a, axis=1))
+    e = np.einsum("ij,j->i", a, x) + np.einsum("i,i", x, x)
+    return np.sum(upper * lower.T) + r + np.sum(e * e) + np.trace(m) + np.sum(np.diag(x) * m)
+
+
+def numpy_sequences(a, x):
+    y = np.append(x, a[0] * 2.0)
+    g = np.gradient(y, 0.5)
+    p = np.interp(x, np.array([-1.0, 0.0, 1.0]), np.array([0.5, -0.25, 2.0]))
+    X, Y = np.meshgrid(np.arange(3.0), np.arange(2.0))
+    q = np.nan_to_num(x * a[1])
+    return np.sum(g * g) + np.sum(p) + np.sum(X * a[:2, :3]) + np.sum(q ** 2) + np.sum(Y)

@@ -161,3 +161,9 @@ def read_before_assigned(x):
 def calls_an_installed_package(x):
     import_free = x * 2.0
     return len(tomli_w.dumps({"a": 1})) + np.sum(import_free)
+
+
+def copies_into_an_argument(x):
+    y = np.zeros(4)
+    np.copyto(y, x * 2.0)
+    return np.sum(y)

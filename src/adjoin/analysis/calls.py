@@ -16,8 +16,9 @@ def bind_rule_call(rule, call, key):
     bound = {}
     extra = []
     if rule.varargs:
-        # params before the varargs are positional; everything after goes to varargs
-        head = [p for p in params if p != rule.varargs]
+        # params before the varargs are positional, the rest of the positional arguments go to the
+        # varargs, and params after it are keyword-only (np.meshgrid(x, y, indexing="ij"))
+        head = params[:params.index(rule.varargs)]
         for name, node in zip(head, args):
             bound[name] = node
         extra = args[len(head):]

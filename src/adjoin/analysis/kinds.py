@@ -383,7 +383,7 @@ class KindAnalysis(Forward):
             return UNKNOWN
         advanced = any(k.maybe_array or k.cat in ("list", "tuple", "unknown") for k in kinds)
         if advanced:
-            return array(None, base.dtype if base.array else None)
+            return array(_advanced_rank(base, parts, kinds, self.func), base.dtype if base.array else None)
         rank = base.rank if base.array else None
         ints = sum(1 for k in kinds if k.cat in ("int", "bool"))
         nones = sum(1 for p in parts if isinstance(p, ast.Constant) and p.value is None
@@ -419,6 +419,33 @@ class KindAnalysis(Forward):
             base = self.expr(node.func.value, env)
             args = [base] + args
         return rule_kind(key, self.ctx.rules.get(key), node, args, keywords, self.func)
+
+
+def _advanced_rank(base, parts, kinds, func):
+    """Rank of ``base[parts]`` with index arrays (NumPy's rule: the index arrays broadcast together
+    give their dimensions once, slices keep theirs, ints drop theirs, a bool mask of rank b stands
+    for b dimensions), or None when a part's kind or rank is unknown."""
+    if not base.array or base.rank is None:
+        return None
+    consumed, kept, nones, advanced = 0, 0, 0, []
+    for part, kind in zip(parts, kinds):
+        if isinstance(part, ast.Constant) and part.value is None or _is_newaxis(part, func):
+            nones += 1
+        elif isinstance(part, ast.Slice):
+            consumed, kept = consumed + 1, kept + 1
+        elif kind.cat in ("int", "bool"):
+            consumed += 1
+        elif kind.array and kind.rank is not None and kind.dtype == "b":
+            consumed += kind.rank
+            advanced.append(1)
+        elif kind.array and kind.rank is not None and kind.dtype == "i":
+            consumed += 1
+            advanced.append(kind.rank)
+        else:
+            return None
+    if consumed > base.rank:
+        return None
+    return kept + (base.rank - consumed) + nones + (max(advanced) if advanced else 0)
 
 
 def _is_newaxis(node, func):
@@ -660,6 +687,31 @@ def _where(c):
     return UNKNOWN if len(c.node.args) + len(c.node.keywords) == 1 else _elementwise(c)
 
 
+def _diag(c):
+    if c.first.array and c.first.rank in (1, 2):
+        return array(3 - c.first.rank, c.first.dtype)
+    return array(None)
+
+
+def _einsum(c):
+    spec = c.node.args[0] if c.node.args else None
+    if isinstance(spec, ast.Constant) and isinstance(spec.value, str) and "->" in spec.value:
+        out = spec.value.split("->")[1].strip()
+        return array(len(out)) if out else FLOAT
+    return UNKNOWN
+
+
+def _gradient(c):
+    if c.first.array and (c.first.rank == 1 or c.literal("axis") is not None):
+        return array(c.first.rank, "f")
+    return UNKNOWN
+
+
+def _meshgrid(c):
+    count = len(c.node.args)
+    return Kind("tuple", items=(array(count),) * count)
+
+
 def _inactive(c):
     return UNKNOWN
 
@@ -672,5 +724,6 @@ _RESULTS = {
     "flat": lambda c: array(1, c.dtype()), "arange": _arange, "flat_or_like": _flat_unless_axis,
     "display": _display, "stack": _stack, "concatenate": _concatenate, "vstack": _vstack,
     "matrix": lambda c: array(2), "expand": _expand, "broadcast": _broadcast, "tile": _tile,
-    "repeat": _flat_unless_axis, "arg": _arg, "where": _where, "inactive": _inactive,
+    "repeat": _flat_unless_axis, "arg": _arg, "where": _where, "diag": _diag, "einsum": _einsum,
+    "gradient": _gradient, "meshgrid": _meshgrid, "inactive": _inactive,
 }

@@ -38,10 +38,9 @@ def _rule_objects():
     modules = {"np": np, "math": __import__("math"), "builtins": builtins}
     for key in RULES:
         prefix, _, name = key.partition(".")
-        module = modules.get(prefix)
-        if module is None:
-            continue
-        obj = getattr(module, name, None)
+        obj = modules.get(prefix)
+        for part in name.split("."):           # np.linalg.norm
+            obj = getattr(obj, part, None) if obj is not None else None
         if obj is not None:
             table.setdefault(id(obj), key)
     return table
@@ -464,6 +463,12 @@ class Checker:
             callee = (target, callee_binding(node, target, self.func))
             if callee not in self.user_callees:
                 self.user_callees.append(callee)
+        elif _pure_external(target) and target in _WRITES_ARGUMENTS and not (
+                target is np.fill_diagonal and isinstance(func, ast.Attribute)):
+            self.bad(node, f"calling {label}, which updates its argument in place",
+                     "write the update as an assignment (a[index] = values)")
+        elif _pure_external(target) and any(k.arg == "out" for k in node.keywords):
+            self.bad(node, f"{label}(..., out=...) writes into an argument", "assign the result instead")
         elif _pure_external(target):
             pass  # allowed on values that carry no derivative; the activity analysis checks that
         else:
@@ -483,6 +488,11 @@ class Checker:
                 self.bad(kw.value, "'**' keyword arguments", "pass keywords one by one")
             else:
                 self.expr(kw.value)
+
+
+# NumPy functions with no rule that write into an argument: an update adjoin would not see
+_WRITES_ARGUMENTS = [np.fill_diagonal, np.copyto, np.put, np.place, np.putmask, np.put_along_axis,
+                     np.random.shuffle]
 
 
 def _pure_external(obj):
@@ -1040,6 +1050,8 @@ class _Normalizer:
             if isinstance(stmt.target, ast.Subscript):
                 stmt.target.slice = self.hoist(stmt.target.slice, before)
             return before + [stmt]
+        if isinstance(stmt, ast.Expr) and _fills_diagonal(stmt, self.func.globals):
+            return self.statement(_diagonal_store(stmt))
         if isinstance(stmt, ast.Expr):
             stmt.value = self.hoist(stmt.value, before, top=True)
             return before + [stmt]
@@ -1267,6 +1279,28 @@ def _loop_sequences(expr, fn_globals):
         if target is zip:
             return "zip", list(expr.args)
     return "items", [expr]
+
+
+def _fills_diagonal(stmt, fn_globals):
+    call = stmt.value
+    return (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and resolve(call.func, fn_globals) is np.fill_diagonal
+            and len(call.args) == 2 and not call.keywords and isinstance(call.args[0], ast.Name))
+
+
+def _diagonal_store(stmt):
+    """np.fill_diagonal(a, v) -> a[np.diag_indices(min(a.shape), a.ndim)] = v: the same elements,
+    as a store the analyses know (fill_diagonal writes its argument in place)."""
+    target, value = stmt.value.args
+    load = ast.Name(id=target.id, ctx=ast.Load())
+    numpy = copy.deepcopy(stmt.value.func.value)       # the user's name of NumPy
+    index = ast.Call(func=ast.Attribute(value=numpy, attr="diag_indices", ctx=ast.Load()),
+                     args=[ast.Call(func=ast.Name(id="min", ctx=ast.Load()),
+                                    args=[ast.Attribute(value=load, attr="shape", ctx=ast.Load())], keywords=[]),
+                           ast.Attribute(value=copy.deepcopy(load), attr="ndim", ctx=ast.Load())], keywords=[])
+    store = ast.Assign(targets=[ast.Subscript(value=ast.Name(id=target.id, ctx=ast.Load()), slice=index,
+                                              ctx=ast.Store())], value=value)
+    return ast.fix_missing_locations(ast.copy_location(store, stmt))
 
 
 def _marked_inactive(func, stmt):

@@ -500,3 +500,111 @@ def pad_values_adjoint(g, array, pad_width, mode, keyword, values):
         unit.flat[k] = 1.0
         out.flat[k] = np.sum(g * np.pad(zeros, pad_width, mode, **{keyword: unit}))
     return _shaped(out, values.shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# np.append, np.linalg.norm, np.einsum, np.interp, np.gradient
+
+def append_adjoint(g, arr, values, axis, part):
+    """Adjoint of ``np.append(arr, values, axis)`` for ``part`` ('arr' or 'values')."""
+    if axis is None:
+        flat = np.ravel(g)
+        size = np.size(arr)
+        piece = flat[:size] if part == "arr" else flat[size:]
+        return _shaped(piece, np.shape(arr if part == "arr" else values))
+    cut = np.shape(arr)[axis]
+    index = [slice(None)] * np.ndim(g)
+    index[axis] = slice(None, cut) if part == "arr" else slice(cut, None)
+    return np.reshape(g[tuple(index)], np.shape(arr if part == "arr" else values))
+
+
+def norm_adjoint(g, x, ans, ord, axis, keepdims):
+    """Adjoint of ``np.linalg.norm`` for the 2-norm of vectors and the Frobenius norm of matrices
+    (``ord`` None, 2 on vectors, 'fro'); 0 where the norm is 0 (a kink: the derivative's limit along
+    any direction is bounded, and 0 is the subgradient of least norm)."""
+    vector = axis is not None and np.ndim(axis) == 0 or axis is None and np.ndim(x) == 1
+    if not (ord is None or ord == "fro" or ord == 2 and vector):
+        raise UnsupportedError(f"np.linalg.norm with ord={ord!r}: adjoin differentiates the 2-norm of "
+                               "vectors and the Frobenius norm (ord=None); write the norm out with NumPy")
+    if axis is not None and not keepdims:
+        g, ans = np.expand_dims(g, axis), np.expand_dims(ans, axis)
+    return div(g * x, ans)
+
+
+def _einsum_spec(subscripts, count):
+    if "." in subscripts:
+        raise UnsupportedError("np.einsum with '...': adjoin differentiates subscripts that name every axis")
+    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
+    inputs = inputs.split(",")
+    if not arrow:                                   # implicit output: indices seen once, sorted
+        letters = "".join(inputs)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if len(inputs) != count:
+        raise UnsupportedError(f"np.einsum: {len(inputs)} operands in {subscripts!r}, {count} given")
+    return inputs, output
+
+
+def einsum_adjoint(g, operands, i):
+    """Adjoint of ``np.einsum(subscripts, *arrays)`` for operand ``i`` (operands[0] is the
+    subscripts): the einsum of ``g`` with the other arrays, onto operand i's indices; an index only
+    operand i has (summed over) gets ``g`` broadcast along it."""
+    subscripts, arrays = operands[0], operands[1:]
+    inputs, output = _einsum_spec(subscripts, len(arrays))
+    k = i - 1
+    mine = inputs[k]
+    if len(set(mine)) != len(mine):
+        raise UnsupportedError(f"np.einsum with a repeated index in {mine!r} (a diagonal or trace): "
+                               "write it with np.diagonal or np.trace")
+    others = [(s, a) for j, (s, a) in enumerate(zip(inputs, arrays)) if j != k]
+    known = set(output) | {c for s, _ in others for c in s}
+    present = "".join(c for c in mine if c in known)
+    spec = ",".join([output] + [s for s, _ in others]) + "->" + present
+    part = np.einsum(spec, g, *[a for _, a in others])
+    for position, c in enumerate(mine):
+        if c not in known:
+            part = np.expand_dims(part, position)
+    return np.broadcast_to(part, np.shape(arrays[k])).copy()
+
+
+def interp_slope(g, x, xp, fp, period):
+    """Adjoint of ``np.interp(x, xp, fp)`` in ``x``: ``g`` times the slope of the piece ``x`` is on
+    (0 outside ``xp``'s range, where interp is constant; the right piece at a breakpoint)."""
+    if period is not None:
+        raise UnsupportedError("np.interp with period: differentiate it without a period")
+    xp, fp = np.asarray(xp, dtype=float), np.asarray(fp, dtype=float)
+    piece = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+    slope = (fp[piece + 1] - fp[piece]) / (xp[piece + 1] - xp[piece])
+    inside = (np.asarray(x) >= xp[0]) & (np.asarray(x) <= xp[-1])
+    return g * np.where(inside, slope, 0.0)
+
+
+def gradient_adjoint(g, f, spacing, axis, edge_order):
+    """Adjoint of ``np.gradient(f, h, axis=axis)`` (one axis, a scalar spacing, edge_order 1): the
+    transpose of its stencil, central differences inside and one-sided ones at the ends."""
+    if edge_order != 1 or len(spacing) > 1 or spacing and np.ndim(spacing[0]) != 0:
+        raise UnsupportedError("np.gradient with edge_order=2 or coordinates: adjoin differentiates "
+                               "one scalar spacing and edge_order=1")
+    h = float(spacing[0]) if spacing else 1.0
+    axis = 0 if axis is None else axis
+    g = np.moveaxis(np.asarray(g, dtype=float), axis, 0)
+    out = np.zeros_like(g)
+    inner = g[1:-1] / (2.0 * h)
+    out[2:] += inner
+    out[:-2] -= inner
+    out[1] += g[0] / h
+    out[0] -= g[0] / h
+    out[-1] += g[-1] / h
+    out[-2] -= g[-1] / h
+    return np.moveaxis(out, 0, axis)
+
+
+def trace_adjoint(g, a, offset, axis1, axis2):
+    """Adjoint of ``np.trace(a, offset, axis1, axis2)``: ``g`` on the diagonal it sums."""
+    n, m = np.shape(a)[axis1], np.shape(a)[axis2]
+    count = max(0, min(n, m - offset) if offset >= 0 else min(n + offset, m))
+    rows = np.arange(count) + max(-offset, 0)
+    index = [slice(None)] * np.ndim(a)
+    index[axis1], index[axis2] = rows, rows + offset
+    out = np.zeros(np.shape(a))
+    out[tuple(index)] = g
+    return out
