@@ -315,7 +315,8 @@ def _compile(source, pctx):
         runnable = "\n".join("" if line.endswith(USER_IMPORT) else line for line in source.splitlines())
         code = compile(runnable, f"<adjoint of {pctx.program.head}>", "exec")
         _COMPILED[source] = code
-    namespace = {"__name__": f"adjoin_generated_{pctx.program.head}"}
+    namespace = {"__name__": f"adjoin_generated_{pctx.program.head}",
+                 "__adjoint_source__": source}     # read by the tape to name a line it refuses
     namespace.update(bindings(pctx))
     exec(code, namespace)
     return namespace

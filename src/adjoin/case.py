@@ -31,6 +31,7 @@ from types import FunctionType, ModuleType
 import numpy as np
 
 from .errors import UsageError
+from .fileio import shown
 
 KEYS = ("module", "head", "wrt", "inputs", "inputs_args")
 REQUIRED = ("module", "head", "wrt", "inputs")
@@ -267,17 +268,6 @@ def parse_override(text, where="--set"):
         return key, value
     raise UsageError(f"{where}: --set {text!r}: {value!r} is not a TOML value; write numbers "
                      "as 0.5 or 3, strings as upwind or '\"two words\"', lists as [1, 2]")
-
-
-def shown(path):
-    """``path`` as the user will recognise it: relative to the working folder when inside it."""
-    path = Path(path)
-    if path.is_absolute():
-        try:
-            return str(path.relative_to(Path.cwd()))
-        except ValueError:
-            return str(path)
-    return str(path)
 
 
 def signature_text(function):

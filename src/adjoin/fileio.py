@@ -26,9 +26,18 @@ CHUNK = 1 << 20         # characters written at a time: a large text is never en
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.adjoin-(?P<pid>\d+)-[A-Za-z0-9_]+\.tmp")
 
 
-def _shown(path):
-    from .case import shown
-    return shown(path)
+def shown(path):
+    """``path`` as the user will recognise it: relative to the working folder when inside it."""
+    path = Path(path)
+    if path.is_absolute():
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+    return str(path)
+
+
+_shown = shown
 
 
 def write_text_atomic(path, text):

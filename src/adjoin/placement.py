@@ -65,8 +65,7 @@ class Placement:
 def read_placement(path):
     """(Placement, the site ids the file lists) from a placement file, checked: a UsageError
     names the file, the key and what is wrong when it is damaged or of an unknown format."""
-    from .case import shown
-    from .fileio import read_text
+    from .fileio import read_text, shown
     from .schemas import PLACEMENT, validate
     where = shown(path)
     text = read_text(path, "placement", HINT)

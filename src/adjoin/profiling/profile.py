@@ -179,7 +179,7 @@ class Profile:
 
 
 def _shown(path):
-    from ..case import shown
+    from ..fileio import shown
     return shown(path)
 
 

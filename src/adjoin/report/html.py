@@ -394,7 +394,7 @@ def _budget_text(budget, prefix=""):
 
 
 def _shown(path):
-    from ..case import shown
+    from ..fileio import shown
     return shown(path)
 
 

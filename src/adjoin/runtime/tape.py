@@ -276,23 +276,21 @@ def _generated_place(frame):
     user = frame.f_globals.get(function)
     if user is not None and hasattr(user, "__code__"):
         file = _shown(user.__code__.co_filename)
-    number = _source_line(code, frame.f_lineno)
+    number = _source_line(frame.f_globals.get("__adjoint_source__"), code, frame.f_lineno)
     line = f"{file}:{number}" if file and number else None
     return line, part, function
 
 
-def _source_line(code, lineno):
+def _source_line(source, code, lineno):
     """The user's line number that generated line ``lineno`` of ``code`` comes from: the nearest
-    '# line N' comment at or above it in the generated source."""
-    from .. import api
-    for source, module in api._COMPILED.items():
-        if code in module.co_consts:
-            lines = source.splitlines()
-            for text in reversed(lines[max(code.co_firstlineno - 1, 0):lineno]):
-                found = _LINE_COMMENT.search(text)
-                if found:
-                    return int(found[1])
-            return None
+    '# line N' comment at or above it in the generated ``source`` (None when unknown)."""
+    if not source:
+        return None
+    lines = source.splitlines()
+    for text in reversed(lines[max(code.co_firstlineno - 1, 0):lineno]):
+        found = _LINE_COMMENT.search(text)
+        if found:
+            return int(found[1])
     return None
 
 
@@ -308,7 +306,7 @@ def _is_user_code(filename):
 
 
 def _shown(filename):
-    from ..case import shown
+    from ..fileio import shown
     return shown(filename)
 
 
