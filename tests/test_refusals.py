@@ -35,6 +35,7 @@ CASES = [
     ("read_before_assigned", "read before any value is assigned", "x"),
     ("calls_an_installed_package", "$AD INACTIVE", "x"),
     ("copies_into_an_argument", "updates its argument in place", "x"),
+    ("swaps_two_names_of_one_array", "share its memory", "x"),
 ]
 
 

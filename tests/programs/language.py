@@ -250,3 +250,27 @@ def numpy_sequences(a, x):
     X, Y = np.meshgrid(np.arange(3.0), np.arange(2.0))
     q = np.nan_to_num(x * a[1])
     return np.sum(g * g) + np.sum(p) + np.sum(X * a[:2, :3]) + np.sum(q ** 2) + np.sum(Y)
+
+
+# --- double buffers: two arrays swapped each step are never the same array ----------------------
+
+def _smooth_into(u, out, c):
+    out[1:-1] = u[1:-1] + c * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+    out[0] = u[0] * 0.9
+    out[-1] = u[-1]
+
+
+def double_buffer(a, x):
+    u = x.copy()
+    u_new = np.zeros_like(u)
+    for k in range(3):
+        u_new[1:-1] = u[1:-1] + a[0, 0] * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+        u_new[0] = u[0]
+        u_new[-1] = u[-1] * a[1, 1]
+        u, u_new = u_new, u
+    v = u.copy()
+    w = np.empty_like(v)
+    for k in range(2):
+        _smooth_into(v, w, a[2, 2])
+        v, w = w, v
+    return np.sum(u * u) + np.sum(v ** 3)

@@ -167,3 +167,12 @@ def copies_into_an_argument(x):
     y = np.zeros(4)
     np.copyto(y, x * 2.0)
     return np.sum(y)
+
+
+def swaps_two_names_of_one_array(x):
+    a = x.copy()
+    b = a
+    for k in range(2):
+        b[1:] = a[:-1] * 0.5
+        a, b = b, a
+    return np.sum(a)

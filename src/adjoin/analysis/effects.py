@@ -185,9 +185,12 @@ class PointsTo(Forward):
         self.write_aliases = {}     # id(stmt) -> names sharing memory with what it writes in place
 
     def join(self, a, b):
-        out = dict(a)
-        for name, objs in b.items():
-            out[name] = out.get(name, frozenset()) | objs
+        out = {}
+        for name in (set(a) | set(b)) - {DISTINCT}:
+            out[name] = a.get(name, frozenset()) | b.get(name, frozenset())
+        facts = _facts(a) & _facts(b)
+        if facts:
+            out[DISTINCT] = facts
         return out
 
     def maybe_array(self, node):
@@ -279,7 +282,7 @@ class PointsTo(Forward):
         def older(obj):
             fresh = obj.startswith("A:") and obj.endswith(":new") and obj[2:-4].split(".")[0] in made
             return obj[:-4] + ":old" if fresh else obj
-        return {name: frozenset(older(o) for o in objs) for name, objs in env.items()}
+        return {name: objs if name == DISTINCT else frozenset(older(o) for o in objs) for name, objs in env.items()}
 
     # statements ---------------------------------------------------------------------------------
     def loop_entry(self, loop, state):
@@ -353,11 +356,17 @@ class PointsTo(Forward):
 
     def assign(self, stmt, target, value, objs, env):
         if isinstance(target, ast.Name):
+            renamed = _rebind_facts(env, [target.id], [value.id if isinstance(value, ast.Name) else None])
             env = dict(env)
             env[target.id] = objs if self.maybe_array(target) else frozenset()
+            env[DISTINCT] = renamed
             return env
         if isinstance(target, (ast.Tuple, ast.List)):
+            values = value.elts if isinstance(value, (ast.Tuple, ast.List)) else []
+            renamed = _rebind_facts(env, [e.id for e in target.elts if isinstance(e, ast.Name)],
+                                    [v.id if isinstance(v, ast.Name) else None for v in values])
             env = dict(env)
+            env[DISTINCT] = renamed
             callee = self.func.callees.get(id(value)) if isinstance(value, ast.Call) else None
             results = self.call_results(value, callee, env) if callee is not None and callee.kind == "user" else ()
             if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
@@ -409,14 +418,13 @@ class PointsTo(Forward):
                               "copy the parameter into a new array before updating it, on every path")
         live = self.live_after.get(id(stmt), frozenset())
         aliases = self.write_aliases.setdefault(id(stmt), set())
-        for other, other_objs in env.items():
-            if other != name and other_objs & objs:
+        for other in env:
+            if other not in (name, DISTINCT) and not _distinct(env, name, other):
                 aliases.add(other)
-        for other, other_objs in env.items():
-            if other == name or other not in live:
+        for other in env:
+            if other in (name, DISTINCT) or other not in live:
                 continue
-            shared = other_objs & objs
-            if shared:
+            if not _distinct(env, name, other):
                 self.problems.add(self.func.user, stmt,
                                   f"{name!r} is updated in place while {other!r}, which may share its memory "
                                   f"(a view or another name for the same array), is still used",
@@ -446,7 +454,9 @@ class PointsTo(Forward):
             for j, other in enumerate(call.args):
                 if j == k:
                     continue
-                if mine & self.objects(other, env):
+                roots = storage_name(arg), storage_name(other)
+                known_apart = None not in roots and _distinct(env, *roots)
+                if mine & self.objects(other, env) and not known_apart:
                     self.problems.add(self.func.user, stmt,
                                       f"the same array is passed as {param!r} and as argument {j + 1} of "
                                       f"{callee.key}, which updates {param!r} in place",
@@ -454,13 +464,51 @@ class PointsTo(Forward):
                     return
                 # the reversal evaluates argument j again, after the call: it must not read memory
                 # the call changes through another name
-                shared = sorted(n for n in names_read(other) if mine & env.get(n, frozenset()))
+                shared = sorted(n for n in names_read(other) if mine & env.get(n, frozenset())
+                                and not (roots[0] is not None and _distinct(env, roots[0], n)))
                 if shared:
                     self.problems.add(self.func.user, stmt,
                                       f"argument {j + 1} of {callee.key} reads {shared[0]!r}, which shares "
                                       f"memory with {ast.unparse(arg)!r} that {callee.key} updates in place",
                                       f"compute argument {j + 1} into a variable of its own before the call")
                     return
+
+
+# Distinctness facts: pairs of names known to hold two different arrays even where their objects
+# overlap after a join (u, u_new = u_new, u: each may hold either array, never the same one).
+DISTINCT = "<distinct>"
+
+
+def _distinct(env, a, b):
+    objs_a, objs_b = env.get(a, frozenset()), env.get(b, frozenset())
+    return not objs_a & objs_b or frozenset((a, b)) in env.get(DISTINCT, frozenset())
+
+
+def _facts(env):
+    """Every distinctness fact of a state: those kept, and those its objects show."""
+    names = sorted(n for n, objs in env.items() if n != DISTINCT and objs)
+    shown = {frozenset((a, b)) for i, a in enumerate(names) for b in names[i + 1:] if not env[a] & env[b]}
+    return frozenset(shown) | env.get(DISTINCT, frozenset())
+
+
+def _rebind_facts(env, targets, values):
+    """The facts after ``targets`` are bound to ``values`` (names, or None for a new value):
+    facts about untouched names stay; a target bound to a name inherits that name's facts."""
+    old = _facts(env)
+    moved = set(targets)
+    kept = {f for f in old if not f & moved}
+    source = dict(zip(targets, values))
+    for t in targets:
+        v = source.get(t)
+        if v is None:
+            continue
+        for w in (n for n in env if n not in moved and n != DISTINCT):
+            if frozenset((v, w)) in old:
+                kept.add(frozenset((t, w)))
+        for u in targets:
+            if u != t and source.get(u) is not None and frozenset((v, source[u])) in old:
+                kept.add(frozenset((t, u)))
+    return frozenset(kept)
 
 
 def _basic_index(index, kinds):
