@@ -32,7 +32,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import __version__, api
+from . import api
+from .version import __version__
 from .case import (call_text, check_wrt, describe_exception, find_function, load_case, load_module,
                    shown)
 from .errors import AdjoinError, UsageError, VerifyError
