@@ -33,12 +33,12 @@ from typing import Callable
 import numpy as np
 
 from . import api
-from .version import __version__
 from .case import (call_text, check_wrt, describe_exception, find_function, load_case, load_module,
                    shown)
 from .errors import AdjoinError, UsageError, VerifyError
 from .fileio import check_writable, write_text_atomic
 from .placement import Placement, read_placement
+from .version import __version__
 
 OK, DISAGREE, USAGE, BUG, NOISY, INTERRUPTED = 0, 1, 2, 3, 4, 130
 FD_STEPS = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7)   # the same steps as the conformance suite
