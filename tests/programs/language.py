@@ -274,3 +274,11 @@ def double_buffer(a, x):
         _smooth_into(v, w, a[2, 2])
         v, w = w, v
     return np.sum(u * u) + np.sum(v ** 3)
+
+
+def element_swaps(a, x):
+    u = x * a[0]
+    u[0], u[1] = u[1], u[0] * 2.0
+    v = a.copy()
+    v[0, 1], v[2, 3], w = v[2, 3], v[0, 1] * x[0], v[1, 1]
+    return np.sum(u * u) + np.sum(v * v) + w

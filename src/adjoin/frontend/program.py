@@ -272,7 +272,11 @@ class Checker:
                 return
         if isinstance(stmt, ast.Assign):
             for target in stmt.targets:
-                self.target(target)
+                if _parallel_store(target, stmt.value):
+                    for elt in target.elts:      # u[0], u[1] = u[1], u[0]: one store each
+                        self.target(elt)
+                else:
+                    self.target(target)
             self.expr(stmt.value)
         elif isinstance(stmt, ast.AnnAssign):
             if stmt.value is None:
@@ -422,7 +426,11 @@ class Checker:
         func = node.func
         if isinstance(func, ast.Attribute) and _is_local_root(func.value, self.locals):
             name = func.attr
-            if f"method.{name}" not in RULES:
+            if name == "append" and f"method.{name}" not in RULES:
+                self.bad(node, "appending to a list", "collect the values in an array made before the loop "
+                         "(traj = np.zeros((n, m)); traj[k] = x), or mark a history kept for plotting "
+                         "'# $AD INACTIVE'")
+            elif f"method.{name}" not in RULES:
                 self.bad(node, f"calling method '.{name}()' on an object",
                          "adjoin knows the array methods of its derivative table; use NumPy functions")
             self.expr(func.value)
@@ -1023,6 +1031,15 @@ class _Normalizer:
                     before.append(ast.copy_location(ast.Assign(targets=[ast.Name(id=temp, ctx=ast.Store())],
                                                                value=t.slice), stmt))
                     t.slice = ast.Name(id=temp, ctx=ast.Load())
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and _parallel_store(stmt.targets[0], stmt.value) \
+                and not all(isinstance(e, ast.Name) for e in stmt.targets[0].elts):
+            # Python evaluates every value, then stores them left to right
+            temps = [self.namer.fresh("value") for _ in stmt.value.elts]
+            first = [ast.copy_location(ast.Assign(targets=[ast.Name(id=t, ctx=ast.Store())], value=v), stmt)
+                     for t, v in zip(temps, stmt.value.elts)]
+            then = [ast.copy_location(ast.Assign(targets=[e], value=ast.Name(id=t, ctx=ast.Load())), stmt)
+                    for e, t in zip(stmt.targets[0].elts, temps)]
+            return self.block(first + then)
         if isinstance(stmt, ast.Assign):
             plain_targets = all(isinstance(t, ast.Name) or isinstance(t, (ast.Tuple, ast.List)) and
                                 all(isinstance(e, ast.Name) for e in t.elts) for t in stmt.targets)
@@ -1279,6 +1296,12 @@ def _loop_sequences(expr, fn_globals):
         if target is zip:
             return "zip", list(expr.args)
     return "items", [expr]
+
+
+def _parallel_store(target, value):
+    """``a, b = c, d`` with as many values as targets (so each target gets one value)."""
+    return isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) \
+        and len(target.elts) == len(value.elts) and not any(isinstance(e, ast.Starred) for e in target.elts)
 
 
 def _fills_diagonal(stmt, fn_globals):
