@@ -1,5 +1,6 @@
 """Every refusal is an AdjoinError naming file:line:col, the construct and what to do."""
 import inspect
+from pathlib import Path
 import re
 
 import numpy as np
@@ -90,3 +91,22 @@ def test_non_scalar_cost_is_refused():
         return x * 2.0
     with pytest.raises(adjoin.AdjoinError, match="scalar"):
         adjoin.value_and_grad(f, wrt="x")(np.ones(3))
+
+
+def _anchors():
+    page = Path(__file__).resolve().parent.parent / "docs" / "input-language.md"
+    headings = [line.lstrip("#").strip() for line in page.read_text().splitlines() if line.startswith("#")]
+    return {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+@pytest.mark.parametrize("name, words, wrt", CASES, ids=[c[0] for c in CASES])
+def test_refusal_links_the_section_of_the_language_page_that_explains_it(name, words, wrt):
+    fn = getattr(refused, name)
+    args = {"x": np.linspace(0.1, 0.9, 4), "a": 0.5, "n": 2, "xs": np.ones(3)}
+    with pytest.raises(adjoin.AdjoinError) as caught:
+        if name == "args_star":
+            adjoin.value_and_grad(fn, wrt=0)(np.ones(3))
+        else:
+            adjoin.value_and_grad(fn, wrt=wrt)(**{p: args[p] for p in inspect.signature(fn).parameters})
+    links = re.findall(r"docs/input-language\.md#([a-z0-9-]+)", str(caught.value))
+    assert links and set(links) <= _anchors(), (links, str(caught.value))

@@ -81,6 +81,30 @@ _EXPRESSION_HINTS = {
 }
 
 
+LANGUAGE_PAGE = "docs/input-language.md"
+# where each kind of refusal is explained, by words of its message (first match wins)
+_SECTIONS = [
+    (("share its memory", "same array is passed", "shares memory", "may rebind it", "may or may not be the array"),
+     "aliasing"),
+    (("updates its argument in place", "out=", "derivative rule", "derivative table", "cannot be differentiated "
+      "with respect to"), "numpy-and-math"),
+    (("$AD INACTIVE",), "code-with-no-derivative-inactive"),
+    (("list", "tuple"), "lists-and-tuples"),
+    (("for loop", "'else' on", "loop variable"), "loops"),
+    (("a local variable whose function",), "functions-as-values"),
+    (("recursion", "'*args'", "'**'", "call to ", "default value"), "functions-and-calls"),
+    (("dict", "set", "class", "attribute", "complex", "module-level"), "values"),
+]
+
+
+def _see(what, hint):
+    text = f"{what} {hint}"
+    for words, section in _SECTIONS:
+        if any(w in text for w in words):
+            return f" (see {LANGUAGE_PAGE}#{section})"
+    return f" (see {LANGUAGE_PAGE}#statements)"
+
+
 class Problems:
     """Collects refusals so that one error lists every problem of the program."""
 
@@ -88,7 +112,7 @@ class Problems:
         self.errors = []
 
     def add(self, func, node, what, hint=None):
-        message = str(error_at(func, node, what, hint))
+        message = str(error_at(func, node, what, hint)) + _see(what, hint or "")
         if message not in self.errors:
             self.errors.append(message)
 
