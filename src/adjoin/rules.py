@@ -445,7 +445,7 @@ RULES = {
     "builtins.round": rule("number ndigits", defaults={"ndigits": None}, result="int"),
     "builtins.bool": rule("x", defaults={"x": False}, result="bool"),
     "builtins.range": rule("start stop step", defaults={"stop": None, "step": 1},
-                           result="inactive"),
+                           result="arange"),          # as a value, a 1-D array of ints
 
     # --- array methods with parameters of their own: x.NAME(...), the array is the first -------
     # (the others are the np.NAME entries that list NAME in ``methods``: see METHODS below)

@@ -282,3 +282,15 @@ def element_swaps(a, x):
     v = a.copy()
     v[0, 1], v[2, 3], w = v[2, 3], v[0, 1] * x[0], v[1, 1]
     return np.sum(u * u) + np.sum(v * v) + w
+
+
+def _advance_into(out, previous, rate):
+    out[:] = previous + rate * np.sin(previous)
+
+
+def rows_of_a_trajectory(a, x):
+    traj = np.zeros((3, x.shape[0]))
+    traj[0] = x
+    for n in range(1, 3):
+        _advance_into(traj[n], traj[n - 1], a[0, 0])
+    return np.sum(traj * traj)

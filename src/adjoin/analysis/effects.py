@@ -11,7 +11,7 @@ parameters whose arrays a function reads and writes, and which parameters its re
 import ast
 from dataclasses import dataclass, field
 
-from ..frontend.program import Problems
+from ..frontend.program import Problems, other_rows as _other_rows
 from ..rules import RULES
 from .activity import storage_name
 from .calls import bind_rule_call
@@ -455,7 +455,7 @@ class PointsTo(Forward):
                 if j == k:
                     continue
                 roots = storage_name(arg), storage_name(other)
-                known_apart = None not in roots and _distinct(env, *roots)
+                known_apart = None not in roots and _distinct(env, *roots) or _other_rows(arg, other)
                 if mine & self.objects(other, env) and not known_apart:
                     self.problems.add(self.func.user, stmt,
                                       f"the same array is passed as {param!r} and as argument {j + 1} of "
@@ -465,7 +465,8 @@ class PointsTo(Forward):
                 # the reversal evaluates argument j again, after the call: it must not read memory
                 # the call changes through another name
                 shared = sorted(n for n in names_read(other) if mine & env.get(n, frozenset())
-                                and not (roots[0] is not None and _distinct(env, roots[0], n)))
+                                and not (roots[0] is not None and _distinct(env, roots[0], n))
+                                and not known_apart)
                 if shared:
                     self.problems.add(self.func.user, stmt,
                                       f"argument {j + 1} of {callee.key} reads {shared[0]!r}, which shares "

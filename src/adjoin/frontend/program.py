@@ -1025,7 +1025,8 @@ class _Normalizer:
             if isinstance(arg, (ast.Name, ast.Constant)):
                 continue
             others = set().union(*(storage[j] for j in range(len(storage)) if j != k)) if len(names) > 1 else set()
-            if names[k] & others & self.locals:
+            if names[k] & others & self.locals and not any(
+                    other_rows(arg, call.args[j]) for j in range(len(call.args)) if j != k):
                 if isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name) and all(
                         isinstance(p, ast.Slice) for p in (arg.slice.elts if isinstance(arg.slice, ast.Tuple)
                                                            else [arg.slice])):
@@ -1413,6 +1414,35 @@ def _inactive_call(func, stmt, keys, namer, read_anywhere):
     else:
         replacement = ast.Expr(value=call)
     return ast.fix_missing_locations(ast.copy_location(replacement, stmt))
+
+
+def other_rows(a, b):
+    """``traj[n]`` and ``traj[n - 1]`` (or ``x[0]`` and ``x[2]``): two rows of one array that cannot
+    be the same one, by their first index (a name plus different constants, or two constants
+    that are not negative)."""
+    if not (isinstance(a, ast.Subscript) and isinstance(b, ast.Subscript) and isinstance(a.value, ast.Name)
+            and isinstance(b.value, ast.Name) and a.value.id == b.value.id):
+        return False
+    first = [(s.slice.elts[0] if isinstance(s.slice, ast.Tuple) else s.slice) for s in (a, b)]
+    offsets = [_offset(part) for part in first]
+    if None in offsets:
+        return False
+    (name_a, k_a), (name_b, k_b) = offsets
+    if name_a is None and name_b is None:
+        return k_a != k_b and k_a >= 0 and k_b >= 0
+    return name_a == name_b and k_a != k_b
+
+
+def _offset(expr):
+    """(name, constant) for ``n``, ``n + 2``, ``n - 1``, ``3``; None for anything else."""
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, int) and not isinstance(expr.value, bool):
+        return None, expr.value
+    if isinstance(expr, ast.Name):
+        return expr.id, 0
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Sub)) and isinstance(expr.left, ast.Name) \
+            and isinstance(expr.right, ast.Constant) and isinstance(expr.right.value, int):
+        return expr.left.id, expr.right.value if isinstance(expr.op, ast.Add) else -expr.right.value
+    return None
 
 
 def _storage_root(arg):
