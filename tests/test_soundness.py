@@ -49,6 +49,9 @@ CASES = {
     "repeated_index_two_dimensional": (dict(x=np.array([1.0, 2.0, 3.0])), ("x",)),
     "float_into_int_array": (dict(x=np.array([1.1, 1.7, 2.3])), ("x",)),
     "cell_index": (dict(x=np.array([1.1, 1.7, 2.3])), ("x",)),
+    "view_of_a_parameter_written": (dict(x0=np.array([1.0, 2.0]), c=0.5), ("x0", "c")),
+    "rows_of_a_parameter_written": (dict(x0=np.array([1.0, 2.0, -0.5]), c=0.5), ("x0", "c")),
+    "views_written_out": (dict(a=np.array([0.3, -1.2, 0.8, 2.0, 0.1]), s=1.3), ("a", "s")),
 }
 
 # the truth, where the issue gives it

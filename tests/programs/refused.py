@@ -61,9 +61,10 @@ def calls_unknown_external(x):
 
 def view_written_while_base_used(x):
     b = x.copy()
-    v = b[1:]
+    k = 1
+    v = b[k:]               # a view at an index known when the code runs: not written out
     v *= 2.0
-    return np.sum(b * v)
+    return np.sum(b) + np.sum(v)
 
 
 def same_array_twice(x):

@@ -265,3 +265,42 @@ def cell_index(x):
     cell[:] = x / 0.5
     w = x / 0.5 - cell
     return np.sum(w ** 2)
+
+
+# A view of a parameter written in place: the caller sees the write in the parameter's array.
+def _bump_row(state, c):
+    x = state[0]
+    x += c * x
+
+
+def view_of_a_parameter_written(x0, c):
+    state = np.stack([x0 * 1.0, x0 * 2.0])
+    _bump_row(state, c)
+    return np.sum(state * state)
+
+
+def _verlet(state, force, dt):
+    x = state[0]
+    v = state[1]
+    v += 0.5 * dt * force * x
+    x += dt * v
+
+
+def rows_of_a_parameter_written(x0, c):
+    state = np.stack([x0 * 1.0, x0 * c])
+    for k in range(3):
+        _verlet(state, -1.0, 0.1)
+    return np.sum(state[0] ** 2) + np.sum(state[1])
+
+
+# The conformance suite's p28, and views by constant indices written out as subscripts.
+def views_written_out(a, s):
+    b = a.copy()
+    v = b[1:-1]
+    v *= s
+    v += np.sin(b[2:])
+    col = np.outer(a, a)[:, 1:3]
+    m = np.outer(a, a) + 0.0
+    top = m[0]
+    top -= s * m[1]
+    return np.sum(b * b) + np.sum(m * m) + np.sum(col)

@@ -66,14 +66,14 @@ def infer_effects(program, kinds):
     for key in reversed(program.order()):
         func = program.functions[key]
         expr_kinds = kinds.expr_kinds.get(key, {})
-        live = Liveness(func).compute()
+        live = Liveness(func, outputs=key != program.head).compute()
         summaries.live_after[key] = live
         analysis = PointsTo(func, expr_kinds, summaries, live, problems)
         end_env = analysis.run(func.node.body, {p: frozenset({f"P:{p}"}) for p in func.params})
         _refuse_rebound_outputs(func, analysis.written_params, end_env or {}, problems)
         summaries.write_aliases[key] = {k: frozenset(v) for k, v in analysis.write_aliases.items()}
         result_aliases = tuple(
-            frozenset(o[2:] for o in analysis.result_objects.get(name, ()) if o.startswith("P:"))
+            frozenset(_root(o)[2:] for o in analysis.result_objects.get(name, ()) if o.startswith("P:"))
             for name in func.result_names)
         access = EntryAccess(func, expr_kinds, summaries, analysis.env_before)
         end = access.run(func.node.body, (frozenset(), frozenset()))
@@ -82,7 +82,7 @@ def infer_effects(program, kinds):
                                if r is not None and p in analysis.written_params))
         objects = [analysis.result_objects.get(name, frozenset()) for name in func.result_names]
         shared = tuple((i, j) for i in range(len(objects)) for j in range(i + 1, len(objects))
-                       if objects[i] & objects[j])
+                       if share(objects[i], objects[j]))
         summaries.by_key[key] = Summary(func.params, frozenset(access.reads),
                                         frozenset(analysis.written_params), result_aliases,
                                         frozenset(access.rewrites) & frozenset(analysis.written_params),
@@ -133,14 +133,17 @@ def statement_uses_defs(stmt):
 
 
 class Liveness(Backward):
-    """Names whose current value may be read later, after each simple statement."""
+    """Names whose current value may be read later, after each simple statement.  A callee's
+    parameters are read at its end too: the caller sees its arrays as the callee left them."""
 
-    def __init__(self, func):
+    def __init__(self, func, outputs=True):
         self.func = func
         self.after = {}
+        self.outputs = outputs
 
     def compute(self):
-        self.run(self.func.node.body, frozenset(self.func.result_names))
+        end = set(self.func.result_names) | (set(self.func.params) if self.outputs else set())
+        self.run(self.func.node.body, frozenset(end))
         return self.after
 
     def join(self, a, b):
@@ -203,7 +206,7 @@ class PointsTo(Forward):
             if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
                 for obj in env.get(sub.id, ()):
                     if obj.startswith("P:"):
-                        self.read_params.add(obj[2:])
+                        self.read_params.add(_root(obj)[2:])
 
     # objects of an expression -----------------------------------------------------------------
     def objects(self, node, env):
@@ -219,7 +222,9 @@ class PointsTo(Forward):
             return frozenset()
         if isinstance(node, ast.Subscript):
             if _basic_index(node.slice, self.kinds):
-                return self.objects(node.value, env)
+                row = _constant_row(node.slice)       # x[0], x[1, :]: one row, apart from the others
+                base = self.objects(node.value, env)
+                return base if row is None else frozenset(o if ROW in o else f"{o}{ROW}{row}" for o in base)
             if _advanced_index(node.slice, self.kinds):
                 return frozenset({f"A:{id(node)}:new"})
             # an index of unknown kind may be an int: the result may be a view
@@ -280,8 +285,9 @@ class PointsTo(Forward):
         made = {str(id(sub)) for sub in ast.walk(node)}
 
         def older(obj):
-            fresh = obj.startswith("A:") and obj.endswith(":new") and obj[2:-4].split(".")[0] in made
-            return obj[:-4] + ":old" if fresh else obj
+            root, row = _root(obj), obj[len(_root(obj)):]
+            fresh = root.startswith("A:") and root.endswith(":new") and root[2:-4].split(".")[0] in made
+            return root[:-4] + ":old" + row if fresh else obj
         return {name: objs if name == DISTINCT else frozenset(older(o) for o in objs) for name, objs in env.items()}
 
     # statements ---------------------------------------------------------------------------------
@@ -319,7 +325,7 @@ class PointsTo(Forward):
             if isinstance(target, ast.Name):
                 for obj in env.get(target.id, ()):
                     if obj.startswith("P:"):
-                        self.read_params.add(obj[2:])
+                        self.read_params.add(_root(obj)[2:])
                 kind = self.kinds.get(id(target))
                 if kind is not None and kind.array:
                     self.write(stmt, target.id, env)
@@ -406,12 +412,12 @@ class PointsTo(Forward):
             return
         for obj in objs:
             if obj.startswith("G:"):
-                self.problems.add(self.func.user, stmt, f"writing into module-level array {obj[2:]!r} "
+                self.problems.add(self.func.user, stmt, f"writing into module-level array {_root(obj)[2:]!r} "
                                   f"through {name!r}", "copy the array into a local first")
             if obj.startswith("P:"):
-                self.written_params.add(obj[2:])
-        params = {o for o in objs if o.startswith("P:")}
-        if params and len(params) < len(objs) or len(params) > 1:
+                self.written_params.add(_root(obj)[2:])
+        params = {_root(o) for o in objs if o.startswith("P:")}
+        if params and len(params) < len({_root(o) for o in objs}) or len(params) > 1:
             self.problems.add(self.func.user, stmt,
                               f"{name!r} may or may not be the array passed in as parameter "
                               f"{sorted(p[2:] for p in params)[0]!r} when it is updated in place here",
@@ -443,7 +449,7 @@ class PointsTo(Forward):
             if param in summary.reads:
                 for obj in self.objects(arg, env):
                     if obj.startswith("P:"):
-                        self.read_params.add(obj[2:])
+                        self.read_params.add(_root(obj)[2:])
             if param in summary.writes:
                 name = storage_name(arg)
                 written.append((k, param, arg))
@@ -456,7 +462,7 @@ class PointsTo(Forward):
                     continue
                 roots = storage_name(arg), storage_name(other)
                 known_apart = None not in roots and _distinct(env, *roots) or _other_rows(arg, other)
-                if mine & self.objects(other, env) and not known_apart:
+                if share(mine, self.objects(other, env)) and not known_apart:
                     self.problems.add(self.func.user, stmt,
                                       f"the same array is passed as {param!r} and as argument {j + 1} of "
                                       f"{callee.key}, which updates {param!r} in place",
@@ -464,7 +470,7 @@ class PointsTo(Forward):
                     return
                 # the reversal evaluates argument j again, after the call: it must not read memory
                 # the call changes through another name
-                shared = sorted(n for n in names_read(other) if mine & env.get(n, frozenset())
+                shared = sorted(n for n in names_read(other) if share(mine, env.get(n, frozenset()))
                                 and not (roots[0] is not None and _distinct(env, roots[0], n))
                                 and not known_apart)
                 if shared:
@@ -475,6 +481,36 @@ class PointsTo(Forward):
                     return
 
 
+# An object may be one row of an array ("P:state#r0"): it shares memory with the whole array
+# and with itself, not with the array's other rows.
+ROW = "#r"
+
+
+def _root(obj):
+    return obj.split(ROW, 1)[0]
+
+
+def _overlap(a, b):
+    if _root(a) != _root(b):
+        return False
+    return ROW not in a or ROW not in b or a == b
+
+
+def share(objs_a, objs_b):
+    """May two sets of objects share memory (rows of one array do not share with each other)?"""
+    if objs_a & objs_b:
+        return True
+    return any(_overlap(a, b) for a in objs_a for b in objs_b)
+
+
+def _constant_row(index):
+    first = index.elts[0] if isinstance(index, ast.Tuple) and index.elts else index
+    if isinstance(first, ast.Constant) and isinstance(first.value, int) and not isinstance(first.value, bool) \
+            and first.value >= 0:
+        return first.value
+    return None
+
+
 # Distinctness facts: pairs of names known to hold two different arrays even where their objects
 # overlap after a join (u, u_new = u_new, u: each may hold either array, never the same one).
 DISTINCT = "<distinct>"
@@ -482,13 +518,13 @@ DISTINCT = "<distinct>"
 
 def _distinct(env, a, b):
     objs_a, objs_b = env.get(a, frozenset()), env.get(b, frozenset())
-    return not objs_a & objs_b or frozenset((a, b)) in env.get(DISTINCT, frozenset())
+    return not share(objs_a, objs_b) or frozenset((a, b)) in env.get(DISTINCT, frozenset())
 
 
 def _facts(env):
     """Every distinctness fact of a state: those kept, and those its objects show."""
     names = sorted(n for n, objs in env.items() if n != DISTINCT and objs)
-    shown = {frozenset((a, b)) for i, a in enumerate(names) for b in names[i + 1:] if not env[a] & env[b]}
+    shown = {frozenset((a, b)) for i, a in enumerate(names) for b in names[i + 1:] if not share(env[a], env[b])}
     return frozenset(shown) | env.get(DISTINCT, frozenset())
 
 
@@ -577,7 +613,7 @@ class EntryAccess(Forward):
             if isinstance(sub, ast.Name):        # also the target of x += ...: it reads x
                 for obj in env.get(sub.id, ()):
                     if obj.startswith("P:"):
-                        out.add(obj[2:])
+                        out.add(_root(obj)[2:])
                 if sub.id in self.func.params and sub.id not in env:
                     out.add(sub.id)
         return out

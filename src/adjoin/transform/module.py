@@ -13,6 +13,7 @@ from ..analysis.activity import infer_activity
 from ..analysis.bound import refuse_unbound_reads
 from ..analysis.effects import infer_effects
 from ..analysis.kinds import UNKNOWN, infer_kinds, of_value
+from ..analysis.views import inline_views
 from ..errors import UsageError
 from ..frontend.program import load_program
 from ..frontend.source import MISSING, is_user_function, resolve
@@ -140,6 +141,8 @@ def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False
             raise UsageError(f"cannot differentiate with respect to {p!r}: it is an array of integers; "
                              "pass a float array (e.g. x.astype(float))")
     kinds = infer_kinds(program, RULES, kinds_in)
+    if inline_views(program, kinds):       # x = state[0]; x += v  ->  state[0] += v
+        kinds = infer_kinds(program, RULES, kinds_in)
     result = kinds.result_kinds.get(program.head)
     if result is not None and (result.array and (result.rank or 0) > 0 or result.cat == "tuple"):
         raise UsageError(f"{head.path}:{head.user.node.lineno}: {head.name} returns {result}; adjoin "

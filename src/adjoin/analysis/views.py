@@ -1,0 +1,98 @@
+"""Names for views, written out: ``x = state[0]`` then ``x += dt * v`` is ``state[0] += dt * v``.
+
+A name bound once to a view of an array by a constant index (``x = state[0]``, ``inner =
+u[1:-1]``, ``col = m[:, 2]``) is only another way to write that subscript, as long as neither
+name is bound again.  The adjoint treats each name as holding its own value, so an update
+through the view would be refused (or, before, differentiated as if the array kept its old
+values); written as the subscript it is an ordinary update of a region of the array.  The kinds
+decide: only a name whose value is an array is a view (``x = y[0]`` of a vector is a number, a
+copy).
+"""
+import ast
+import copy
+
+from .kinds import Kind
+
+
+def inline_views(program, kinds):
+    """Rewrites, in every function, the names bound once to a constant-index view; True when any
+    was (the kinds must then be inferred again)."""
+    changed = False
+    for key, func in program.functions.items():
+        table = kinds.expr_kinds.get(key, {})
+        for stmt in list(func.node.body):
+            view = _view(stmt, func, table)
+            if view is not None:
+                _write_out(func, stmt, *view)
+                changed = True
+    return changed
+
+
+def _view(stmt, func, table):
+    """(name, subscript) when ``stmt`` binds a name to a view by a constant index, else None."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+        return None
+    name, value = stmt.targets[0].id, stmt.value
+    if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and _constant(value.slice)):
+        return None
+    kind = table.get(id(stmt.targets[0]))
+    if not isinstance(kind, Kind) or not kind.array or name in func.params:
+        return None
+    stores = _stores(func.node)
+    if stores.get(name, 0) != 1 or stores.get(value.value.id, 0) > (0 if value.value.id in func.params else 1):
+        return None
+    return name, value
+
+
+def _write_out(func, stmt, name, subscript):
+    """Every later use of ``name`` becomes the subscript; the binding goes."""
+    body = func.node.body
+    position = body.index(stmt)
+
+    class Replace(ast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id != name:
+                return node
+            out = copy.deepcopy(subscript)
+            out.ctx = node.ctx
+            return ast.copy_location(out, node)
+    rest = [Replace().visit(s) for s in body[position + 1:]]
+    body[position:] = [ast.fix_missing_locations(s) for s in rest] or [ast.copy_location(ast.Pass(), stmt)]
+    func.locals = frozenset(func.locals - {name})
+    _rescan_callees(func)
+
+
+def _rescan_callees(func):
+    """Calls were keyed by node: the copies of the subscript hold none, the rest are unchanged."""
+    known = {id(node) for node in ast.walk(func.node) if isinstance(node, ast.Call)}
+    func.callees = {k: v for k, v in func.callees.items() if k in known}
+
+
+def _constant(index):
+    """An index of int constants, slices of them, None and Ellipsis: always the same region."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    for part in parts:
+        if isinstance(part, ast.Slice):
+            bounds = [b for b in (part.lower, part.upper, part.step) if b is not None]
+            if not all(_int(b) for b in bounds):
+                return False
+        elif not (_int(part) or isinstance(part, ast.Constant) and part.value in (None, Ellipsis)):
+            return False
+    return True
+
+
+def _int(node):
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool)
+
+
+def _stores(node):
+    """How many times each name is bound (``x += e`` on an array updates it in place: no binding;
+    the names checked are arrays, the kinds said so)."""
+    updates = {id(sub.target) for sub in ast.walk(node) if isinstance(sub, ast.AugAssign)}
+    counts = {}
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store) and id(sub) not in updates:
+            counts[sub.id] = counts.get(sub.id, 0) + 1
+    return counts
