@@ -1384,7 +1384,7 @@ def _outline_inactive(func, body, keys, namer):
                 continue
             for field_name in ("body", "orelse"):
                 if isinstance(getattr(stmt, field_name, None), list):
-                    setattr(stmt, field_name, block(getattr(stmt, field_name)) or [ast.copy_location(ast.Pass(), stmt)])
+                    setattr(stmt, field_name, block(getattr(stmt, field_name)))
             out.append(stmt)
         return out
     return block(body)

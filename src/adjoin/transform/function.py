@@ -710,6 +710,11 @@ class FunctionGen:
             tuple(f"{a!r}" for a in assigned), ("",) * len(assigned)))
         return [ast.Expr(value=call("verify.finite", const(index), *(name(a) for a in assigned)))]
 
+    def reset_targets(self, piece):
+        """A name rebound to a call's result that carries no derivative: the adjoint it had belonged
+        to its old value, which this statement does not read."""
+        return [assign(self.ctx.adj(t), const(0.0)) for t in piece.targets or () if t in self.ctx.active]
+
     def alias_restores(self, stmt):
         """Backward lines giving back the names pushed because ``stmt`` writes memory they share."""
         return [assign(n, call("ad.restore", name(n), tape_pop()))
@@ -752,8 +757,9 @@ class FunctionGen:
                 if base in partial:
                     target = everything(base) if isinstance(arg, ast.Name) else store_copy(arg)
                     lines.stmt(indent, ast.Assign(targets=[target], value=tape_pop()))
-            for line in alias_restores:
+            for line in alias_restores + self.reset_targets(piece):
                 lines.stmt(indent, line)
+                self._note_assignment(line)
             return
         ctx = self.ctx
         gen = self.pctx.functions_gen[piece.callee]
@@ -778,6 +784,8 @@ class FunctionGen:
             else:
                 n = len(self.pctx.program.functions[piece.callee].result_names)
                 extra.append(const(0.0) if n == 1 else ast.Tuple(elts=[const(0.0)] * n, ctx=ast.Load()))
+        else:
+            pre.extend(self.reset_targets(piece))
         callee_params = self.pctx.summaries.params(piece.callee)
         for param in gen.adjoint_inputs():
             arg = piece.node.args[callee_params.index(param)]
