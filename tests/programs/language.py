@@ -294,3 +294,23 @@ def rows_of_a_trajectory(a, x):
     for n in range(1, 3):
         _advance_into(traj[n], traj[n - 1], a[0, 0])
     return np.sum(traj * traj)
+
+
+def _times_params(u, *params, scale=2.0):
+    return u * params[0] * scale
+
+
+def keyword_only_after_varargs(a, x):
+    return np.sum(_times_params(x, a[0, 0]) ** 2) + np.sum(_times_params(x, a[1, 1], scale=3.0))
+
+
+def inactive_locals(a, x, plot=True):
+    u = x * a[0]
+    for n in range(2):
+        u = u * a[1]
+        # $AD INACTIVE
+        if plot:
+            total = 0.0
+            for i, row in enumerate([u, u]):
+                total += float(np.sum(row)) * i
+    return np.sum(u * u)

@@ -70,7 +70,8 @@ def infer_effects(program, kinds):
         summaries.live_after[key] = live
         analysis = PointsTo(func, expr_kinds, summaries, live, problems)
         end_env = analysis.run(func.node.body, {p: frozenset({f"P:{p}"}) for p in func.params})
-        _refuse_rebound_outputs(func, analysis.written_params, end_env or {}, problems)
+        if key != program.head:          # the head's parameters are private copies: no caller reads them
+            _refuse_rebound_outputs(func, analysis.written_params, end_env or {}, problems)
         summaries.write_aliases[key] = {k: frozenset(v) for k, v in analysis.write_aliases.items()}
         result_aliases = tuple(
             frozenset(_root(o)[2:] for o in analysis.result_objects.get(name, ()) if o.startswith("P:"))

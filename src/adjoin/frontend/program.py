@@ -77,7 +77,9 @@ _EXPRESSION_HINTS = {
     ast.Dict: ("dicts", "use separate variables or arrays"),
     ast.Set: ("sets", "use arrays"),
     ast.NamedExpr: ("assignment expressions (':=')", "assign in a statement of its own"),
-    ast.Starred: ("starred expressions", "pass arguments one by one"),
+    ast.Starred: ("starred arguments other than a function's own *args",
+                  "pass the values one by one, or forward the function's own *args (def f(x, *params): "
+                  "g(x, *params))"),
 }
 
 
@@ -92,7 +94,7 @@ _SECTIONS = [
     (("list", "tuple"), "lists-and-tuples"),
     (("for loop", "'else' on", "loop variable"), "loops"),
     (("a local variable whose function",), "functions-as-values"),
-    (("recursion", "'*args'", "'**'", "call to ", "default value"), "functions-and-calls"),
+    (("recursion", "'*args'", "'**'", "call to ", "default value", "starred"), "functions-and-calls"),
     (("dict", "set", "class", "attribute", "complex", "module-level"), "values"),
 ]
 
@@ -585,8 +587,11 @@ def _constant_value(value):
 # ----------------------------------------------------------------------------------------------
 # normalization
 
-def resolve_call(node, func, locals_, keys):
-    """The Callee of a call node in user function ``func``."""
+def resolve_call(node, func, locals_, keys, call_keys=None):
+    """The Callee of a call node in user function ``func`` (``call_keys``: the keys normalization
+    found for user calls before it rewrote their arguments)."""
+    if call_keys and id(node) in call_keys:
+        return Callee("user", call_keys[id(node)])
     f = node.func
     if isinstance(f, ast.Attribute) and _is_local_root(f.value, locals_):
         return Callee("rule", f"method.{f.attr}")
@@ -678,7 +683,7 @@ def normalize(key, func, keys, problems):
     function.locals = frozenset(set(params) | _assigned_names(node))
     for call in ast.walk(node):
         if isinstance(call, ast.Call):
-            function.callees[id(call)] = resolve_call(call, func, function.locals, keys)
+            function.callees[id(call)] = resolve_call(call, func, function.locals, keys, state.call_keys)
     function.fragments = _fragments(func) if not getattr(func, "synthetic", False) else []
     if getattr(func, "synthetic", False):
         function.fragment_of, function.fragment_label = func.fragment_of, func.fragment_label
@@ -859,6 +864,7 @@ class _Normalizer:
         self.returned_flag = None
         self.has_value_return = False
         self.has_bare_return = False
+        self.call_keys = {}         # id(user call) -> the callee's key
 
     # -- user calls: bind arguments, hoist nested ones --------------------------------------------
     def user_target(self, call):
@@ -870,9 +876,14 @@ class _Normalizer:
         if isinstance(f, ast.Name) and f.id in self.locals:
             return None
         target = resolve(f, self.func.globals)
-        if isinstance(target, types.FunctionType) and self.keys.get(target, callee_binding(call, target, self.func)):
-            return target
-        return None
+        if not isinstance(target, types.FunctionType):
+            return None
+        # the key is found from the call as written, before bind() rewrites its arguments
+        key = self.call_keys.get(id(call)) or self.keys.get(target, callee_binding(call, target, self.func))
+        if key is None:
+            return None
+        self.call_keys[id(call)] = key
+        return target
 
     def bind(self, call, target):
         """Rewrites the call's arguments as positional, defaults filled in."""
@@ -1372,15 +1383,21 @@ def _marked_inactive(func, stmt):
 
 def _outline_inactive(func, body, keys, namer):
     """Each statement marked INACTIVE becomes a call of a function holding it (a primitive with no
-    derivative, Callee kind "inactive"), given the names it reads, returning those it assigns."""
+    derivative, Callee kind "inactive"), given the names the rest of the function binds that it
+    reads, returning those it binds that the rest of the function reads."""
     everything = ast.Module(body=body, type_ignores=[])
-    read_anywhere = {n.id for n in ast.walk(everything) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+    def outside(stmt, ctx):
+        inner = {id(n) for n in ast.walk(stmt)}
+        return {n.id for n in ast.walk(everything) if isinstance(n, ast.Name) and isinstance(n.ctx, ctx)
+                and id(n) not in inner}
 
     def block(stmts):
         out = []
         for stmt in stmts:
             if _marked_inactive(func, stmt):
-                out.append(_inactive_call(func, stmt, keys, namer, read_anywhere))
+                out.append(_inactive_call(func, stmt, keys, namer, outside(stmt, ast.Load),
+                                          outside(stmt, ast.Store) | set(_parameters(func))))
                 continue
             for field_name in ("body", "orelse"):
                 if isinstance(getattr(stmt, field_name, None), list):
@@ -1390,13 +1407,17 @@ def _outline_inactive(func, body, keys, namer):
     return block(body)
 
 
-def _inactive_call(func, stmt, keys, namer, read_anywhere):
+def _parameters(func):
+    node = func.node
+    return [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
+
+
+def _inactive_call(func, stmt, keys, namer, read_outside, bound_outside):
     inner = ast.Module(body=[stmt], type_ignores=[])
-    local = func.local_names
     stored = _assigned_names(inner)
     inputs = sorted({n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-                     and n.id in local})
-    outputs = sorted(n for n in stored if n in read_anywhere)
+                     and n.id in bound_outside})
+    outputs = sorted(n for n in stored if n in read_outside)
     name = namer.fresh(f"{func.name}_inactive")
     returned = [ast.Return(value=_names_expr(outputs))] if outputs else []
     definition = ast.FunctionDef(

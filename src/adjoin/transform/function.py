@@ -414,6 +414,7 @@ class FunctionGen:
         checkpointed = self.pctx.checkpointed(piece.site)
         if piece.passive or checkpointed:
             node.func = name(self.pctx.primal_name(piece.callee))
+            _keyword_only(node, self.pctx.program.functions[piece.callee])   # the user's own function
         else:
             node.func = name(self.pctx.generated_name(piece.callee, "fwd"))
             node.args = [name("tape")] + node.args + self.run_arguments()
@@ -1107,6 +1108,15 @@ def _root(target):
     while isinstance(target, (ast.Subscript, ast.Attribute)):
         target = target.value
     return target
+
+
+def _keyword_only(call, callee):
+    """A call of the user's function passes its keyword-only parameters (after ``*args``) by name."""
+    count = len(callee.node.args.kwonlyargs)
+    if count:
+        names = callee.user_params[-count:]
+        call.keywords = [ast.keyword(arg=n, value=a) for n, a in zip(names, call.args[-count:])]
+        call.args = call.args[:-count]
 
 
 def _statement_label(stmt):
