@@ -404,7 +404,8 @@ def check_placements(options, head, wrt, inputs, value, grads, placement, verify
     """Runs the adjoint under every site checkpointed, every site off and --placements random
     placements (each site off with probability 1/2, seeded by --seed, all distinct); each gradient
     must agree with the checked one to PLACEMENT_RTOL, relative to its largest entry."""
-    sites = list(api.checkpoint_sites(head, nocheckpoint=options.nocheckpoint))
+    # the sites of the functions the case passes (a scheme given as an argument), not the defaults
+    sites = list(api.checkpoint_sites(head, nocheckpoint=options.nocheckpoint, example=inputs))
     ids = [site.id for site in sites]
     if placement is not None:
         checked = frozenset(placement.nocheckpoint & set(ids))
@@ -618,7 +619,8 @@ def run_sites(options):
     subject = load_subject(options.target, ())
     placement, listed = load_placement(options.placement)
     warn_checkpoint_choices(options, subject.head, placement, listed)
-    sites = list(api.checkpoint_sites(subject.head, nocheckpoint=options.nocheckpoint))
+    sites = list(api.checkpoint_sites(subject.head, nocheckpoint=options.nocheckpoint,
+                                      example=case_inputs(subject.case)))
     decided = [(site, placement.checkpointed(site.id) if placement else site.checkpointed)
                for site in sites]
     if options.json:
@@ -1298,6 +1300,15 @@ def warn_checkpoint_choices(options, head, placement, listed):
              "decides every site)")
 
 
+def case_inputs(case):
+    """The head's arguments a case builds (they decide which functions a scheme argument calls),
+    or None without a case."""
+    if case is None:
+        return None
+    with user_output_to_stderr():
+        return case.build_inputs()
+
+
 def sites_text(count):
     return f"{count} site" if count == 1 else f"{count} sites"
 
@@ -1309,7 +1320,7 @@ def check_profile_case(options, profile, case):
     if case.head.__name__ != profile.head:
         raise UsageError(f"{option} {shown(case.path)}: its head is {case.head.__name__}, the "
                          f"profile's is {profile.head}; give the case that was profiled")
-    now = {site.id for site in api.checkpoint_sites(case.head)}
+    now = {site.id for site in api.checkpoint_sites(case.head, example=case_inputs(case))}
     then = {site.id for site in profile.site_info}
     if now != then:
         gone, new = sorted(then - now), sorted(now - then)
