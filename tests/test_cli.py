@@ -226,7 +226,7 @@ def test_user_code_failing_is_a_usage_error(capsys):
 
 # -- unexpected exceptions: exit 3 ---------------------------------------------------------------
 
-def broken_sites(fn, nocheckpoint=()):
+def broken_sites(fn, nocheckpoint=(), example=None):
     raise RuntimeError("the call graph is upside down")
 
 
@@ -434,7 +434,7 @@ def test_check_reports_the_head_raising_as_a_usage_error(capsys, tmp_path):
 
 @pytest.fixture
 def two_sites(monkeypatch):
-    def checkpoint_sites(fn, nocheckpoint=()):
+    def checkpoint_sites(fn, nocheckpoint=(), example=None):
         return [Site(f"cost/{callee}#1", "cost", callee, str(MODULE), 14, callee not in nocheckpoint)
                 for callee in ("residual", "energy")]
     monkeypatch.setattr(api, "checkpoint_sites", checkpoint_sites)
