@@ -314,3 +314,27 @@ def inactive_locals(a, x, plot=True):
             for i, row in enumerate([u, u]):
                 total += float(np.sum(row)) * i
     return np.sum(u * u)
+
+
+# --- one helper called with numbers and with arrays: one copy per kind ------------------------
+
+def _twice(v, s):
+    return v * s * 2.0
+
+
+def _stacked(v):
+    return np.stack([v * 1.0, v ** 2, v ** 3])
+
+
+def _bump(v, s):
+    v *= s
+
+
+def helpers_of_many_kinds(a, x):
+    y = _twice(x * a[0], a[1, 1])
+    s = y[1]
+    y[2] *= _twice(2.0, 1.0)
+    z = _stacked(x * a[2]).sum(axis=0)
+    _bump(z, z[1])
+    z[1] += _stacked(0.5).sum()
+    return s + np.sum(y) + np.sum(z * x)

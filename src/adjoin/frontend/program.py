@@ -140,6 +140,12 @@ class Function:
     fragment_label: str = ""
     user_params: tuple = ()     # the parameters' names in the user's code (``params`` are renamed
                                 # where they clash with the generated code's names)
+    copy_of: str = ""           # a copy made for other argument kinds: the key of the function copied
+
+    @property
+    def site_name(self):
+        """The name site ids give this function: a copy's is the original's."""
+        return self.copy_of or self.key
 
     @property
     def name(self):
@@ -680,6 +686,8 @@ def normalize(key, func, keys, problems):
     user_params = params
     params = _rename_reserved(node, params, func, namer)
     function = Function(key, func, node, params, result_names, user_params=user_params)
+    if keys.first.get(id(func.fn), key) != key:
+        function.copy_of = keys.first[id(func.fn)]      # sites are named after the function called
     function.locals = frozenset(set(params) | _assigned_names(node))
     for call in ast.walk(node):
         if isinstance(call, ast.Call):
@@ -701,6 +709,7 @@ class Keys(dict):
         super().__init__()
         self.fragments = {}
         self.inactive = {}      # name -> (definition, UserFunction) of statements marked INACTIVE
+        self.first = {}         # id(function object) -> the key of its first specialization
 
     def get(self, fn, binding=NOTHING):
         return dict.get(self, (id(fn), binding))
@@ -708,6 +717,7 @@ class Keys(dict):
     def add(self, fn, binding=NOTHING):
         key = _unique_key(fn, self, binding)
         self[(id(fn), binding)] = key
+        self.first.setdefault(id(fn), key)     # what site ids call every specialization of fn
         return key
 
 

@@ -13,6 +13,7 @@ from ..analysis.activity import infer_activity
 from ..analysis.bound import refuse_unbound_reads
 from ..analysis.effects import infer_effects
 from ..analysis.kinds import UNKNOWN, infer_kinds, of_value
+from ..analysis.polymorphism import specialize_on_kinds
 from ..analysis.views import inline_views
 from ..errors import UsageError
 from ..frontend.program import load_program
@@ -34,8 +35,10 @@ class Site:
 
 
 def find_sites(program, nocheckpoint=()):
-    """Sites in a stable order (callers from the head down, calls in source order)."""
-    sites = []
+    """Sites in a stable order (callers from the head down, calls in source order).  A site is a
+    call in the source: the copies of a function made for other argument kinds share its sites
+    (ids name the functions as written, not their copies)."""
+    sites, by_id = [], {}
     by_call = {}
     nocheckpoint = set(nocheckpoint)
     for key in program.order():
@@ -47,25 +50,29 @@ def find_sites(program, nocheckpoint=()):
         seen_lines = {}
         for node in calls:
             callee = func.callees[id(node)].key
-            position = (node.lineno, node.col_offset, callee)
+            target = program.functions[callee]
+            position = (node.lineno, node.col_offset, target.site_name)
             if position in seen_lines:       # a call duplicated by normalization: same site
                 by_call[id(node)] = seen_lines[position]
                 continue
-            target = program.functions[callee]
             if target.fragment_of is not None:
                 # a checkpointed fragment: its id names the fragment, its line is the START directive
                 label = target.fragment_label
                 counts[label] = counts.get(label, 0) + 1
                 line = target.user.node.lineno
-                site = Site(f"{key}/{label}#{counts[label]}", key, callee, func.path, line,
+                site = Site(f"{func.site_name}/{label}#{counts[label]}", key, callee, func.path, line,
                             label not in nocheckpoint)
             else:
-                counts[callee] = counts.get(callee, 0) + 1
+                name = target.site_name
+                counts[name] = counts.get(name, 0) + 1
                 directive = _directive_before(func, node.lineno)
                 checkpointed = not (directive == "NOCHECKPOINT" or callee in nocheckpoint
                                     or target.name in nocheckpoint)
-                site = Site(f"{key}/{callee}#{counts[callee]}", key, callee, func.path, node.lineno, checkpointed)
-            sites.append(site)
+                site = Site(f"{func.site_name}/{name}#{counts[name]}", key, callee, func.path, node.lineno,
+                            checkpointed)
+            site = by_id.setdefault(site.id, site)
+            if site not in sites:
+                sites.append(site)
             seen_lines[position] = site
             by_call[id(node)] = site
     return sites, by_call
@@ -141,6 +148,10 @@ def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False
             raise UsageError(f"cannot differentiate with respect to {p!r}: it is an array of integers; "
                              "pass a float array (e.g. x.astype(float))")
     kinds = infer_kinds(program, RULES, kinds_in)
+    for _ in range(4):                     # a helper called with a number and with an array: two
+        if not specialize_on_kinds(program, kinds):
+            break
+        kinds = infer_kinds(program, RULES, kinds_in)
     if inline_views(program, kinds):       # x = state[0]; x += v  ->  state[0] += v
         kinds = infer_kinds(program, RULES, kinds_in)
     result = kinds.result_kinds.get(program.head)
