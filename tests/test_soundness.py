@@ -53,6 +53,7 @@ CASES = {
     "rows_of_a_parameter_written": (dict(x0=np.array([1.0, 2.0, -0.5]), c=0.5), ("x0", "c")),
     "views_written_out": (dict(a=np.array([0.3, -1.2, 0.8, 2.0, 0.1]), s=1.3), ("a", "s")),
     "rebound_to_an_inactive_call": (dict(x=X4, a=0.7), ("x", "a")),
+    "indexed_views": (dict(a=np.array([0.3, -1.2, 0.8, 2.0, 0.1]), s=1.3), ("a", "s")),
 }
 
 # the truth, where the issue gives it

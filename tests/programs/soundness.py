@@ -317,3 +317,14 @@ def rebound_to_an_inactive_call(x, a):
     t = np.sum(x) * a
     t = _constant_of(t, 2.0)
     return s + t
+
+
+# Views written out when the view itself is indexed: x[i] of x = state[0] is state[0, i].
+def indexed_views(a, s):
+    h = a * 1.0
+    out = h[:]
+    out[1] = np.sum(np.tanh(out[::2])) * s
+    state = np.stack([a * s, a * 2.0])
+    row = state[1]
+    row[1:] += row[:-1] * 0.5
+    return np.sum(out * out) + np.sum(state ** 2)

@@ -41,6 +41,10 @@ def _view(stmt, func, table):
     stores = _stores(func.node)
     if stores.get(name, 0) != 1 or stores.get(value.value.id, 0) > (0 if value.value.id in func.params else 1):
         return None
+    indexed = any(isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and sub.value.id == name
+                  for sub in ast.walk(func.node))
+    if indexed and _composer(value.slice) is None:
+        return None           # x[i] of a view by a range of rows: no simple subscript of the array
     return name, value
 
 
@@ -49,7 +53,18 @@ def _write_out(func, stmt, name, subscript):
     body = func.node.body
     position = body.index(stmt)
 
+    compose = _composer(subscript.slice)
+
     class Replace(ast.NodeTransformer):
+        def visit_Subscript(self, node):
+            if isinstance(node.value, ast.Name) and node.value.id == name:
+                # x[i] of x = state[0] is state[0, i]; of x = h[:] it is h[i]
+                index = compose(self.visit(node.slice))
+                out = ast.Subscript(value=copy.deepcopy(subscript.value), slice=index, ctx=node.ctx)
+                return ast.copy_location(out, node)
+            self.generic_visit(node)
+            return node
+
         def visit_Name(self, node):
             if node.id != name:
                 return node
@@ -66,6 +81,20 @@ def _rescan_callees(func):
     """Calls were keyed by node: the copies of the subscript hold none, the rest are unchanged."""
     known = {id(node) for node in ast.walk(func.node) if isinstance(node, ast.Call)}
     func.callees = {k: v for k, v in func.callees.items() if k in known}
+
+
+def _composer(view_index):
+    """How ``base[view_index][i]`` is written as one subscript of ``base``, or None: a view by one
+    int (a row) puts it in front of the index, a view of everything (``[:]``) keeps the index."""
+    parts = view_index.elts if isinstance(view_index, ast.Tuple) else [view_index]
+    if all(isinstance(p, ast.Slice) and p.lower is None and p.upper is None and p.step is None for p in parts):
+        return lambda index: index
+    if len(parts) == 1 and _int(parts[0]):
+        def prepend(index):
+            rest = index.elts if isinstance(index, ast.Tuple) else [index]
+            return ast.Tuple(elts=[copy.deepcopy(parts[0])] + list(rest), ctx=ast.Load())
+        return prepend
+    return None
 
 
 def _constant(index):
