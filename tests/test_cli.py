@@ -514,3 +514,22 @@ def test_real_sites_table_from_a_case(capsys):
     assert status == 0, err
     assert "cost → residual" in out and "cost → energy" in out
     assert "quadratic.py:" in out
+
+
+def test_sites_table_fits_a_100_column_terminal_without_cutting_names_or_decisions():
+    """Site ids and decisions are never cut; the file column gives way (issue 14)."""
+    import os
+    import subprocess
+    import sys
+    from rich.text import Text
+    env = dict(os.environ, COLUMNS="100")
+    case = Path(__file__).resolve().parent.parent / "examples" / "ocean" / "case.toml"
+    done = subprocess.run([sys.executable, "-m", "adjoin.cli", "sites", str(case)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    rows = [line for line in done.stdout.splitlines() if line.startswith("│")]
+    assert rows, done.stdout + done.stderr
+    assert all(Text(line).cell_len <= 100 for line in done.stdout.splitlines())
+    for line in rows:
+        site, where, decision = [cell.strip() for cell in line.strip("│").split("│")]
+        assert "…" not in site and "…" not in decision and decision.startswith(("checkpoint", "nocheckpoint"))
+        assert where.split(":")[-1].isdigit()

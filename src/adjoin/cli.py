@@ -219,7 +219,7 @@ def run_check(options):
                           "peak_tape_bytes": run.peak_tape_bytes, "seconds": seconds}, indent=2))
     else:
         print_check(case, rows, problems, placements, value, run.peak_tape_bytes, seconds,
-                    options.rtol, verify_on)
+                    options.rtol, verify_on, console=make_console(options))
     return exit_status
 
 
@@ -492,25 +492,21 @@ STATUS_TEXT = {"ok": "[green]ok[/green]", "fail": "[bold red]FAIL[/bold red]",
                "noisy": "[bold yellow]noisy[/bold yellow]"}
 
 
-def print_check(case, rows, problems, placements, value, peak_tape_bytes, seconds, rtol, verify):
-    from rich.table import Table
-
-    from .report.terminal import human_bytes
-    table = Table(title=f"adjoin check {shown(case.path)}: {case.head.__name__}, "
-                        "directional derivatives along random directions")
-    for column in ("parameter", "shape", "adjoint", "finite differences", "rel. error", "spread",
-                   "steps", ""):
-        table.add_column(column, justify="left" if column in ("parameter", "shape") else "right",
-                         no_wrap=True)
+def print_check(case, rows, problems, placements, value, peak_tape_bytes, seconds, rtol, verify, console=None):
+    from .report.terminal import KEEP, human_bytes, readable_table
+    cells = []
     for row in rows:
         shape = "scalar" if not row["shape"] else "×".join(map(str, row["shape"]))
         steps = row["plateau_steps"]
         steps = "-" if not steps else f"{step_text(steps[0])}…{step_text(steps[-1])}"
-        table.add_row(row["parameter"], shape, number(row["adjoint"]),
-                      number(row["finite_differences"]), number(row["relative_error"], ".1e"),
-                      number(row["spread"], ".1e"), steps, STATUS_TEXT[row["status"]])
-    console = make_console()
-    console.print(table)
+        cells.append((row["parameter"], shape, number(row["adjoint"]), number(row["finite_differences"]),
+                      number(row["relative_error"], ".1e"), number(row["spread"], ".1e"), steps,
+                      STATUS_TEXT[row["status"]]))
+    columns = [(c, "left" if c in ("parameter", "shape") else "right", KEEP)
+               for c in ("parameter", "shape", "adjoint", "finite differences", "rel. error", "spread", "steps", "")]
+    console = console or make_console()
+    console.print(readable_table(f"adjoin check {shown(case.path)}: {case.head.__name__}, directional "
+                                 "derivatives along random directions", columns, cells, console.width))
     for row in rows:
         if row["problem"]:
             console.print(f"{STATUS_TEXT[row['status']]} {row['parameter']}: {row['problem']}")
@@ -628,19 +624,20 @@ def run_sites(options):
                            "file": site.file, "line": site.line, "checkpointed": checkpointed}
                           for site, checkpointed in decided], indent=2))
         return OK
-    from rich.table import Table
-    console = make_console()
+    from .report.terminal import KEEP, PATH, readable_table
+    console = make_console(options)
     if not sites:
         console.print(f"{subject.head.__name__} calls no user functions: no checkpoint sites")
         return OK
-    table = Table(title=f"checkpoint sites of {subject.head.__name__}")
-    for column in ("site", "call", "where", "decision"):
-        table.add_column(column, no_wrap=True)
-    for site, checkpointed in decided:
-        decision = "checkpoint (joint)" if checkpointed else "[yellow]nocheckpoint (split)[/yellow]"
-        table.add_row(site.id, f"{site.caller} → {site.callee}", f"{shown(site.file)}:{site.line}",
-                      decision)
-    console.print(table)
+    # the site id names caller and callee already: the call column only when there is room (--wide)
+    wide = getattr(options, "wide", False)
+    cells = [(site.id,) + ((f"{site.caller} → {site.callee}",) if wide else ()) +
+             (f"{shown(site.file)}:{site.line}",
+              "checkpoint (joint)" if checkpointed else "[yellow]nocheckpoint (split)[/yellow]")
+             for site, checkpointed in decided]
+    columns = (("site", "left", KEEP),) + ((("call", "left", PATH),) if wide else ()) + (
+        ("where", "left", PATH), ("decision", "left", KEEP))
+    console.print(readable_table(f"checkpoint sites of {subject.head.__name__}", columns, cells, console.width))
     off = sum(not checkpointed for _, checkpointed in decided)
     console.print(f"{len(sites)} sites, {len(sites) - off} checkpointed, {off} not")
     return OK
@@ -710,7 +707,7 @@ def run_profile(options):
         print(json.dumps(data, indent=2))
         return OK
     from .report.terminal import profile_tables
-    profile_tables(profile, make_console(), shown)
+    profile_tables(profile, make_console(options), shown)
     return OK
 
 
@@ -782,7 +779,7 @@ def run_advise(options):
     if options.json:
         print(json.dumps(result, indent=2))
         return OK
-    console = make_console()
+    console = make_console(options)
     fits = (lambda p: budget is None or p.peak_tape_bytes <= budget)
     advice_table([("default: every site checkpointed", default, fits(default)),
                   (f"the paper's ΔT/ΔPM advice ({len(paper.placement.nocheckpoint)} sites off)",
@@ -1373,10 +1370,14 @@ def progress(options, message):
         print(f"adjoin: {message}", file=sys.stderr)
 
 
-def make_console():
+def make_console(options=None):
+    """The console tables are printed on: as wide as the terminal (paths give way first), or, with
+    --wide, as wide as the tables need."""
     from rich.console import Console
     console = Console(file=sys.stdout, highlight=False)
-    if not console.is_terminal:
+    if getattr(options, "wide", False):
+        console.width = 1000
+    elif not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = max(console.width, 120)
     return console
 
@@ -1484,3 +1485,10 @@ def verify_option(options):
 
 def json_argument(parser):
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    parser.add_argument("--wide", action="store_true",
+                        help="print tables as wide as they need (by default paths are shortened to fit "
+                             "the terminal; numbers and names never are)")
+
+
+if __name__ == "__main__":       # python -m adjoin.cli, as the adjoin command
+    sys.exit(main())

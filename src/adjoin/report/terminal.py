@@ -44,6 +44,38 @@ def human_seconds(s):
     return f"{sign}{s * 1e6:.0f} µs"
 
 
+# Column roles: what may give way when a table is wider than the terminal.  Numbers, decisions
+# and names are never cut (their column is as wide as their widest cell); paths are cut first.
+KEEP, PATH = "keep", "path"
+
+
+def readable_table(title, columns, rows, width=None, **options):
+    """A rich Table that fits ``width`` columns of terminal (None: any): ``columns`` are (header,
+    justify, role); cells of KEEP columns are never cut, PATH columns (file:line, calls) give way,
+    losing the start of their text ('…ocean/ocean.py:500')."""
+    from rich.table import Table
+    from rich.text import Text
+    widest = [max([Text.from_markup(str(row[k])).cell_len for row in rows] + [len(header)])
+              for k, (header, _, _) in enumerate(columns)]
+    paths = [k for k, (_, _, role) in enumerate(columns) if role == PATH]
+    room = None
+    if width is not None and paths:
+        kept = sum(w for k, w in enumerate(widest) if k not in paths)
+        room = max(8, (width - kept - 3 * len(columns) - 1) // len(paths))
+    table = Table(title=title, **options)
+    for k, (header, justify, role) in enumerate(columns):
+        cap = room if k in paths and room is not None else None
+        table.add_column(header, justify=justify, no_wrap=True, min_width=min(widest[k], cap or widest[k]))
+    for row in rows:
+        table.add_row(*[_shortened(str(cell), room) if k in paths and room else str(cell)
+                        for k, cell in enumerate(row)])
+    return table
+
+
+def _shortened(text, room):
+    return text if len(text) <= room else "…" + text[len(text) - room + 1:]
+
+
 def site_groups(rows):
     """The paper's three groups: peak memory gain (ΔPM < 0), neutral (ΔPM = 0), cost (ΔPM > 0, by
     decreasing ΔT/ΔPM).  Only sites checkpointed in the profiled run can be suggested."""
@@ -56,25 +88,21 @@ def site_groups(rows):
 
 def profile_tables(profile, console, shown=str):
     """Prints the profile's summary and its three groups of suggested NOCHECKPOINTs."""
-    from rich.table import Table
     console.print(f"[bold]adjoint of {profile.head}[/bold]: {human_seconds(profile.seconds)}, "
                   f"peak tape {human_bytes(profile.peak_tape_bytes)} ({profile.peak_tape_bytes} bytes)")
     gain, neutral, cost = site_groups(profile.sites)
     titles = (("peak memory gain (ΔPM < 0): turn these off", gain),
               ("neutral (ΔPM = 0): turning these off costs no peak memory", neutral),
               ("cost (ΔPM > 0), by decreasing ΔT/ΔPM", cost))
+    columns = (("site", "left", KEEP), ("callee", "left", KEEP), ("where", "left", PATH),
+               ("instances", "right", KEEP), ("ΔT", "right", KEEP), ("ΔPM", "right", KEEP),
+               ("ΔPM next turn", "right", KEEP))
     for title, rows in titles:
         if not rows:
             continue
-        table = Table(title=title, title_justify="left")
-        for column, justify in (("site", "left"), ("callee", "left"), ("where", "left"),
-                                ("instances", "right"), ("ΔT", "right"), ("ΔPM", "right"),
-                                ("ΔPM next turn", "right")):
-            table.add_column(column, justify=justify, no_wrap=True)
-        for r in rows:
-            table.add_row(r.id, r.callee, f"{shown(r.file)}:{r.line}", str(r.instances),
-                          human_seconds(r.delta_t), human_bytes(r.delta_pm), human_bytes(r.delta_pm_turn))
-        console.print(table)
+        cells = [(r.id, r.callee, f"{shown(r.file)}:{r.line}", r.instances, human_seconds(r.delta_t),
+                  human_bytes(r.delta_pm), human_bytes(r.delta_pm_turn)) for r in rows]
+        console.print(readable_table(title, columns, cells, console.width, title_justify="left"))
     not_candidates = [r for r in profile.sites if not r.checkpointed or r.instances == 0]
     if not_candidates:
         console.print(f"{len(not_candidates)} sites were not checkpointed or never ran in this run "
@@ -83,13 +111,9 @@ def profile_tables(profile, console, shown=str):
 
 def advice_table(rows, console, budget):
     """rows: [(label, Prediction, fits)]."""
-    from rich.table import Table
-    table = Table(title=f"placements (budget {human_bytes(budget) if budget is not None else 'unlimited'})",
-                  title_justify="left")
-    for column, justify in (("placement", "left"), ("predicted time", "right"), ("predicted peak", "right"),
-                            ("fits", "left")):
-        table.add_column(column, justify=justify, no_wrap=True)
-    for label, prediction, fits in rows:
-        table.add_row(label, human_seconds(prediction.seconds),
-                      f"{human_bytes(prediction.peak_tape_bytes)}", "yes" if fits else "[red]no[/red]")
-    console.print(table)
+    title = f"placements (budget {human_bytes(budget) if budget is not None else 'unlimited'})"
+    columns = (("placement", "left", KEEP), ("predicted time", "right", KEEP), ("predicted peak", "right", KEEP),
+               ("fits", "left", KEEP))
+    cells = [(label, human_seconds(prediction.seconds), human_bytes(prediction.peak_tape_bytes),
+              "yes" if fits else "[red]no[/red]") for label, prediction, fits in rows]
+    console.print(readable_table(title, columns, cells, console.width, title_justify="left"))
