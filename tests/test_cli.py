@@ -441,7 +441,7 @@ def two_sites(monkeypatch):
 
 
 def test_sites_table(capsys, two_sites):
-    status, out, _ = run(capsys, "sites", f"{MODULE}:cost", "--nocheckpoint", "energy")
+    status, out, _ = run(capsys, "sites", f"{MODULE}:cost", "--nocheckpoint", "energy", "--wide")
     assert status == 0
     assert "cost/residual#1" in out and "cost → energy" in out
     assert "quadratic.py:14" in out
@@ -510,7 +510,7 @@ def test_real_sites_of_the_quadratic(capsys):
 
 @pytest.mark.adjoint
 def test_real_sites_table_from_a_case(capsys):
-    status, out, err = run(capsys, "sites", CASE)
+    status, out, err = run(capsys, "sites", CASE, "--wide")
     assert status == 0, err
     assert "cost → residual" in out and "cost → energy" in out
     assert "quadratic.py:" in out
