@@ -425,11 +425,14 @@ class PointsTo(Forward):
                               "copy the parameter into a new array before updating it, on every path")
         live = self.live_after.get(id(stmt), frozenset())
         aliases = self.write_aliases.setdefault(id(stmt), set())
-        for other in env:
-            if other not in (name, DISTINCT) and not _distinct(env, name, other):
+        # a result variable is assigned where the function returns, and only jumps to its end run
+        # after that (normalization): no write ever happens while it holds a value
+        others = [n for n in env if n not in (name, DISTINCT) and n not in self.func.result_names]
+        for other in others:
+            if not _distinct(env, name, other):
                 aliases.add(other)
-        for other in env:
-            if other in (name, DISTINCT) or other not in live:
+        for other in others:
+            if other not in live:
                 continue
             if not _distinct(env, name, other):
                 self.problems.add(self.func.user, stmt,

@@ -1045,9 +1045,10 @@ class _Normalizer:
         for k, arg in enumerate(call.args):
             if isinstance(arg, (ast.Name, ast.Constant)):
                 continue
-            others = set().union(*(storage[j] for j in range(len(storage)) if j != k)) if len(names) > 1 else set()
-            if names[k] & others & self.locals and not any(
-                    other_rows(arg, call.args[j]) for j in range(len(call.args)) if j != k):
+            # another argument passing an array this one computes with, unless it is another row
+            clash = any(names[k] & storage[j] & self.locals and not other_rows(arg, call.args[j])
+                        for j in range(len(call.args)) if j != k)
+            if clash:
                 if isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name) and all(
                         isinstance(p, ast.Slice) for p in (arg.slice.elts if isinstance(arg.slice, ast.Tuple)
                                                            else [arg.slice])):

@@ -856,7 +856,14 @@ class FunctionGen:
                 continue
             if ex.active(arg):
                 ex.mark_needed(arg)
-                ex.propagate(arg, name(temp), True)
+                if ex.shape_rules(arg):
+                    # the callee's adjoint may still be the 0.0 it began as: no shape for these rules
+                    body = []
+                    ExprAdjoint(ctx, body, ex).propagate(arg, name(temp), True)
+                    accumulate.append(ast.If(test=call("ad.nonzero", name(temp)), body=body or [ast.Pass()],
+                                             orelse=[]))
+                else:
+                    ex.propagate(arg, name(temp), True)
         for line in accumulate:
             if self._redundant_dense(line):
                 continue
