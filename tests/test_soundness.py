@@ -55,6 +55,7 @@ CASES = {
     "rebound_to_an_inactive_call": (dict(x=X4, a=0.7), ("x", "a")),
     "indexed_views": (dict(a=np.array([0.3, -1.2, 0.8, 2.0, 0.1]), s=1.3), ("a", "s")),
     "unused_joined_argument": (dict(x=X4, a=1.3), ("x", "a")),
+    "numpy_zero_adjoint": (dict(x=np.linspace(0.1, 0.9, 6), a=0.3), ("x", "a")),
 }
 
 # the truth, where the issue gives it

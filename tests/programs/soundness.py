@@ -340,3 +340,15 @@ def _maybe_uses(v, w):
 def unused_joined_argument(x, a):
     y = x * a
     return _maybe_uses(y, np.concatenate((y[:1], y[:-2], y[-1:])))
+
+
+# A dead update scaled by a NumPy function of a number: its adjoint is a NumPy zero (0.0 * np.tanh(s)),
+# not the plain 0.0, on its way to a join argument.
+def _scaled_dead_join(v, s, w):
+    q = 0.7 * np.concatenate((w[:1], v[2:] + v[:-2], v[-1:]))
+    q *= np.tanh(s)
+    return np.tanh(w)
+
+
+def numpy_zero_adjoint(x, a):
+    return np.sum(_scaled_dead_join(x, a, x * 2.0))

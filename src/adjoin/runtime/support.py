@@ -72,8 +72,12 @@ def add_at(g, index, value):
 
 
 def nonzero(g):
-    """False for an adjoint that is still the plain 0.0 it started as (nothing flowed into it)."""
-    return not (type(g) is float and g == 0.0)
+    """False for an adjoint that is still the 0.0 it started as (nothing flowed into it; a NumPy
+    zero too, as 0.0 * np.tanh(s) leaves it): the rules that need its shape are skipped, their
+    contributions being zero."""
+    if type(g) is float:
+        return g != 0.0
+    return not (isinstance(g, np.generic) and g == 0)
 
 
 def shaped(shape):
