@@ -56,6 +56,7 @@ CASES = {
     "indexed_views": (dict(a=np.array([0.3, -1.2, 0.8, 2.0, 0.1]), s=1.3), ("a", "s")),
     "unused_joined_argument": (dict(x=X4, a=1.3), ("x", "a")),
     "numpy_zero_adjoint": (dict(x=np.linspace(0.1, 0.9, 6), a=0.3), ("x", "a")),
+    "view_returned": (dict(x=np.linspace(0.1, 0.9, 6), a=0.3), ("x", "a")),
 }
 
 # the truth, where the issue gives it

@@ -36,8 +36,8 @@ def _view(stmt, func, table):
     if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and _constant(value.slice)):
         return None
     kind = table.get(id(stmt.targets[0]))
-    if not isinstance(kind, Kind) or not kind.array or name in func.params:
-        return None
+    if not isinstance(kind, Kind) or not kind.array or name in func.params or name in func.result_names:
+        return None           # a result variable is the function's result: it stays a name
     stores = _stores(func.node)
     if stores.get(name, 0) != 1 or stores.get(value.value.id, 0) > (0 if value.value.id in func.params else 1):
         return None
