@@ -53,6 +53,7 @@ MODELS = {
     "lorenz96": ("example", "lorenz96"),
     "shallow_water": ("example", "shallow_water"),
     "ocean": ("example", "ocean"),
+    "competition": ("example", "competition"),
     "p22_heat_model": ("conformance", "p22_heat_model"),
     "p30_mini_ocean": ("conformance", "p30_mini_ocean"),
 }

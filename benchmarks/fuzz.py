@@ -58,6 +58,7 @@ OUTCOMES = {
     "false_refusal": True,        # an AdjoinError on a program adjoin must differentiate
     "internal_error": True,       # any other exception out of adjoin or its generated code
     "timeout": True,
+    "nondeterministic": True,     # the adjoint's source changes from one build to the next
     "generator_error": True,      # the generated program itself fails (a bug of programgen)
 }
 PROPERTIES = {
@@ -229,6 +230,26 @@ def check_placement(module, program, x, a, n):
     return ids
 
 
+def check_heap(module, program, x, a, n, builds=2):
+    """The adjoint's source is the same however the heap lies: built again after AST nodes were
+    made and freed (a table keyed by id() of freed nodes gives their entries to new ones)."""
+    rng, kept, sources = random.Random(zlib.crc32(program.source.encode())), [], []
+    for _ in range(builds):
+        kept.append([ast.BinOp(left=ast.Name(id="q"), op=ast.Add(), right=ast.Constant(1.0))
+                     for _ in range(rng.randrange(1, 300))])
+        kept.append([ast.Call(func=ast.Name(id="q"), args=[], keywords=[]) for _ in range(rng.randrange(1, 300))])
+        kept.pop(rng.randrange(len(kept)))
+        try:
+            sources.append(adjoin.generate_source(module.f, wrt=("x", "a"), example=dict(x=x, a=a, n=n)))
+        except Timeout:
+            raise
+        except Exception as error:       # noqa: BLE001
+            raise classify(error, program, None) from None
+    if len(set(sources)) > 1:
+        raise Outcome("nondeterministic", "the adjoint's source depends on the heap",
+                      f"{len(set(sources))} different adjoint sources in {builds} builds of one program")
+
+
 def _alarm(signum, frame):
     raise Timeout()
 
@@ -273,6 +294,7 @@ def check(record, program, timeout, directory):
             check_fd(module, program, x, a, n)
         else:
             record["sites"] = check_placement(module, program, x, a, n)
+        check_heap(module, program, x, a, n)
     except Outcome as outcome:
         record.update(outcome=outcome.outcome, signature=outcome.signature, message=outcome.message,
                       placement=outcome.placement, trace=outcome.trace or "")

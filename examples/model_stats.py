@@ -22,25 +22,22 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import adjoin  # noqa: E402
 from conftest import make_case  # noqa: E402  (the examples' own case loader)
 
-EXAMPLES = ("ocean", "shallow_water", "burgers", "lorenz96")
+EXAMPLES = ("ocean", "shallow_water", "burgers", "lorenz96", "competition")
 
 
-def call_graph(path, head):
-    """{function: [callee per call site]} for the functions reached from ``head``, and their nodes."""
+def call_graph(path, head, inputs):
+    """{function: [callee per call site]} for the functions reached from ``head``, and their nodes.
+    The calls are adjoin's checkpoint sites at the case's inputs, so a function passed as an
+    argument (competition's ``scheme``) is followed to the one the case passes."""
     tree = ast.parse(path.read_text())
     functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
-    graph, todo = {}, [head]
-    while todo:
-        name = todo.pop()
-        if name in graph:
-            continue
-        calls = [node.func.id for node in ast.walk(functions[name])
-                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                 and node.func.id in functions]
-        graph[name] = calls
-        todo.extend(calls)
+    graph = {head.__name__: []}
+    for site in adjoin.checkpoint_sites(head, example=inputs):
+        graph.setdefault(site.caller, []).append(site.callee)
+        graph.setdefault(site.callee, [])
     return graph, functions
 
 
@@ -86,9 +83,9 @@ def print_tree(graph, name, indent=0, sites=1, seen=None):
 def stats(name, verbose=False, repeats=5):
     config = tomllib.loads((HERE / name / "case.toml").read_text())
     path = HERE / name / config["module"]
-    graph, functions = call_graph(path, config["head"])
-    source_lines = path.read_text().splitlines()
     case = make_case(name)
+    graph, functions = call_graph(path, case.head, case.inputs)
+    source_lines = path.read_text().splitlines()
     times = []
     for _ in range(repeats):
         args = copy.deepcopy(case.inputs)
@@ -115,8 +112,9 @@ def main():
           f"{'primal (s)':>10}")
     for name in options.names:
         s = stats(name, options.v)
+        steps = "-" if s["steps"] is None else s["steps"]      # a case may count its steps otherwise
         print(f"{s['name']:<14} {s['lines']:>5} {s['routines']:>8} {s['sites']:>5} "
-              f"{s['depth']:>5} {s['steps']:>5} {s['primal']:>10.3f}")
+              f"{s['depth']:>5} {steps:>5} {s['primal']:>10.3f}")
 
 
 if __name__ == "__main__":

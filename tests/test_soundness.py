@@ -2,8 +2,10 @@
 refusals.  Each program (tests/programs/soundness.py) must give the gradient that converged
 central finite differences give, the same gradient under every placement (1e-12), and pass in
 verify mode."""
+import ast
 import copy
 import itertools
+import random
 import subprocess
 import sys
 import textwrap
@@ -12,7 +14,7 @@ import numpy as np
 import pytest
 
 import adjoin
-from programs import clashes
+from programs import clashes, heap
 from programs import soundness as S
 
 RNG = np.random.default_rng(12)
@@ -241,3 +243,22 @@ def test_an_array_result_is_refused_before_the_adjoint_runs():
         return x @ x
     with pytest.raises(adjoin.AdjoinError, match="scalar"):
         adjoin.grad(matrix, wrt="x")(np.arange(4.0).reshape(2, 2))
+
+
+def _churn(rng, kept):
+    """Makes and frees AST nodes, so that the nodes of the next build land at other addresses."""
+    kept.append([ast.BinOp(left=ast.Name(id="q"), op=ast.Add(), right=ast.Constant(1.0))
+                 for _ in range(rng.randrange(1, 300))])
+    kept.append([ast.Call(func=ast.Name(id="q"), args=[], keywords=[]) for _ in range(rng.randrange(1, 300))])
+    while len(kept) > 6:
+        kept.pop(rng.randrange(len(kept)))
+
+
+def test_the_adjoint_does_not_depend_on_where_nodes_are_in_memory():
+    fn = heap.f_1007507
+    example = dict(x=np.linspace(-0.9, 0.9, 10), a=0.2, n=2)
+    rng, kept, sources = random.Random(0), [], set()
+    for _ in range(40):
+        _churn(rng, kept)
+        sources.add(adjoin.generate_source(fn, wrt=("x", "a"), example=example))
+    assert len(sources) == 1

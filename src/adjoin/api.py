@@ -91,7 +91,8 @@ class Adjoint:
     def _specialize(self, values, hooks=False):
         _refuse_unreal_arguments(self.fn, values)
         kinds = head_kinds_from_example(list(values), values)
-        functions = tuple(sorted((k, id(v)) for k, v in values.items() if is_user_function(v)))
+        # the functions themselves (not their ids): a key holds its function, so no other takes its id
+        functions = tuple(sorted(((k, v) for k, v in values.items() if is_user_function(v)), key=lambda kv: kv[0]))
         key = (tuple(sorted((k, str(v)) for k, v in kinds.items())), functions, hooks)
         found = self._cache.get(key)
         if found is None:

@@ -76,15 +76,15 @@ class Varied:
         self.callee_params = {}
 
     def numeric(self, node):
-        kind = self.expr_kinds.get(id(node))
+        kind = self.expr_kinds.get(node)
         return kind is None or kind.numeric or kind.cat in ("tuple", "list")
 
     def sequence(self, node):
-        kind = self.expr_kinds.get(id(node))
+        kind = self.expr_kinds.get(node)
         return kind is not None and kind.cat == "tuple"
 
     def item_index(self, index):
-        kind = self.expr_kinds.get(id(index))
+        kind = self.expr_kinds.get(index)
         return kind is not None and kind.cat in ("int", "bool")
 
     def run(self, params):
@@ -100,7 +100,7 @@ class Varied:
 
     def mark(self, target):
         if isinstance(target, ast.Name):
-            kind = self.expr_kinds.get(id(target))
+            kind = self.expr_kinds.get(target)
             if kind is None or kind.numeric or kind.cat == "tuple":
                 self.names.add(target.id)
         elif isinstance(target, (ast.Tuple, ast.List)):

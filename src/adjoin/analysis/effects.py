@@ -198,7 +198,7 @@ class PointsTo(Forward):
         return out
 
     def maybe_array(self, node):
-        kind = self.kinds.get(id(node))
+        kind = self.kinds.get(node)
         return kind is None or kind.maybe_array or kind.cat in ("tuple", "list")
 
     # reads -------------------------------------------------------------------------------------
@@ -327,7 +327,7 @@ class PointsTo(Forward):
                 for obj in env.get(target.id, ()):
                     if obj.startswith("P:"):
                         self.read_params.add(_root(obj)[2:])
-                kind = self.kinds.get(id(target))
+                kind = self.kinds.get(target)
                 if kind is not None and kind.array:
                     self.write(stmt, target.id, env)
                     return env
@@ -394,7 +394,7 @@ class PointsTo(Forward):
 
     def refuse_item_store(self, stmt, target):
         """Lists are tuples to the analyses: their items are never assigned (True: refused)."""
-        kind = self.kinds.get(id(target.value))
+        kind = self.kinds.get(target.value)
         if kind is None or kind.cat != "tuple":
             return False
         self.problems.add(self.func.user, stmt, f"assigning into an item of the list {ast.unparse(target.value)!r}",
@@ -563,7 +563,7 @@ def _basic_index(index, kinds):
             continue
         if isinstance(part, ast.Attribute) and part.attr == "newaxis":
             continue
-        kind = kinds.get(id(part))
+        kind = kinds.get(part)
         if kind is not None and kind.cat in ("int",):
             continue
         return False
@@ -574,7 +574,7 @@ def _advanced_index(index, kinds):
     """True when indexing with ``index`` surely copies (a part is an array, a list or a tuple)."""
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
     for part in parts:
-        kind = kinds.get(id(part))
+        kind = kinds.get(part)
         if isinstance(part, (ast.List, ast.Compare)) or kind is not None and (
                 kind.array or kind.cat == "tuple"):
             return True
@@ -668,7 +668,7 @@ class EntryAccess(Forward):
                 state = self.read(self.params_of(target.slice, env), state)
             storage = self.params_of(base, env)
             state = self.read(storage, state)
-            kind = self.kinds.get(id(target))
+            kind = self.kinds.get(target)
             if isinstance(target, ast.Subscript) or kind is not None and kind.array:
                 self.region(storage, constant_region(target.slice) if isinstance(target, ast.Subscript) else None)
                 state = self.write(storage, state)

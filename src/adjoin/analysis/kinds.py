@@ -138,7 +138,8 @@ class KindContext:
         self.rules = rules
         self.param_kinds = {}     # function key -> {param: Kind}
         self.result_kinds = {}    # function key -> Kind or None
-        self.expr_kinds = {}      # function key -> {id(node): Kind}
+        self.expr_kinds = {}      # function key -> {node: Kind} (the node, not its id: a node made and freed
+                                  # while generating code must not leave its kind to a later one)
         self.env_before = {}      # function key -> {id(stmt): env}
 
 
@@ -227,7 +228,7 @@ class KindAnalysis(Forward):
             value = self.expr(stmt.value, env)
             if isinstance(stmt.target, ast.Name):
                 old = env.get(stmt.target.id, UNKNOWN)
-                self.kinds[id(stmt.target)] = old
+                self.kinds[stmt.target] = old
                 env[stmt.target.id] = self.binop(stmt.op, old, value)
             else:
                 self.expr(stmt.target, env)
@@ -243,10 +244,10 @@ class KindAnalysis(Forward):
     def assign(self, target, value_node, kind, env):
         if isinstance(target, ast.Name):
             env[target.id] = kind
-            self.kinds[id(target)] = kind
+            self.kinds[target] = kind
         elif isinstance(target, (ast.Tuple, ast.List)):
             if isinstance(value_node, (ast.Tuple, ast.List)) and len(value_node.elts) == len(target.elts):
-                items = [self.kinds.get(id(e), UNKNOWN) for e in value_node.elts]
+                items = [self.kinds.get(e, UNKNOWN) for e in value_node.elts]
             elif kind.cat == "tuple" and len(kind.items) == len(target.elts):
                 items = list(kind.items)
             elif kind == BOTTOM:
@@ -261,12 +262,12 @@ class KindAnalysis(Forward):
     # -- expressions ------------------------------------------------------------------------------
     def expr(self, node, env):
         kind = self._expr(node, env)
-        if kind != BOTTOM and any(self.kinds.get(id(c)) == BOTTOM for c in ast.iter_child_nodes(node)
+        if kind != BOTTOM and any(self.kinds.get(c) == BOTTOM for c in ast.iter_child_nodes(node)
                                   if isinstance(c, ast.expr)) and not isinstance(node, (ast.IfExp,)):
             kind = BOTTOM
-        if id(node) in self.kinds:
-            kind = join(self.kinds[id(node)], kind) if self.kinds[id(node)] != kind else kind
-        self.kinds[id(node)] = kind
+        if node in self.kinds:
+            kind = join(self.kinds[node], kind) if self.kinds[node] != kind else kind
+        self.kinds[node] = kind
         return kind
 
     def _expr(self, node, env):

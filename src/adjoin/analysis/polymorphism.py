@@ -39,7 +39,7 @@ def _calls_by_kinds(program, kinds, key):
             callee = caller.callees.get(id(node)) if isinstance(node, ast.Call) else None
             if callee is None or callee.kind != "user" or callee.key != key:
                 continue
-            signature = tuple(str(table.get(id(arg))) for arg in node.args)
+            signature = tuple(str(table.get(arg)) for arg in node.args)
             groups.setdefault(signature, []).append((caller, node))
     return groups
 

@@ -35,7 +35,7 @@ def _view(stmt, func, table):
     name, value = stmt.targets[0].id, stmt.value
     if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and _constant(value.slice)):
         return None
-    kind = table.get(id(stmt.targets[0]))
+    kind = table.get(stmt.targets[0])
     if not isinstance(kind, Kind) or not kind.array or name in func.params or name in func.result_names:
         return None           # a result variable is the function's result: it stays a name
     stores = _stores(func.node)

@@ -597,7 +597,7 @@ def resolve_call(node, func, locals_, keys, call_keys=None):
     """The Callee of a call node in user function ``func`` (``call_keys``: the keys normalization
     found for user calls before it rewrote their arguments)."""
     if call_keys and id(node) in call_keys:
-        return Callee("user", call_keys[id(node)])
+        return Callee("user", call_keys[id(node)][1])
     f = node.func
     if isinstance(f, ast.Attribute) and _is_local_root(f.value, locals_):
         return Callee("rule", f"method.{f.attr}")
@@ -874,7 +874,9 @@ class _Normalizer:
         self.returned_flag = None
         self.has_value_return = False
         self.has_bare_return = False
-        self.call_keys = {}         # id(user call) -> the callee's key
+        # id(user call) -> (the call, the callee's key): the call is held so that its id is not
+        # given to a node made later while this table lives (calls rewritten here are freed)
+        self.call_keys = {}
 
     # -- user calls: bind arguments, hoist nested ones --------------------------------------------
     def user_target(self, call):
@@ -889,10 +891,11 @@ class _Normalizer:
         if not isinstance(target, types.FunctionType):
             return None
         # the key is found from the call as written, before bind() rewrites its arguments
-        key = self.call_keys.get(id(call)) or self.keys.get(target, callee_binding(call, target, self.func))
+        known = self.call_keys.get(id(call))
+        key = known[1] if known else self.keys.get(target, callee_binding(call, target, self.func))
         if key is None:
             return None
-        self.call_keys[id(call)] = key
+        self.call_keys[id(call)] = (call, key)
         return target
 
     def bind(self, call, target):

@@ -68,7 +68,7 @@ class FunctionContext:
 
     def __init__(self, func, kinds, active, rules, namer):
         self.func = func
-        self.kinds = kinds            # id(node) -> Kind
+        self.kinds = kinds            # node -> Kind (keyed by the node itself: it stays alive, its id unique)
         self.active = active          # active names
         self.rules = rules
         self.namer = namer
@@ -84,7 +84,7 @@ class FunctionContext:
         return found
 
     def kind(self, node):
-        return self.kinds.get(id(node))
+        return self.kinds.get(node)
 
     def is_scalar(self, node):
         kind = self.kind(node)
@@ -637,7 +637,7 @@ def reverse_augassign(ctx, stmt, maybe_bound_before):
             sub.ctx = ast.Load()
     expr = ast.BinOp(left=load_target, op=op, right=stmt.value)
     _copy_kinds(ctx, target, load_target)
-    ctx.kinds[id(expr)] = ctx.kinds.get(id(target)) if not widening else value_kind
+    ctx.kinds[expr] = ctx.kinds.get(target) if not widening else value_kind
     if isinstance(target, ast.Name):
         fake = ast.Assign(targets=[name(base, True)], value=expr)
     else:
@@ -647,8 +647,8 @@ def reverse_augassign(ctx, stmt, maybe_bound_before):
 
 def _copy_kinds(ctx, source, dest):
     for a, b in zip(ast.walk(source), ast.walk(dest)):
-        if id(a) in ctx.kinds:
-            ctx.kinds[id(b)] = ctx.kinds[id(a)]
+        if a in ctx.kinds:
+            ctx.kinds[b] = ctx.kinds[a]
 
 
 # names read by generated code -------------------------------------------------------------------

@@ -147,7 +147,7 @@ class FunctionGen:
         found = None
         for node in ast.walk(self.func.node):
             if isinstance(node, ast.Name) and node.id == n:
-                kind = self.ctx.kinds.get(id(node))
+                kind = self.ctx.kinds.get(node)
                 if kind is not None:
                     if found is None:
                         found = kind
@@ -1159,9 +1159,9 @@ def _if_chain(stmt):
 def _is_storage(arg, kinds):
     """An argument that designates an existing array (x, x[1:-1], x[:, k]) rather than a new value."""
     if isinstance(arg, ast.Name):
-        kind = kinds.get(id(arg))
+        kind = kinds.get(arg)
         return kind is None or kind.maybe_array
     if isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name):
-        kind = kinds.get(id(arg))
+        kind = kinds.get(arg)
         return (kind is None or kind.maybe_array) and _basic_index(arg.slice, kinds)
     return False
