@@ -105,7 +105,7 @@ def small_models(runs, max_sites, out):
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             head, wrt, inputs = module.HEAD, module.WRT, module.inputs(np.random.default_rng(0))
-        ids = [s.id for s in adjoin.checkpoint_sites(head)]
+        ids = [s.id for s in adjoin.checkpoint_sites(head, example=inputs)]
         if len(ids) > max_sites:
             continue
         profile = adjoin.adjoint(head, wrt=wrt).profile(**copy.deepcopy(inputs))

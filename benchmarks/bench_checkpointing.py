@@ -113,7 +113,7 @@ def warm_up(head, wrt, inputs, placement):
 
 def run_model(model, args, console):
     head, wrt, inputs, size = load(model, args.sizes.get(model))
-    sites = adjoin.checkpoint_sites(head)
+    sites = adjoin.checkpoint_sites(head, example=inputs)      # the functions the inputs pass
     ids = [s.id for s in sites]
     per_site = not args.no_per_site and (len(sites) <= PER_SITE_LIMIT or model in args.per_site_models)
     console.print(f"[bold]{model}[/bold] ({size}): {len(sites)} checkpoint sites, "

@@ -61,7 +61,7 @@ def main(argv=None):
     head, wrt, inputs, size = load_example(options.model, options.size)
     placement = None
     if options.placement == "none":
-        placement = adjoin.Placement([s.id for s in adjoin.checkpoint_sites(head)])
+        placement = adjoin.Placement([s.id for s in adjoin.checkpoint_sites(head, example=inputs)])
     plain = build(head, wrt, inputs, placement, verify=False)
     checked = build(head, wrt, inputs, placement, verify=True)
     runs = {"off": [], "on": []}

@@ -462,6 +462,22 @@ def test_sites_json_with_a_placement(capsys, two_sites, tmp_path):
 
 # -- with the real transformer ------------------------------------------------------------------
 
+COMPETITION = Path(__file__).resolve().parent.parent / "examples" / "competition" / "case.toml"
+
+
+@pytest.mark.parametrize("sites, stale", [(["integrate/heun#1", "heun/rhs#2"], False),
+                                          (["integrate/rk4#1", "rk4/rhs#4"], True)])
+def test_a_placement_is_checked_against_the_functions_the_case_passes(capsys, tmp_path, sites, stale):
+    # the case passes scheme=heun, the head's default is rk4: the sites are heun's
+    Placement(sites).save(tmp_path / "p.toml")
+    status, out, err = run(capsys, "sites", COMPETITION, "--json", "--placement", tmp_path / "p.toml")
+    assert status == 0
+    assert ("no longer has" in err) == stale, err
+    listed = {s["id"]: s["checkpointed"] for s in json.loads(out)}
+    assert all(listed[site] is False for site in sites if site in listed)
+    assert ("heun/rhs#2" in listed) and ("rk4/rhs#4" not in listed)
+
+
 @pytest.mark.adjoint
 def test_real_generate_writes_a_module_that_compiles(capsys, project):
     out_path = project / "cost_adjoint.py"

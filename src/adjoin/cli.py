@@ -104,12 +104,12 @@ def run_generate(options):
         refuse_overwriting(options, [("-o", options.output, f"{head.__name__}_adjoint.py")],
                            model_reads(head, subject.path if case is None else None, case,
                                        options.case) + placement_reads(options.placement))
-    warn_checkpoint_choices(options, head, placement, listed)
     example = None
     if case is not None:
         progress(options, f"building the example inputs: {call_text(case.inputs_function, case.inputs_args)}")
         with user_output_to_stderr():
             example = dataclasses.replace(case, wrt=wrt).build_inputs()   # checks --wrt's kinds
+    warn_checkpoint_choices(options, head, placement, listed, example)
     progress(options, f"generating the adjoint of {head.__name__} with respect to {', '.join(wrt)}")
     source = api.generate_source(head, wrt, placement=placement, nocheckpoint=options.nocheckpoint,
                                  example=example)
@@ -156,10 +156,10 @@ def run_check(options):
                          "build the head's inputs; see docs/case-format.md")
     case = load_case_quietly(options.case, options.set)
     placement, listed = load_placement(options.placement)
-    warn_checkpoint_choices(options, case.head, placement, listed)
     progress(options, f"building the inputs: {call_text(case.inputs_function, case.inputs_args)}")
     with user_output_to_stderr():
         inputs = case.build_inputs()
+    warn_checkpoint_choices(options, case.head, placement, listed, inputs)
     head = case.head
     verify = verify_option(options)
     verify_on = api.verify_default(verify)
@@ -614,9 +614,9 @@ def run_sites(options):
     """Lists the checkpoint sites reachable from the head, with file:line and their decision."""
     subject = load_subject(options.target, ())
     placement, listed = load_placement(options.placement)
-    warn_checkpoint_choices(options, subject.head, placement, listed)
-    sites = list(api.checkpoint_sites(subject.head, nocheckpoint=options.nocheckpoint,
-                                      example=case_inputs(subject.case)))
+    example = case_inputs(subject.case)
+    warn_checkpoint_choices(options, subject.head, placement, listed, example)
+    sites = list(api.checkpoint_sites(subject.head, nocheckpoint=options.nocheckpoint, example=example))
     decided = [(site, placement.checkpointed(site.id) if placement else site.checkpointed)
                for site in sites]
     if options.json:
@@ -676,9 +676,9 @@ def run_profile(options):
         reads = model_reads(case.head, None, case) + placement_reads(options.placement)
     refuse_overwriting(options, [("-o", options.output, "profile.json"),
                                  ("--trace", options.trace, "trace.json")], reads)
-    warn_checkpoint_choices(options, case.head, placement, listed)
     with user_output_to_stderr():
         inputs = case.build_inputs()
+    warn_checkpoint_choices(options, case.head, placement, listed, inputs)
     adj = api.adjoint(case.head, wrt=case.wrt, placement=placement, nocheckpoint=options.nocheckpoint,
                       verify=verify_option(options), max_tape_bytes=options.max_tape)
     with user_output_to_stderr():
@@ -1162,12 +1162,13 @@ def load_placement(path):
     return (None, None) if path is None else read_placement(path)
 
 
-def load_program_quietly(head):
-    """The checked program of ``head`` (frontend.load_program): its functions, their files, its
-    sites.  Refusals are AdjoinErrors, as generating the adjoint would raise them."""
+def load_program_quietly(head, example=None):
+    """The checked program of ``head`` (frontend.load_program) specialized on the functions among
+    ``example`` (the head's arguments): its functions, their files, its sites.  Refusals are
+    AdjoinErrors, as generating the adjoint would raise them."""
     from .frontend.program import load_program
     with user_output_to_stderr():
-        return load_program(head)
+        return load_program(head, example)
 
 
 # -- what a command reads, and never writes over ------------------------------------------------
@@ -1257,14 +1258,15 @@ def warn(message):
     print(f"adjoin: warning: {message}", file=sys.stderr)
 
 
-def warn_checkpoint_choices(options, head, placement, listed):
+def warn_checkpoint_choices(options, head, placement, listed, example=None):
     """Warns about --nocheckpoint names that match no call reached from the head (with the
     closest name), and about a placement that is stale: naming sites that do not exist, or not
-    listing some that do (they are checkpointed)."""
+    listing some that do (they are checkpointed).  ``example``: the head's arguments, which
+    decide what a function passed as an argument calls."""
     from .transform.module import find_sites
     if not getattr(options, "nocheckpoint", ()) and placement is None:
         return
-    program = load_program_quietly(head)
+    program = load_program_quietly(head, example)
     sites, _ = find_sites(program)
     names = set()
     for site in sites:
