@@ -2,6 +2,7 @@
 import copy
 import importlib.util
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -188,6 +189,17 @@ def test_placement_file_wins_over_directives(tmp_path):
     adj = adjoin.adjoint(module.f, wrt="x")
     adj(np.linspace(0, 1, 5), 0.3)
     assert "step_fwd" in adj.source
+
+
+def test_a_placement_naming_sites_the_program_lacks_is_warned_about(tmp_path):
+    module = write_module(tmp_path, "directives_model4", DIRECTIVES)
+    x = np.linspace(0, 1, 5)
+    with pytest.warns(adjoin.StalePlacementWarning, match=r"1 site\(s\) that f does not have.*f/stpe#1") as caught:
+        adjoin.grad(module.f, wrt="x", placement=adjoin.Placement(["f/step#2", "f/stpe#1"]))(x, 0.3)
+    assert caught[0].filename == __file__          # the warning names the user's line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", adjoin.StalePlacementWarning)
+        adjoin.grad(module.f, wrt="x", placement=adjoin.Placement(["f/step#2"]))(x, 0.3)
 
 
 def test_every_placement_gives_the_same_gradient_on_a_fragment(tmp_path):

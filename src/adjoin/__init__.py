@@ -1,8 +1,8 @@
 """adjoin: adjoints of Python/NumPy programs by source transformation, with checkpointing advice."""
 from .api import Site, adjoint, checkpoint_sites, generate_source, grad, value_and_grad
-from .errors import AdjoinError, NonFiniteGradientWarning, VerifyError
+from .errors import AdjoinError, NonFiniteGradientWarning, StalePlacementWarning, VerifyError
 from .placement import Placement
 
 __all__ = ["AdjoinError", "Placement", "Site", "adjoint", "checkpoint_sites", "generate_source",
-           "grad", "value_and_grad", "NonFiniteGradientWarning", "VerifyError"]
+           "grad", "value_and_grad", "NonFiniteGradientWarning", "StalePlacementWarning", "VerifyError"]
 from .version import __version__  # noqa: E402

@@ -4,13 +4,14 @@ import copy
 import inspect
 import os
 import statistics
+import sys
 import time
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import AdjoinError, NonFiniteGradientWarning, UsageError, VerifyError
+from .errors import AdjoinError, NonFiniteGradientWarning, StalePlacementWarning, UsageError, VerifyError
 from .placement import Placement
 from .frontend.source import is_user_function
 from .runtime.tape import Tape
@@ -99,6 +100,7 @@ class Adjoint:
             pctx, wrt = build(self.fn, self.wrt_given, self.placement, self.nocheckpoint, kinds, hooks,
                               verify=self.verify, values=values)
             _refuse_unknown_parameters(self.fn, {pctx.user_name[p]: values[pctx.user_name[p]] for p in wrt})
+            _warn_stale(self.fn, self.placement, pctx.sites)
             source = module_source(pctx, wrt)
             namespace = _compile(source, pctx)
             entry = namespace[pctx.generated_name(pctx.program.head, "b")]
@@ -281,6 +283,26 @@ def _all_finite(values):
                 and not np.all(np.isfinite(value)):
             return False
     return True
+
+
+def _warn_stale(fn, placement, sites):
+    """A StalePlacementWarning for the sites a placement names that ``fn`` does not have."""
+    unknown = sorted(placement.nocheckpoint - {site.id for site in sites}) if placement else []
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        warnings.warn(f"the placement names {len(unknown)} site(s) that {fn.__name__} does not have, ignored: "
+                      f"{shown}; adjoin.checkpoint_sites({fn.__name__}, example=...) lists its sites",
+                      StalePlacementWarning, stacklevel=_user_level())
+
+
+def _user_level():
+    """The stacklevel of warnings.warn, called here, that names the user's line: the first frame
+    outside the adjoin package (the API is entered at several depths)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _refuse_unknown_parameters(fn, values):

@@ -27,6 +27,7 @@ import signal
 import sys
 import time
 import traceback
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -35,7 +36,7 @@ import numpy as np
 from . import api
 from .case import (call_text, check_wrt, describe_exception, find_function, load_case, load_module,
                    shown)
-from .errors import AdjoinError, UsageError, VerifyError
+from .errors import AdjoinError, StalePlacementWarning, UsageError, VerifyError
 from .fileio import check_writable, write_text_atomic
 from .placement import Placement, read_placement
 from .version import __version__
@@ -1034,7 +1035,10 @@ def main(argv=None):
     except SystemExit as stop:   # --help, --version, or a usage error argparse has printed
         return stop.code if isinstance(stop.code, int) else USAGE
     debug = os.environ.get("ADJOIN_DEBUG") == "1"
-    with signals_as_exceptions():
+    with signals_as_exceptions(), warnings.catch_warnings():
+        # the commands say which sites a placement names in vain, with the closest ids
+        # (warn_checkpoint_choices): the API's warning would repeat it
+        warnings.simplefilter("ignore", StalePlacementWarning)
         try:
             return options.run(options)
         except VerifyError as error:     # an assumption of the generated code broke: adjoin's bug

@@ -37,6 +37,11 @@ class NonFiniteGradientWarning(RuntimeWarning):
     the source whose adjoint became non-finite (where the derivative really is singular)."""
 
 
+class StalePlacementWarning(UserWarning):
+    """A placement names checkpoint sites the program does not have (a typo, or the code or the
+    functions passed as arguments changed since it was written): those names are ignored."""
+
+
 def located(path, line, col, what, hint=None):
     """Formats a message as 'path:line:col: what; hint'."""
     where = f"{path}:{line}:{col}" if col is not None else f"{path}:{line}"
