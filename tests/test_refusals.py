@@ -37,6 +37,8 @@ CASES = [
     ("calls_an_installed_package", "$AD INACTIVE", "x"),
     ("copies_into_an_argument", "updates its argument in place", "x"),
     ("swaps_two_names_of_one_array", "share its memory", "x"),
+    ("meshgrid_of_parameters", "np.meshgrid has no derivative rule", "a"),
+    ("arange_of_a_parameter", "np.arange has no derivative rule", "a"),
 ]
 
 

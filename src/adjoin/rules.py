@@ -57,6 +57,9 @@ class Rule:
     view: bool = False                 # the result may be a view of the first argument (effects.py)
     methods: tuple = ()                # the same primitive as an array method: x.NAME(...)
     one_argument: str | None = None    # the entry a call with one positional argument means instead
+    # no derivative rule although the derivative is not zero: an argument carrying a derivative is
+    # refused, with this rewrite (an empty ``adjoints`` alone means "piecewise constant": zero)
+    no_rule: str | None = None
 
 
 # result kinds understood by the kind inference (analysis/kinds.py reads these, never names)
@@ -97,11 +100,11 @@ KIND_RULES = {
 
 
 def rule(params, adjoints=None, *, defaults=None, elementwise=False, result="elementwise",
-         sequence=(), varargs=None, view=False, methods=(), one_argument=None):
+         sequence=(), varargs=None, view=False, methods=(), one_argument=None, no_rule=None):
     """Builds a Rule; ``params`` is a space-separated string of parameter names."""
     return Rule(tuple(params.split()), MappingProxyType(dict(adjoints or {})),
                 MappingProxyType(dict(defaults or {})), elementwise, result, tuple(sequence), varargs,
-                view, tuple(methods), one_argument)
+                view, tuple(methods), one_argument, no_rule)
 
 
 # defaults shared by the reductions (NumPy's "no value" defaults mean what is written here)
@@ -303,7 +306,9 @@ RULES = {
     "np.gradient": rule("f varargs axis edge_order", {"f": "ad.gradient_adjoint(g, f, varargs, axis, edge_order)"},
                         varargs="varargs", defaults={"axis": None, "edge_order": 1}, result="gradient"),
     "np.meshgrid": rule("xi indexing sparse copy", varargs="xi",
-                        defaults={"indexing": "xy", "sparse": False, "copy": True}, result="meshgrid"),
+                        defaults={"indexing": "xy", "sparse": False, "copy": True}, result="meshgrid",
+                        no_rule="build the grids by broadcasting, e.g. X = x[None, :] * np.ones((len(y), 1)) "
+                                "and Y = y[:, None] * np.ones((1, len(x)))"),
     "np.diag_indices": rule("n ndim", defaults={"ndim": 2}, result="inactive"),
 
     # --- building and joining arrays (sequence parameters: the template gives element i's) -----
@@ -343,7 +348,9 @@ RULES = {
                                   "axis": 0}, result="flat"),
 
     # --- NumPy functions of indices, sizes and masks: never active ------------------------------
-    "np.arange": rule("start stop step", {}, defaults={"stop": None, "step": 1}, result="arange"),
+    "np.arange": rule("start stop step", {}, defaults={"stop": None, "step": 1}, result="arange",
+                      no_rule="its length jumps with its bounds; write start + step * np.arange(n) "
+                              "with an int n"),
     "np.argmax": rule("a axis", defaults={"axis": None}, result="arg", methods=("argmax",)),
     "np.argmin": rule("a axis", defaults={"axis": None}, result="arg", methods=("argmin",)),
     "np.argsort": rule("a axis kind order", defaults={"axis": -1, "kind": None, "order": None},

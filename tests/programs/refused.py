@@ -177,3 +177,13 @@ def swaps_two_names_of_one_array(x):
         b[1:] = a[:-1] * 0.5
         a, b = b, a
     return np.sum(a)
+
+
+def meshgrid_of_parameters(x, a):
+    X, Y = np.meshgrid(x, x * a)
+    return np.sum(X * Y ** 2)
+
+
+def arange_of_a_parameter(x, a):
+    t = np.arange(0.0, 1.0, a)
+    return np.sum(t ** 2) + np.sum(x)

@@ -252,6 +252,12 @@ class Varied:
             self.refuse(node, f"call to {callee.key.split('.', 1)[1]}: {error}")
             return False
         any_varied = False
+        if rule.no_rule is not None:
+            varied = [self.varied(a) for a in list(bound.values()) + list(extra)]
+            if any(varied):
+                self.refuse(node, f"{callee.key} has no derivative rule for arguments that carry a "
+                            "derivative", rule.no_rule)
+            return False
         if "out" in bound and not (isinstance(bound["out"], ast.Constant) and bound["out"].value is None):
             self.refuse(node, f"{callee.key.split('.', 1)[1]}(..., out=...)",
                         "assign the result instead: x = np.sum(a, axis=0)")
