@@ -212,6 +212,37 @@ def scheme_chosen_by_the_caller(a, x, scheme=_heun):
     return np.sum(_integrate(x, 0.1, 2, a[0, 0], scheme) ** 2)
 
 
+_SCHEMES = {"euler": _euler, "rk4": _rk4, "heun": _heun}
+
+
+def _run_named(y, rate, name):
+    step = _SCHEMES[name]
+    for k in range(2):
+        y = step(_decay, y, 0.1, rate, 0.1)
+    return y
+
+
+def scheme_chosen_by_name_in_a_dict(a, x):
+    return np.sum(_run_named(x, a[0, 0], "heun") * _run_named(x, a[0, 1], "euler")) + \
+        np.sum(_run_named(x, a[1, 2], "rk4"))
+
+
+def _run_chosen(y, rate, name):
+    if name == "rk4":
+        step = _rk4
+    elif name == "euler":
+        step = _euler
+    else:
+        step = _heun
+    for k in range(2):
+        y = step(_decay, y, 0.1, rate, 0.1)
+    return y
+
+
+def scheme_chosen_by_an_if(a, x):
+    return np.sum(_run_chosen(x, a[0, 0], "rk4") ** 2) + np.sum(_run_chosen(x, a[2, 1], "other") * x)
+
+
 # --- statements marked INACTIVE (plotting, logging) ------------------------------------------
 
 def _report(u, k):

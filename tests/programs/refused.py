@@ -187,3 +187,13 @@ def meshgrid_of_parameters(x, a):
 def arange_of_a_parameter(x, a):
     t = np.arange(0.0, 1.0, a)
     return np.sum(t ** 2) + np.sum(x)
+
+
+def _double(v):
+    return 2.0 * v
+
+
+def calls_a_function_taken_from_a_local_tuple(x):
+    choices = (_double, _double)
+    f = choices[0]
+    return np.sum(f(x))

@@ -434,6 +434,8 @@ class Checker:
             return
         if isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, np.ufunc)):
             return
+        if _function_table(value):
+            return          # SCHEMES[name]: a choice among its functions (frontend/dispatch.py)
         if _constant_value(value) or _scalar_type(value):
             return
         self.bad(node, f"module-level name {node.id!r} of type {type(value).__name__}",
@@ -477,6 +479,7 @@ class Checker:
             self.bad(node, f"calling {func.id!r}, a local variable whose function is not known where "
                      "the call is written",
                      "pass a module-level function as the argument (adjoin specializes the call on it), "
+                     "assign it only module-level functions or items of a module-level dict of them, "
                      "or call the function in each branch that chooses it")
             return
         if not isinstance(func, (ast.Name, ast.Attribute)):
@@ -643,6 +646,12 @@ class _Namer:
             name = f"{base}{n}"
         self.taken.add(name)
         return name
+
+
+def _function_table(value):
+    """A module-level dict, tuple or list of user functions (a table of schemes)."""
+    items = list(value.values()) if isinstance(value, dict) else list(value) if isinstance(value, (tuple, list)) else []
+    return bool(items) and all(is_user_function(item) for item in items)
 
 
 def normalize(key, func, keys, problems):

@@ -14,6 +14,7 @@ import copy
 import inspect
 from dataclasses import dataclass, replace
 
+from .dispatch import dispatch_local_functions
 from .source import MISSING, is_user_function, resolve
 
 
@@ -85,7 +86,12 @@ def callee_binding(call, target, func):
 
 def specialized(user, binding):
     """The UserFunction of ``user`` specialized on ``binding``: calls of bound parameters name the
-    function (an alias of the function's globals), ``*args`` becomes that many parameters."""
+    function (an alias of the function's globals), ``*args`` becomes that many parameters, and
+    calls of a local name holding one of known functions choose among them (frontend/dispatch.py)."""
+    return dispatch_local_functions(_bound(user, binding), function_value)
+
+
+def _bound(user, binding):
     if binding == NOTHING:
         return replace(user, binding=binding)
     node = copy.deepcopy(user.node)
