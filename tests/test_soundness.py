@@ -4,6 +4,7 @@ central finite differences give, the same gradient under every placement (1e-12)
 verify mode."""
 import ast
 import copy
+import importlib.util
 import itertools
 import random
 import subprocess
@@ -262,3 +263,27 @@ def test_the_adjoint_does_not_depend_on_where_nodes_are_in_memory():
         _churn(rng, kept)
         sources.add(adjoin.generate_source(fn, wrt=("x", "a"), example=example))
     assert len(sources) == 1
+
+
+def _import_file(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_file_edited_since_its_import_is_refused(tmp_path):
+    path = tmp_path / "edited_model.py"
+    path.write_text("import numpy as np\n\n\ndef f(x):\n    return np.sum(x * x)\n")
+    module = _import_file(path, "edited_model")
+    path.write_text("import numpy as np\n\n\ndef f(x):\n    return np.sum(x * x * 3.0)\n")
+    with pytest.raises(adjoin.AdjoinError, match="not the code that runs"):
+        adjoin.grad(module.f, wrt="x")(np.ones(3))
+
+
+def test_comments_added_since_the_import_change_nothing(tmp_path):
+    path = tmp_path / "commented_model.py"
+    path.write_text("import numpy as np\n\n\ndef f(x):\n    return np.sum(x * x)\n")
+    module = _import_file(path, "commented_model")
+    path.write_text("import numpy as np\n# a comment\n\n\ndef f(x):\n    # squares\n    return np.sum(x * x)\n")
+    assert np.allclose(adjoin.grad(module.f, wrt="x")(np.ones(3)), 2.0)

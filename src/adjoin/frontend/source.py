@@ -131,18 +131,46 @@ def is_user_function(obj):
 
 
 def function_node(fn, source):
-    """The ast.FunctionDef of ``fn`` in its module's tree."""
+    """The ast.FunctionDef of ``fn`` in its module's tree; refused when the file no longer holds
+    the code that runs (edited since it was imported)."""
     line = fn.__code__.co_firstlineno
     best = None
     for node in ast.walk(source.tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == fn.__name__:
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             if first == line or node.lineno == line:
-                return node
+                best = node
+                break
             best = best or node
     if best is None:
         raise UnsupportedError(f"{source.path}: cannot find the source of function {fn.__name__!r}")
+    if not _same_code(best, fn, source.path):
+        raise UnsupportedError(
+            f"{source.path}:{best.lineno}: the source of {fn.__name__} in this file is not the code "
+            "that runs (the file changed since it was imported?); reload the module "
+            "(importlib.reload, or %autoreload in a notebook) or restart Python")
     return best
+
+
+def _same_code(node, fn, path):
+    """Whether ``node`` compiles to the code of ``fn``: the same names, locals and constants (a
+    cheap fingerprint of the body; bytecode differs with the compiler's context)."""
+    if fn.__code__.co_freevars:
+        return True                     # a closure: compiled alone it would differ; refused later
+    try:
+        module = compile(ast.Module(body=[node], type_ignores=[]), path, "exec")
+    except (SyntaxError, ValueError, TypeError):
+        return True
+    compiled = [c for c in module.co_consts if isinstance(c, types.CodeType) and c.co_name == fn.__name__]
+    if not compiled:
+        return True
+    return _fingerprint(compiled[0]) == _fingerprint(fn.__code__)
+
+
+def _fingerprint(code):
+    consts = tuple(_fingerprint(c) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c))
+                   for c in code.co_consts)
+    return code.co_name, code.co_names, code.co_varnames, code.co_argcount, code.co_kwonlyargcount, consts
 
 
 def user_function(fn):
