@@ -257,7 +257,7 @@ def _alarm(signum, frame):
 def run_one(job):
     """Writes (into directory), loads and checks one program; returns a record (a dict) of what
     happened."""
-    prop, seed, shapes, focus, timeout, directory = job
+    prop, seed, shapes, focus, timeout, directory, heap_every = job
     options = options_of(seed, prop, shapes, focus)
     record = dict(property=prop, seed=seed, focus=options["focus"], shapes=shapes, outcome="ok", signature="ok",
                   message="", trace="", placement=None, constructs=[], families=[], source="", args=None,
@@ -271,10 +271,10 @@ def run_one(job):
     x, a, n = programgen.arguments_from_seed(f"args:{seed}")
     record.update(constructs=sorted(program.constructs), families=sorted(program.families),
                   source=program.source, args=(x.tolist(), a, n), may_refuse=program.may_refuse)
-    return check(record, program, timeout, directory)
+    return check(record, program, timeout, directory, heap=heap_every > 0 and seed % heap_every == 0)
 
 
-def check(record, program, timeout, directory):
+def check(record, program, timeout, directory, heap=True):
     """Runs the check of record["property"] on program at record["args"]; fills in the record."""
     warnings.simplefilter("ignore")
     prop, seed = record["property"], record["seed"]
@@ -294,7 +294,8 @@ def check(record, program, timeout, directory):
             check_fd(module, program, x, a, n)
         else:
             record["sites"] = check_placement(module, program, x, a, n)
-        check_heap(module, program, x, a, n)
+        if heap:
+            check_heap(module, program, x, a, n)
     except Outcome as outcome:
         record.update(outcome=outcome.outcome, signature=outcome.signature, message=outcome.message,
                       placement=outcome.placement, trace=outcome.trace or "")
@@ -606,11 +607,16 @@ def main():
                              + ", ".join(programgen.FAMILIES))
     parser.add_argument("--replay", type=int, nargs="+", metavar="SEED", help="check these program seeds only")
     parser.add_argument("--json", type=Path, help="also write every record as JSON")
+    parser.add_argument("--heap-every", type=int, default=1, metavar="K",
+                        help="build again after heap churn (outcome nondeterministic) the programs whose seed is a "
+                             "multiple of K (default 1: every program; 0: none); it triples an fd check's time")
     parser.add_argument("--no-verify", action="store_true", help="verify mode off (to measure what it costs)")
     parser.add_argument("--shrink", type=int, nargs="?", const=400, default=0, metavar="CHECKS",
                         help="with --replay: shrink each failure (at most CHECKS checks, default 400) and write "
                              "it as <outcome>-<property>-<seed>.min.py too")
     options = parser.parse_args()
+    if options.heap_every < 0:
+        parser.error("--heap-every: 0 (never) or a positive K")
     global VERIFY
     VERIFY = not options.no_verify
     if options.focus not in ("rotate", "none") and options.focus not in programgen.FAMILIES:
@@ -630,7 +636,8 @@ def main():
     records, files = [], {}
     directory = tempfile.mkdtemp(prefix="adjoin-fuzz-")     # the programs, imported from here
     for prop in props:
-        jobs = [(prop, s, options.shapes, options.focus, options.timeout, directory) for s in seeds]
+        jobs = [(prop, s, options.shapes, options.focus, options.timeout, directory, options.heap_every)
+                for s in seeds]
         counts = collections.Counter()
         start = last = time.perf_counter()
         if options.jobs > 1 and len(jobs) > 1:
