@@ -283,6 +283,19 @@ def numpy_sequences(a, x):
     return np.sum(g * g) + np.sum(p) + np.sum(X * a[:2, :3]) + np.sum(q ** 2) + np.sum(Y)
 
 
+def numpy_masks_and_ranges(a, x):
+    n = len(range(x.size))
+    weights = np.array(range(n)).astype(float) / n
+    z = np.linspace(0.0, 1.0, n)
+    y = x * weights + a[0] * z
+    y = np.where(np.isnan(y), 0.0, y)
+    steps = np.sign(y) * np.floor(z * 3.0)
+    t = 0
+    for i in range(3):
+        t += 0.5 * a[1, 1]
+    return np.sum(y * y) + np.amax(y) - np.amin(y * a[2]) + np.sum(steps * y) + t
+
+
 # --- double buffers: two arrays swapped each step are never the same array ----------------------
 
 def _smooth_into(u, out, c):
