@@ -39,6 +39,7 @@ CASES = [
     ("swaps_two_names_of_one_array", "share its memory", "x"),
     ("meshgrid_of_parameters", "np.meshgrid has no derivative rule", "a"),
     ("arange_of_a_parameter", "np.arange has no derivative rule", "a"),
+    ("diagonal_read_after_its_matrix_changed", "share its memory", "x"),
     ("calls_a_function_taken_from_a_local_tuple", "a local variable whose function is not known", "x"),
 ]
 

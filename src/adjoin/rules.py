@@ -92,6 +92,7 @@ KIND_RULES = {
     "arg": "an int, or an int array along 'axis' (argmax, argmin)",
     "where": "a tuple of index arrays with one argument, else the broadcast of the arguments",
     "diag": "a matrix from a vector, a vector from a matrix (np.diag)",
+    "diagonal": "the first argument with its two axes made one, last (np.diagonal: a matrix gives a vector)",
     "einsum": "an array of the rank of the subscripts after '->'",
     "gradient": "like the first argument when it is 1-D or 'axis' is given (else a tuple, refused)",
     "meshgrid": "a tuple of as many arrays as arguments, each of that rank",
@@ -289,6 +290,9 @@ RULES = {
     "np.tril": rule("m k", {"m": "ad.unselect(g, m, np.tril, k)"}, defaults={"k": 0}, result="like"),
     "np.diag": rule("v k", {"v": "ad.unselect(g, v, np.diag, k)"}, defaults={"k": 0}, result="diag",
                     view=True),                      # the diagonal of a matrix is a (read-only) view
+    "np.diagonal": rule("a offset axis1 axis2", {"a": "ad.unselect(g, a, np.diagonal, offset, axis1, axis2)"},
+                        defaults={"offset": 0, "axis1": 0, "axis2": 1}, result="diagonal", methods=("diagonal",),
+                        view=True),                  # a read-only view: it sees later writes into a
     "np.trace": rule("a offset axis1 axis2", {"a": "ad.trace_adjoint(g, a, offset, axis1, axis2)"},
                      defaults={"offset": 0, "axis1": 0, "axis2": 1}, result="scalar"),
     "np.append": rule("arr values axis", {"arr": "ad.append_adjoint(g, arr, values, axis, 'arr')",

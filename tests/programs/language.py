@@ -296,6 +296,14 @@ def numpy_masks_and_ranges(a, x):
     return np.sum(y * y) + np.amax(y) - np.amin(y * a[2]) + np.sum(steps * y) + t
 
 
+def diagonal_views(a, x):
+    m = np.outer(x, x) * a[0, 0]
+    m[1, 1] = m[0, 1] * a[1, 2]
+    d = np.diagonal(m)                     # a view of m, read while m no longer changes
+    e = m.diagonal(1)
+    return np.sum(d * m[0]) + np.sum(e * e)
+
+
 # --- double buffers: two arrays swapped each step are never the same array ----------------------
 
 def _smooth_into(u, out, c):

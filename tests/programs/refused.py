@@ -189,6 +189,13 @@ def arange_of_a_parameter(x, a):
     return np.sum(t ** 2) + np.sum(x)
 
 
+def diagonal_read_after_its_matrix_changed(x):
+    m = np.outer(x, x)
+    d = np.diagonal(m)                      # a view of m: the write below changes d[1]
+    m[1, 1] = m[0, 1] * 3.0
+    return np.sum(d * m[0])
+
+
 def _double(v):
     return 2.0 * v
 

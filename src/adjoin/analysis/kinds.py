@@ -694,6 +694,12 @@ def _diag(c):
     return array(None)
 
 
+def _diagonal(c):
+    if c.first.array and c.first.rank is not None and c.first.rank >= 2:
+        return array(c.first.rank - 1, c.first.dtype)
+    return array(None)
+
+
 def _einsum(c):
     spec = c.node.args[0] if c.node.args else None
     if isinstance(spec, ast.Constant) and isinstance(spec.value, str) and "->" in spec.value:
@@ -725,6 +731,6 @@ _RESULTS = {
     "flat": lambda c: array(1, c.dtype()), "arange": _arange, "flat_or_like": _flat_unless_axis,
     "display": _display, "stack": _stack, "concatenate": _concatenate, "vstack": _vstack,
     "matrix": lambda c: array(2), "expand": _expand, "broadcast": _broadcast, "tile": _tile,
-    "repeat": _flat_unless_axis, "arg": _arg, "where": _where, "diag": _diag, "einsum": _einsum,
+    "repeat": _flat_unless_axis, "arg": _arg, "where": _where, "diag": _diag, "diagonal": _diagonal, "einsum": _einsum,
     "gradient": _gradient, "meshgrid": _meshgrid, "inactive": _inactive,
 }
