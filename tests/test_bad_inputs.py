@@ -553,13 +553,13 @@ def processes_of_session(sid):
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 @pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_an_interrupted_profile_leaves_no_helper_and_no_temporary(tmp_path, signum, status):
+def test_an_interrupted_profile_leaves_no_helper_and_no_temporary(tmp_path, signum, status, like_a_terminal):
     (tmp_path / "slow.py").write_text(SLOW_MODEL)
     (tmp_path / "case.toml").write_text('module = "slow.py"\nhead = "cost"\nwrt = ["u0"]\n'
                                         'inputs = "make_inputs"\n')
     process = subprocess.Popen([str(SCRIPT), "profile", "case.toml", "-o", "p.json", "--trace",
                                 "t.json", "-q"], cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True, **like_a_terminal)
     try:
         deadline = time.monotonic() + 60
         while len(processes_of_session(process.pid)) < 2 and time.monotonic() < deadline:

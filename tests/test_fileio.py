@@ -187,7 +187,7 @@ def test_a_large_write_killed_outright_leaves_the_old_file_and_the_next_write_cl
 
 
 STOPPABLE_COMMAND = """\
-import sys, time
+import os, sys, time
 from adjoin import cli
 
 real = cli.write_text_atomic
@@ -196,7 +196,7 @@ def slow(path, text):                     # the real write, its text arriving sl
     def chunks():
         yield text[:100]
         print("writing", flush=True)
-        time.sleep(600)
+        time.sleep(float(os.environ.get("PAUSE", "600")))
         yield text[100:]
     return real(path, chunks())
 
@@ -209,14 +209,15 @@ sys.exit(cli.main(sys.argv[1:]))
     (signal.SIGTERM, 143, "stopped by SIGTERM"), (signal.SIGHUP, 129, "stopped by SIGHUP"),
     (signal.SIGINT, 130, "interrupted"),
 ])
-def test_a_write_stopped_by_a_signal_leaves_the_old_file_and_no_temporary(tmp_path, signum, status, words):
+def test_a_write_stopped_by_a_signal_leaves_the_old_file_and_no_temporary(tmp_path, signum, status, words,
+                                                                          like_a_terminal):
     shutil.copytree(FIXTURE, tmp_path / "proj", ignore=shutil.ignore_patterns("__pycache__"))
     proj = tmp_path / "proj"
     target = proj / "adjoint.py"
     target.write_text("the old adjoint\n")
     command = subprocess.Popen([sys.executable, "-c", STOPPABLE_COMMAND, "generate", "case.toml", "-o",
                                 "adjoint.py", "-q"], cwd=proj, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, **like_a_terminal)
     try:
         wait_for_line(command, "writing")
         assert temporaries(proj)
@@ -228,4 +229,27 @@ def test_a_write_stopped_by_a_signal_leaves_the_old_file_and_no_temporary(tmp_pa
     assert command.returncode == status, err
     assert words in err and "Traceback" not in err
     assert target.read_text() == "the old adjoint\n"
+    assert temporaries(proj) == []
+
+
+def _ignore_hangups():
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def test_a_command_under_nohup_goes_on_after_a_hangup(tmp_path):
+    """nohup leaves SIGHUP ignored: the command must not take it back to stop on a hang-up."""
+    shutil.copytree(FIXTURE, tmp_path / "proj", ignore=shutil.ignore_patterns("__pycache__"))
+    proj = tmp_path / "proj"
+    command = subprocess.Popen([sys.executable, "-c", STOPPABLE_COMMAND, "generate", "case.toml", "-o",
+                                "adjoint.py", "-q"], cwd=proj, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=dict(os.environ, PAUSE="1"), preexec_fn=_ignore_hangups)
+    try:
+        wait_for_line(command, "writing")
+        command.send_signal(signal.SIGHUP)
+        _, err = command.communicate(timeout=60)
+    finally:
+        if command.poll() is None:
+            command.kill()
+    assert command.returncode == 0, err
+    assert "def cost_b" in (proj / "adjoint.py").read_text()
     assert temporaries(proj) == []

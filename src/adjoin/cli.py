@@ -1105,12 +1105,14 @@ class Stopped(BaseException):
 
 @contextlib.contextmanager
 def signals_as_exceptions():
-    """While the command runs: SIGTERM and SIGHUP raise Stopped, and SIGXFSZ (a file past
-    ``ulimit -f``) is ignored, so that the write fails with EFBIG and is reported instead of
-    killing the process.  The previous handlers are restored (cli.main may run in a program)."""
+    """While the command runs: SIGTERM and SIGHUP raise Stopped, unless they were ignored when it
+    started (``nohup`` ignores SIGHUP), and SIGXFSZ (a file past ``ulimit -f``) is ignored, so that
+    the write fails with EFBIG and is reported instead of killing the process.  The previous
+    handlers are restored (cli.main may run in a program)."""
     def stop(signum, frame):
         raise Stopped(signum)
-    wanted = {signal.SIGTERM: stop, signal.SIGHUP: stop}
+    wanted = {signum: stop for signum in (signal.SIGTERM, signal.SIGHUP)
+              if signal.getsignal(signum) is not signal.SIG_IGN}
     if hasattr(signal, "SIGXFSZ"):
         wanted[signal.SIGXFSZ] = signal.SIG_IGN
     previous = {}
