@@ -40,6 +40,7 @@ CASES = [
     ("meshgrid_of_parameters", "np.meshgrid has no derivative rule", "a"),
     ("arange_of_a_parameter", "np.arange has no derivative rule", "a"),
     ("diagonal_read_after_its_matrix_changed", "share its memory", "x"),
+    ("writes_an_array_of_a_module_dict", "writing into module-level array 'WORK' through 'buffer'", "x"),
     ("calls_a_function_taken_from_a_local_tuple", "a local variable whose function is not known", "x"),
 ]
 

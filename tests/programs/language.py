@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 WEIGHTS = np.array([0.5, -0.25, 2.0])
+PARAMS = {"nu": 0.1, "dt": 0.05, "scheme": "upwind", "weights": np.array([1.0, -0.5, 0.25, 2.0])}
 
 
 def transpose_varargs(a, x):
@@ -302,6 +303,21 @@ def diagonal_views(a, x):
     d = np.diagonal(m)                     # a view of m, read while m no longer changes
     e = m.diagonal(1)
     return np.sum(d * m[0]) + np.sum(e * e)
+
+
+def parameters_in_a_module_dict(a, x):
+    u = x * a[0]
+    for n in range(3):
+        u = _diffuse(u, PARAMS)
+    return np.sum(u * PARAMS["weights"]) + np.sum(u * u)
+
+
+def _diffuse(u, params):
+    nu = params["nu"]
+    lap = np.roll(u, 1) - 2.0 * u + np.roll(u, -1)
+    if params["scheme"] == "upwind":
+        lap = lap - 0.1 * (u - np.roll(u, 1))
+    return u + params["dt"] * nu * lap
 
 
 # --- double buffers: two arrays swapped each step are never the same array ----------------------

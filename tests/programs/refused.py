@@ -3,6 +3,7 @@ import numpy as np
 import tomli_w
 
 SCALE = np.ones(3)
+WORK = {"buffer": np.zeros(4), "factor": 2.0}
 
 
 def uses_try(x):
@@ -194,6 +195,13 @@ def diagonal_read_after_its_matrix_changed(x):
     d = np.diagonal(m)                      # a view of m: the write below changes d[1]
     m[1, 1] = m[0, 1] * 3.0
     return np.sum(d * m[0])
+
+
+def writes_an_array_of_a_module_dict(x):
+    buffer = WORK["buffer"]
+    y = x * buffer                          # the old contents, which a recomputation no longer sees
+    buffer[:] = x * WORK["factor"]
+    return np.sum(y * y)
 
 
 def _double(v):

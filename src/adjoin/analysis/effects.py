@@ -215,8 +215,7 @@ class PointsTo(Forward):
             if node.id in env:
                 return env[node.id]
             if node.id not in self.func.locals:
-                value = self.globals.get(node.id)
-                if hasattr(value, "shape"):
+                if _holds_arrays(self.globals.get(node.id)):
                     return frozenset({f"G:{node.id}"})
             return frozenset()
         if not self.maybe_array(node):
@@ -488,6 +487,16 @@ class PointsTo(Forward):
 # An object may be one row of an array ("P:state#r0"): it shares memory with the whole array
 # and with itself, not with the array's other rows.
 ROW = "#r"
+
+
+def _holds_arrays(value):
+    """A module-level value through which an array can be reached: an array, or a tuple or dict
+    holding one (P = {"work": np.zeros(n)}: b = P["work"] is that array)."""
+    if hasattr(value, "shape"):
+        return True
+    if isinstance(value, dict):
+        value = tuple(value.values())
+    return isinstance(value, tuple) and any(_holds_arrays(v) for v in value)
 
 
 def _root(obj):

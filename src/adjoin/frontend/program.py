@@ -590,6 +590,8 @@ def _constant_value(value):
         return True
     if isinstance(value, tuple):
         return all(_constant_value(v) for v in value)
+    if isinstance(value, dict):          # PARAMS = {"nu": 0.1, "dt": 0.01}: read as PARAMS["dt"]
+        return all(isinstance(k, (str, int)) and _constant_value(v) for k, v in value.items())
     return False
 
 
