@@ -12,12 +12,13 @@ def pytest_configure(config):
 
 
 def _signals_of_a_terminal():
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 @pytest.fixture
 def like_a_terminal():
-    """Keyword arguments for subprocess.Popen giving the child Ctrl-C as a terminal gives it: a
-    suite started in the background (``cmd &`` in a script) inherits SIGINT ignored, and Python
-    then never raises KeyboardInterrupt."""
+    """Keyword arguments for subprocess.Popen giving the child the signals of a terminal: a suite
+    started in the background (``cmd &`` in a script) inherits SIGINT ignored, and Python then
+    never raises KeyboardInterrupt; under nohup it inherits SIGHUP ignored, which adjoin keeps."""
     return dict(preexec_fn=_signals_of_a_terminal)

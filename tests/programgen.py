@@ -43,7 +43,8 @@ writes none of them; ``focus`` makes one family appear in every program), are, b
   updates it in place (``row_view_inplace_call``: ``relax(T[k], s)``), after which rows are
   updated in place by a later callee (``row_update_by_callee``: ``mix(T, k, upper)`` updates
   rows k and k + 1) or by the caller (``row_update_by_caller``: ``T[k + 1] += 0.5 * (upper -
-  T[k + 1])``);
+  T[k + 1])``); the row is sometimes named first (``row_view_named``: ``named_row = T[k]``, then
+  ``named_row`` wherever ``T[k]`` would be);
 - ``slice_views``: in the head, a slice view ``y[1:-1]``/``y[2:]``/``y[:-2]``/``y[1:]``/
   ``y[:-1]`` passed to an in-place helper (``slice_view_inplace_call``: ``relax(y[1:-1], s,
   z[2:].copy())``) or to an array helper whose result the caller then writes into the same region
@@ -108,7 +109,7 @@ SLICE_LEN = {"F": FULL_LEN, "I": FULL_LEN - 2, "E": (FULL_LEN + 1) // 2}
 # The shapes added for issue 12 (see the module docstring), by family: the constructs each writes.
 FAMILIES = {
     "row_views": ("row_view_call", "row_view_inplace_call", "row_update_by_callee",
-                  "row_update_by_caller"),
+                  "row_update_by_caller", "row_view_named"),
     "slice_views": ("slice_view_inplace_call", "slice_view_call"),
     "second_names": ("second_name", "second_name_view", "second_name_callee_update",
                      "second_name_read_after_write"),
@@ -254,6 +255,7 @@ class _Writer:
         self.current = "f"       # the function being written
         self.calls = {}          # caller -> {callee: number of call sites}
         self.helper_bound = 0.0
+        self.named_rows = 0      # row views named so far (row1 = T[k], ...)
 
     # -- choices -------------------------------------------------------------------------------
 
@@ -1364,6 +1366,12 @@ class _Writer:
         inner.vars[t].pinned = True    # the loop's bound was read from t: t is never rebound in it
         row = f"{t}[{k}]"
         body, upper = [], None
+        if self.chance(0.35):
+            self.note("row_view_named")          # written out as T[k] again (analysis/views.py)
+            self.named_rows += 1                 # a name bound once: one per loop
+            name = f"row{self.named_rows}"
+            body += self.line(inner, f"{name} = {row}")
+            row = name
         if self.callable("array") and (not (self.callable("inplace") or self.callable("rows")) or self.chance(0.7)):
             helper = self.pick(self.callable("array"))
             self.note("row_view_call", "call_array_helper")

@@ -41,6 +41,9 @@ CASES = [
     ("arange_of_a_parameter", "np.arange has no derivative rule", "a"),
     ("diagonal_read_after_its_matrix_changed", "share its memory", "x"),
     ("writes_an_array_of_a_module_dict", "writing into module-level array 'WORK' through 'buffer'", "x"),
+    ("row_of_the_last_iteration_used", "share its memory", "x"),
+    ("row_index_rebound_before_a_use", "share its memory", "x"),
+    ("row_used_after_its_loop", "share its memory", "x"),
     ("calls_a_function_taken_from_a_local_tuple", "a local variable whose function is not known", "x"),
 ]
 

@@ -58,6 +58,11 @@ CASES = {
     "rebound_to_an_inactive_call": (dict(x=X4, a=0.7), ("x", "a")),
     "indexed_views": (dict(a=np.array([0.3, -1.2, 0.8, 2.0, 0.1]), s=1.3), ("a", "s")),
     "unused_joined_argument": (dict(x=X4, a=1.3), ("x", "a")),
+    "rows_named_in_a_loop": (dict(x=X4, k=0.7), ("x", "k")),
+    "column_named_in_a_branch": (dict(x=X4, k=0.7), ("x", "k")),
+    "shifted_rows_named": (dict(x=X4, k=0.7), ("x", "k")),
+    "named_row_beside_its_array": (dict(x=X4, k=0.7), ("x", "k")),
+    "view_by_an_int_name_written": (dict(x=X4, k=0.7), ("x", "k")),
     "numpy_zero_adjoint": (dict(x=np.linspace(0.1, 0.9, 6), a=0.3), ("x", "a")),
     "view_returned": (dict(x=np.linspace(0.1, 0.9, 6), a=0.3), ("x", "a")),
 }

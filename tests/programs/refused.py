@@ -63,9 +63,10 @@ def calls_unknown_external(x):
 def view_written_while_base_used(x):
     b = x.copy()
     k = 1
-    v = b[k:]               # a view at an index known when the code runs: not written out
+    v = b[k:]
+    k = 2                   # b[k:] is no longer v: not written out
     v *= 2.0
-    return np.sum(b) + np.sum(v)
+    return np.sum(b) + np.sum(v) + k
 
 
 def same_array_twice(x):
@@ -202,6 +203,35 @@ def writes_an_array_of_a_module_dict(x):
     y = x * buffer                          # the old contents, which a recomputation no longer sees
     buffer[:] = x * WORK["factor"]
     return np.sum(y * y)
+
+
+def row_of_the_last_iteration_used(x):
+    m = np.outer(x, x) + 0.0
+    for i in range(m.shape[0]):
+        if i > 0:
+            m[i] += 0.5 * row                # the row named in the iteration before: m[i - 1]
+        row = m[i]
+        row *= 2.0
+    return np.sum(m * m)
+
+
+def row_index_rebound_before_a_use(x):
+    m = np.outer(x, x) + 0.0
+    i = 0
+    while i < m.shape[0] - 1:
+        row = m[i]
+        i += 1
+        row *= m[i, 0]                       # still the row m[i - 1]
+    return np.sum(m * m)
+
+
+def row_used_after_its_loop(x):
+    m = np.outer(x, x) + 0.0
+    for i in range(m.shape[0]):
+        row = m[i]
+        row *= 2.0
+    row[0] = row[1] * 3.0
+    return np.sum(m * m)
 
 
 def _double(v):

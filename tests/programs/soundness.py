@@ -364,3 +364,64 @@ def _view_returned(v, s):
 
 def view_returned(x, a):
     return np.sum(_view_returned(x, a) * x)
+
+
+# Views named in a loop or a branch, by an index of ints: written out as subscripts (views.py).
+def _damp(v, s):
+    v[1:] += 0.5 * s * v[:-1]
+
+
+def rows_named_in_a_loop(x, k):
+    m = np.outer(x, x) + 0.0
+    for i in range(m.shape[0]):
+        row = m[i]
+        row *= k
+        _damp(row, k)
+        for j in range(1, row.shape[0]):
+            row[j] = row[j] * row[j - 1] * 0.3
+    return np.sum(m * m)
+
+
+def column_named_in_a_branch(x, k):
+    m = np.outer(x, x) + 0.0
+    for j in range(m.shape[1]):
+        if j % 2 == 0:
+            col = m[:, j]
+            col -= k * m[:, (j + 1) % m.shape[1]]
+    return np.sum(m * m)
+
+
+def shifted_rows_named(x, k):
+    m = np.outer(x, x) + 0.0
+    n = m.shape[0]
+    for i in range(n - 1):
+        below = m[i + 1, 1:]
+        below += k * m[i, :-1]
+    return np.sum(m * m)
+
+
+def _relax_row(v, w, s):
+    v[1:] += 0.5 * w[1:] * s
+    v[:] = np.tanh(v)
+
+
+def named_row_beside_its_array(x, k):
+    """row = T[k] is written out as T[k]: the argument that reads T must then be computed before
+    the call (it was not, and the call was refused as passing T twice)."""
+    T = np.stack([x, x * k, x + k])
+    for i in range(T.shape[0] - 1):
+        row = T[i]
+        _relax_row(row, np.tanh(0.1 * np.sum(T, axis=0)), k)
+    top = T[2]
+    _relax_row(top, np.cos(T[0] * k), k)
+    return np.sum(T * T)
+
+
+def view_by_an_int_name_written(x, k):
+    """A view at an index known only when the code runs (refused before the index of int names)."""
+    b = x * k
+    i = 1
+    v = b[i:]
+    v *= 2.0
+    return np.sum(b * b) + np.sum(v)
+

@@ -888,6 +888,7 @@ class _Normalizer:
         # id(user call) -> (the call, the callee's key): the call is held so that its id is not
         # given to a node made later while this table lives (calls rewritten here are freed)
         self.call_keys = {}
+        self._view_bases = None
 
     # -- user calls: bind arguments, hoist nested ones --------------------------------------------
     def user_target(self, call):
@@ -1055,7 +1056,9 @@ class _Normalizer:
         # arrays an argument computes with (not its indices) matter: T[k + 1] beside z[k] or k
         # is no reason to copy anything
         names = [_value_names(a) for a in call.args]
+        bases = self.view_bases()
         storage = [{_storage_root(a)} - {None} for a in call.args]
+        storage = [roots.union(*(bases.get(r, set()) for r in roots)) for roots in storage]
         for k, arg in enumerate(call.args):
             if isinstance(arg, (ast.Name, ast.Constant)):
                 continue
@@ -1071,6 +1074,28 @@ class _Normalizer:
                 before.append(ast.copy_location(ast.Assign(targets=[ast.Name(id=temp, ctx=ast.Store())],
                                                            value=arg), arg))
                 call.args[k] = ast.copy_location(ast.Name(id=temp, ctx=ast.Load()), arg)
+
+    def view_bases(self):
+        """For each local bound to a subscript of a name (``row = T[k]``), the arrays it may be a
+        view of (``T``, and what ``T`` is a view of): the analyses may write the view out as the
+        subscript (analysis/views.py), which then passes ``T`` itself."""
+        if self._view_bases is None:
+            direct = {}
+            for node in ast.walk(self.func.node):
+                if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                        and isinstance(node.value, ast.Subscript) and _storage_root(node.value) is not None):
+                    direct.setdefault(node.targets[0].id, set()).add(_storage_root(node.value))
+            closed = {name: set(roots) for name, roots in direct.items()}
+            changed = True
+            while changed:
+                changed = False
+                for roots in closed.values():
+                    more = set().union(*(closed.get(r, set()) for r in roots)) - roots
+                    if more:
+                        roots |= more
+                        changed = True
+            self._view_bases = closed
+        return self._view_bases
 
     def block(self, stmts):
         out = []
