@@ -425,3 +425,25 @@ def view_by_an_int_name_written(x, k):
     v *= 2.0
     return np.sum(b * b) + np.sum(v)
 
+
+# A parameter rebound on one path, then an alias of the new array written: the parameter's name
+# is not read again, and the caller's array is not what it holds (fuzz seed 8502064).
+def _both(v, s):
+    return v, v * s
+
+
+def _rebinds_its_parameter(v, s, w):
+    if v[-1] > 0.4:
+        w = np.tanh(v)
+        y, r = _both(w, s)
+    else:
+        y = np.exp(v) * 1.5
+    for i in range(1, y.size):
+        y[i] = 0.9 * y[i] + 0.1 * s
+    return np.sum(y)
+
+
+def parameter_rebound_then_its_alias_written(x, a):
+    z = x * a
+    return _rebinds_its_parameter(x, a, z) + np.sum(z) + _rebinds_its_parameter(x * 0.1, a, z)
+

@@ -68,7 +68,8 @@ def infer_effects(program, kinds):
         expr_kinds = kinds.expr_kinds.get(key, {})
         live = Liveness(func, outputs=key != program.head).compute()
         summaries.live_after[key] = live
-        analysis = PointsTo(func, expr_kinds, summaries, live, problems)
+        analysis = PointsTo(func, expr_kinds, summaries, live, problems,
+                            read_after=Liveness(func, outputs=False).compute())
         end_env = analysis.run(func.node.body, {p: frozenset({f"P:{p}"}) for p in func.params})
         if key != program.head:          # the head's parameters are private copies: no caller reads them
             _refuse_rebound_outputs(func, analysis.written_params, end_env or {}, problems)
@@ -175,11 +176,13 @@ class Liveness(Backward):
 class PointsTo(Forward):
     """Flow-sensitive storage objects of array names; checks every in-place write."""
 
-    def __init__(self, func, expr_kinds, summaries, live_after, problems):
+    def __init__(self, func, expr_kinds, summaries, live_after, problems, read_after=None):
         self.func = func
         self.kinds = expr_kinds
         self.summaries = summaries
         self.live_after = live_after
+        # names read later by the function itself (live_after adds the parameters at the end)
+        self.read_after = live_after if read_after is None else read_after
         self.problems = problems
         self.read_params = set()
         self.written_params = set()
@@ -430,10 +433,16 @@ class PointsTo(Forward):
         for other in others:
             if not _distinct(env, name, other):
                 aliases.add(other)
+        read = self.read_after.get(id(stmt), frozenset())
         for other in others:
             if other not in live:
                 continue
-            if not _distinct(env, name, other):
+            seen = env
+            if other in self.func.params and other not in read:
+                # live only because the caller sees its own array at the end: what the name
+                # holds now (w = np.tanh(v) rebinds it) does not matter, that array does
+                seen = dict(env, **{other: frozenset(o for o in env.get(other, ()) if _root(o) == f"P:{other}")})
+            if not _distinct(seen, name, other):
                 self.problems.add(self.func.user, stmt,
                                   f"{name!r} is updated in place while {other!r}, which may share its memory "
                                   f"(a view or another name for the same array), is still used",
