@@ -447,3 +447,26 @@ def parameter_rebound_then_its_alias_written(x, a):
     z = x * a
     return _rebinds_its_parameter(x, a, z) + np.sum(z) + _rebinds_its_parameter(x * 0.1, a, z)
 
+
+# One binding of a row view on each path after an early return: normalization writes the rest
+# of the function once per path, so the name is bound in several blocks (fuzz seed 9500152).
+def _rows_after_an_early_return(v, s):
+    if v[0] > 2.0:
+        y = v * s
+    elif v[1] > 2.5:
+        y = v + s
+    else:
+        y = np.sin(v)
+        if np.mean(v) > 3.5:
+            return np.sum(y)
+    W = y[:, None] * np.tanh(v)[None, :]
+    for m in range(W.shape[0] - 1):
+        row = W[m]
+        _relax_row(row, v, s)
+        W[m + 1] += 0.25 * (v * 0.25 - W[m + 1])
+    return np.sum(W * W)
+
+
+def row_view_on_every_path(x, k):
+    return _rows_after_an_early_return(x * k, k) + _rows_after_an_early_return(x + 3.0, k)
+

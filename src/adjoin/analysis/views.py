@@ -52,13 +52,11 @@ def _view(stmt, block, func, table):
     if not isinstance(kind, Kind) or not kind.array or name in func.params or name in func.result_names:
         return None           # a result variable is the function's result: it stays a name
     stores = _stores(func.node)
-    if stores.get(name, 0) != 1:
-        return None
     base = value.value.id
-    if block is func.node.body and _constant(value.slice):
+    if block is func.node.body and _constant(value.slice) and stores.get(name, 0) == 1:
         if stores.get(base, 0) > (0 if base in func.params else 1):
             return None
-    elif not _fixed_in_block(func, stmt, block, name, value, table):
+    elif not (_fixed_in_block(stmt, block, name, value, table) and _uses_follow_bindings(func, name)):
         return None
     indexed = any(isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and sub.value.id == name
                   for sub in ast.walk(func.node))
@@ -67,11 +65,11 @@ def _view(stmt, block, func, table):
     return name, value
 
 
-def _fixed_in_block(func, stmt, block, name, value, table):
+def _fixed_in_block(stmt, block, name, value, table):
     """``name = base[index]`` with an index of ints: the subscript means the same view at every use
-    of the name, all of which come after the binding in its block, where neither ``base`` nor a
-    name of the index is bound again (``i += 1`` binds an int again; ``base += v`` on an array
-    updates it in place, which the view sees)."""
+    of the name after the binding in its block, where neither the name, ``base`` nor a name of the
+    index is bound again (``i += 1`` binds an int again; ``base += v`` or ``name += v`` on an
+    array updates it in place, which both see)."""
     index_names = set()
     if not _int_index(value.slice, table, index_names):
         return False
@@ -83,10 +81,29 @@ def _fixed_in_block(func, stmt, block, name, value, table):
         for node in ast.walk(s):
             if not isinstance(node, ast.Name) or isinstance(node.ctx, ast.Load):
                 continue
-            if node.id in index_names or node.id == base and not (in_place and id(node) in updates):
+            if node.id in index_names or node.id in (base, name) and not (in_place and id(node) in updates):
                 return False
-    inside = {id(node) for s in later for node in ast.walk(s)} | {id(stmt.targets[0])}
-    return all(id(node) in inside for node in ast.walk(func.node)
+    return True
+
+
+def _uses_follow_bindings(func, name):
+    """Every use of ``name`` comes after one of its bindings (``name = ...``) in that binding's
+    block, with no other binding between: it can only see that binding's value (a block is entered
+    at its top), so writing out one binding's uses leaves every other use as it was.  (Normalized
+    code may hold one binding several times, one per path after an early return.)"""
+    bindings, covered = set(), set()
+    for block in _blocks(func.node):
+        for position, stmt in enumerate(block):
+            if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                    and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == name):
+                continue
+            bindings.add(id(stmt.targets[0]))
+            later = [node for s in block[position + 1:] for node in ast.walk(s)]
+            updates = {id(n.target) for n in later if isinstance(n, ast.AugAssign)}
+            if not any(isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)
+                       and id(n) not in updates for n in later):
+                covered |= {id(n) for n in later}
+    return all(id(node) in covered or id(node) in bindings for node in ast.walk(func.node)
                if isinstance(node, ast.Name) and node.id == name)
 
 
@@ -140,7 +157,8 @@ def _write_out(func, block, stmt, name, subscript, table):
             return ast.copy_location(out, node)
     rest = [Replace().visit(s) for s in block[position + 1:]]
     block[position:] = [ast.fix_missing_locations(s) for s in rest] or [ast.copy_location(ast.Pass(), stmt)]
-    func.locals = frozenset(func.locals - {name})
+    if not any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(func.node)):
+        func.locals = frozenset(func.locals - {name})
     _rescan_callees(func)
 
 
