@@ -5,6 +5,8 @@ every placement and in verify mode.  Their shapes are those of real models: row 
 calls, second names for arrays updated in place, several results of a call, methods on call
 results, lists of arrays.
 """
+import math
+
 import numpy as np
 
 
@@ -469,4 +471,20 @@ def _rows_after_an_early_return(v, s):
 
 def row_view_on_every_path(x, k):
     return _rows_after_an_early_return(x * k, k) + _rows_after_an_early_return(x + 3.0, k)
+
+
+# A checkpointed call that writes one element of its argument and reads none: its re-run starts
+# from the array as the backward sweep finds it, so only what it writes can be compared (verify
+# mode compared the whole view and stopped; fuzz seed 9600182).
+def _set_one(v, s, m):
+    v[m + 1] = math.sin(s)
+
+
+def write_only_argument_changed_later(x, a):
+    y = np.tanh(x - np.sum(np.roll(x, 1)))
+    _set_one(y[1:-1], math.tanh(0.5 * math.sqrt(1.0 + np.sum(x[::2]) ** 2)), 2)     # y[4]
+    _set_one(y, a, 2)                      # y[3]: in the view, not written by the first call
+    for i in range(len(y) - 1):
+        y[i] = 0.9 * y[i] + 0.1 * math.tanh(0.5 * (np.max(x[::2]) - 1.5))
+    return np.sum(y * x) + math.sin(a)
 

@@ -684,9 +684,12 @@ class FunctionGen:
         return ast.Expr(value=call("verify.expect", const(index)))
 
     def output_params(self):
-        """The parameters whose arrays this function updates, in order (verify mode's turn check)."""
-        writes = self.pctx.summaries.writes(self.key)
-        return [p for p in self.func.params if p in writes]
+        """The parameters whose arrays this function updates and also reads, in order (verify
+        mode's turn check): their snapshot gives a re-run the whole array to start from, so the
+        whole array must come out as the advance left it. An array the function only writes into
+        is not restored, and what it does not write of it may have changed since the advance."""
+        writes, reads = self.pctx.summaries.writes(self.key), self.pctx.summaries.reads(self.key)
+        return [p for p in self.func.params if p in writes and p in reads]
 
     def turn_check(self):
         """At the turn of a joint adjoint: its re-run must have computed what the advance did."""
