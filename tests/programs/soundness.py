@@ -488,3 +488,21 @@ def write_only_argument_changed_later(x, a):
         y[i] = 0.9 * y[i] + 0.1 * math.tanh(0.5 * (np.max(x[::2]) - 1.5))
     return np.sum(y * x) + math.sin(a)
 
+
+# A conditional expression calling a user function becomes an if statement binding a new name
+# (choice = y or x): an argument reading that name is computed before the call that updates y
+# (it was refused as reading memory the call changes; fuzz seed 9310218).
+def _grow(v, s):
+    v += 0.25 * (np.tanh(s) - v)
+
+
+def _level(v):
+    return np.sum(v * v)
+
+
+def chosen_alias_beside_its_array(x, a):
+    y = x * a
+    _grow(y, np.max(y if _level(x) > 0.5 else x))
+    _grow(y, np.max(x if _level(y) > 50.0 else y) * a)
+    return np.sum(y * y)
+

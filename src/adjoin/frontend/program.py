@@ -971,13 +971,16 @@ class _Normalizer:
             # a conditional expression calling user functions becomes an if statement
             temp = self.namer.fresh("choice")
             test = self.hoist(expr.test, before)
-            branches = []
+            branches, roots = [], set()
             for part in (expr.body, expr.orelse):
                 inner = []
                 value = self.hoist(part, inner, top=True)
+                roots |= _alias_roots(value)
                 inner.append(ast.copy_location(ast.Assign(targets=[ast.Name(id=temp, ctx=ast.Store())],
                                                           value=value), expr))
                 branches.append(inner)
+            bases = self.view_bases()
+            bases[temp] = roots.union(*(bases.get(r, set()) for r in roots))     # choice = y or x
             before.append(ast.copy_location(ast.If(test=test, body=branches[0], orelse=branches[1]), expr))
             return ast.copy_location(ast.Name(id=temp, ctx=ast.Load()), expr)
         if isinstance(expr, (ast.IfExp, ast.BoolOp)):
@@ -1055,8 +1058,9 @@ class _Normalizer:
         # only an array passed as such (y, y[1:]) can be updated by the callee, and only the
         # arrays an argument computes with (not its indices) matter: T[k + 1] beside z[k] or k
         # is no reason to copy anything
-        names = [_value_names(a) for a in call.args]
         bases = self.view_bases()
+        names = [_value_names(a) for a in call.args]
+        names = [read.union(*(bases.get(r, set()) for r in read)) for read in names]
         storage = [{_storage_root(a)} - {None} for a in call.args]
         storage = [roots.union(*(bases.get(r, set()) for r in roots)) for roots in storage]
         for k, arg in enumerate(call.args):
@@ -1076,15 +1080,18 @@ class _Normalizer:
                 call.args[k] = ast.copy_location(ast.Name(id=temp, ctx=ast.Load()), arg)
 
     def view_bases(self):
-        """For each local bound to a subscript of a name (``row = T[k]``), the arrays it may be a
-        view of (``T``, and what ``T`` is a view of): the analyses may write the view out as the
-        subscript (analysis/views.py), which then passes ``T`` itself."""
+        """For each local bound to a subscript of a name (``row = T[k]``), to another name or to a
+        choice between them (``v = y if c else x``, also as normalization writes a conditional
+        expression), the arrays it may be or be a view of (``T``, and what ``T`` is a view of): the
+        analyses may write a view out as the subscript (analysis/views.py), which then passes
+        ``T`` itself, and a second name is the same array."""
         if self._view_bases is None:
             direct = {}
             for node in ast.walk(self.func.node):
-                if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                        and isinstance(node.value, ast.Subscript) and _storage_root(node.value) is not None):
-                    direct.setdefault(node.targets[0].id, set()).add(_storage_root(node.value))
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    roots = _alias_roots(node.value)
+                    if roots:
+                        direct.setdefault(node.targets[0].id, set()).update(roots)
             closed = {name: set(roots) for name, roots in direct.items()}
             changed = True
             while changed:
@@ -1514,6 +1521,15 @@ def _offset(expr):
             and isinstance(expr.right, ast.Constant) and isinstance(expr.right.value, int):
         return expr.left.id, expr.right.value if isinstance(expr.op, ast.Add) else -expr.right.value
     return None
+
+
+def _alias_roots(value):
+    """The names whose arrays ``value`` may be or be a view of, as written: ``y``, ``y[1:]``, ``y if
+    c else x`` (an empty set for anything computed)."""
+    if isinstance(value, ast.IfExp):
+        return _alias_roots(value.body) | _alias_roots(value.orelse)
+    root = _storage_root(value) if isinstance(value, (ast.Name, ast.Subscript)) else None
+    return {root} if root is not None else set()
 
 
 def _storage_root(arg):
