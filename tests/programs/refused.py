@@ -131,9 +131,13 @@ def _scale_first(T, c):
     T[0] = T[0] * c[0]
 
 
+def _tail(v):
+    return v[1:]
+
+
 def argument_reads_an_alias(x):
     T = x * 1.0
-    row = T[1:]
+    row = _tail(T)          # a view the analyses find, not the normalizer (row = T[1:] is computed first)
     _scale_first(T, row * 2.0)
     return np.sum(T)
 

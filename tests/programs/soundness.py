@@ -506,3 +506,15 @@ def chosen_alias_beside_its_array(x, a):
     _grow(y, np.max(x if _level(y) > 50.0 else y) * a)
     return np.sum(y * y)
 
+
+def _scale_first(T, c):
+    T[0] = T[0] * c[0]
+
+
+def argument_reads_a_named_view(x, a):
+    """Refused before: the argument row * 2.0 is now computed before the call updates T."""
+    T = x * a
+    row = T[1:]
+    _scale_first(T, row * 2.0)
+    return np.sum(T * T)
+
