@@ -72,6 +72,19 @@ def test_refusal_names_where_what_and_hint(name, words, wrt):
     assert ";" in message.splitlines()[0] or "\n" in message, "a hint follows the problem"
 
 
+def test_a_nested_function_is_one_problem_not_one_per_name_it_uses():
+    """Its parameters are not undefined names, nor is a call to it; a real problem inside it is
+    still reported."""
+    with pytest.raises(adjoin.AdjoinError) as caught:
+        adjoin.value_and_grad(refused.uses_nested_function, wrt="x")(np.ones(3))
+    message = str(caught.value)
+    assert "nested functions" in message and "not defined" not in message, message
+    with pytest.raises(adjoin.AdjoinError) as caught:
+        adjoin.value_and_grad(refused.nested_function_with_a_try, wrt="x")(np.ones(3))
+    message = str(caught.value)
+    assert "nested functions" in message and "'try' statements" in message and "not defined" not in message
+
+
 def test_refusal_lists_every_problem_at_once():
     with pytest.raises(adjoin.AdjoinError) as caught:
         adjoin.value_and_grad(refused.uses_nested_function, wrt="x")(np.ones(3))

@@ -91,6 +91,16 @@ def uses_nested_function(x):
     return np.sum(inner(x))
 
 
+def nested_function_with_a_try(x):
+    def inner(v, *rest):
+        try:
+            w = v * 2.0
+        except ValueError:
+            w = v
+        return w
+    return np.sum(inner(x)) + np.sum(inner(x * 2.0))
+
+
 def uses_yield(x):
     yield x
 

@@ -269,6 +269,7 @@ class Checker:
         node = func.node
         self.params = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
         self.locals = set(self.params) | _assigned_names(node)
+        self.nested = set()         # names of nested functions, refused where they are defined
 
     def bad(self, node, what, hint=None):
         self.problems.add(self.func, node, what, hint)
@@ -293,6 +294,20 @@ class Checker:
         for stmt in stmts:
             self.statement(stmt, loop_depth)
 
+    def nested_body(self, stmt):
+        """The other problems of a nested function's body (its own parameters and locals known,
+        so that only real ones are reported); calls to it say nothing more."""
+        args = stmt.args
+        inner = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs} | _assigned_names(stmt)
+        for star in (args.vararg, args.kwarg):
+            if star is not None:
+                inner.add(star.arg)
+        added = inner - self.locals
+        self.locals |= added
+        self.block(stmt.body, 0)
+        self.locals -= added
+        self.nested.add(stmt.name)
+
     def statement(self, stmt, loop_depth):
         if _marked_inactive(self.func, stmt):
             return              # the user's promise: no derivative flows through it (normalize outlines it)
@@ -300,7 +315,7 @@ class Checker:
             if isinstance(stmt, kind):
                 self.bad(stmt, f"cannot differentiate {what}", hint)
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    self.block(stmt.body, 0)
+                    self.nested_body(stmt)
                 return
         if isinstance(stmt, ast.Assign):
             for target in stmt.targets:
@@ -458,6 +473,9 @@ class Checker:
 
     def call(self, node, statement):
         func = node.func
+        if isinstance(func, ast.Name) and func.id in self.nested:
+            self.arguments(node)        # a call to a nested function, refused where it is defined
+            return
         if isinstance(func, ast.Attribute) and _is_local_root(func.value, self.locals):
             name = func.attr
             if name == "append" and f"method.{name}" not in RULES:
