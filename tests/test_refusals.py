@@ -85,6 +85,15 @@ def test_a_nested_function_is_one_problem_not_one_per_name_it_uses():
     assert "nested functions" in message and "'try' statements" in message and "not defined" not in message
 
 
+def test_a_generator_is_one_problem_that_says_how_to_rewrite_it():
+    with pytest.raises(adjoin.AdjoinError) as caught:
+        adjoin.value_and_grad(refused.loops_over_a_generator_of_states, wrt="x")(np.ones(3))
+    message = str(caught.value)
+    assert "generators ('yield')" in message and "loop inside one function" in message
+    assert "not a call" not in message, message
+    assert len([line for line in message.splitlines() if "refused.py:" in line]) == 1, message
+
+
 def test_refusal_lists_every_problem_at_once():
     with pytest.raises(adjoin.AdjoinError) as caught:
         adjoin.value_and_grad(refused.uses_nested_function, wrt="x")(np.ones(3))

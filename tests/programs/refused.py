@@ -101,6 +101,19 @@ def nested_function_with_a_try(x):
     return np.sum(inner(x)) + np.sum(inner(x * 2.0))
 
 
+def _states(x, n):
+    for i in range(n):
+        x = x * 0.9
+        yield x
+
+
+def loops_over_a_generator_of_states(x):
+    total = 0.0
+    for state in _states(x, 3):
+        total = total + np.sum(state)
+    return total
+
+
 def uses_yield(x):
     yield x
 

@@ -340,7 +340,7 @@ class Checker:
             value = stmt.value
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 return  # docstring
-            if not isinstance(value, ast.Call):
+            if not isinstance(value, (ast.Call, ast.Yield, ast.YieldFrom)):   # a yield says it itself
                 self.bad(stmt, "an expression statement that is not a call", "remove it or assign it")
             self.expr(value, statement=True)
         elif isinstance(stmt, ast.If):
