@@ -67,6 +67,7 @@ CASES = {
     "write_only_argument_changed_later": (dict(x=np.linspace(-0.8, 0.9, 7), a=0.7), ("x", "a")),
     "chosen_alias_beside_its_array": (dict(x=X4, a=0.7), ("x", "a")),
     "argument_reads_a_named_view": (dict(x=X4, a=0.7), ("x", "a")),
+    "rank_kept_through_a_method_in_a_loop": (dict(x=X4, a=0.7), ("x", "a")),
     "parameter_rebound_then_its_alias_written": (dict(x=np.array([0.3, -0.2, 0.5, 0.9]), a=0.7), ("x", "a")),
     "numpy_zero_adjoint": (dict(x=np.linspace(0.1, 0.9, 6), a=0.3), ("x", "a")),
     "view_returned": (dict(x=np.linspace(0.1, 0.9, 6), a=0.3), ("x", "a")),

@@ -518,3 +518,26 @@ def argument_reads_a_named_view(x, a):
     _scale_first(T, row * 2.0)
     return np.sum(T * T)
 
+
+# A method called on a callee's result not known yet (the first pass of the kind inference) gave
+# an array of unknown rank instead of "not known yet", which then stayed around the loop through
+# the callee's own arguments: T[0] had no known kind and the in-place update was refused
+# (fuzz seed 8010764).
+def _tanh_and_double(v, s):
+    return np.tanh(v) * s, v * 2.0
+
+
+def _scale_in_place(v, s):
+    v *= s
+
+
+def rank_kept_through_a_method_in_a_loop(x, a):
+    y = x * a
+    for k in range(3):
+        y, w = _tanh_and_double(y, a)
+        u = w.copy()
+        y = u * 0.5
+    T = np.stack([y, x])
+    _scale_in_place(T[0], a)
+    return np.sum(T * T)
+

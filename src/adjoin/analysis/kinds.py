@@ -262,8 +262,10 @@ class KindAnalysis(Forward):
     # -- expressions ------------------------------------------------------------------------------
     def expr(self, node, env):
         kind = self._expr(node, env)
-        if kind != BOTTOM and any(self.kinds.get(c) == BOTTOM for c in ast.iter_child_nodes(node)
-                                  if isinstance(c, ast.expr)) and not isinstance(node, (ast.IfExp,)):
+        operands = [c for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            operands.append(node.func.value)         # w.copy(): the receiver is an operand too
+        if kind != BOTTOM and any(self.kinds.get(c) == BOTTOM for c in operands) and not isinstance(node, ast.IfExp):
             kind = BOTTOM
         if node in self.kinds:
             kind = join(self.kinds[node], kind) if self.kinds[node] != kind else kind
