@@ -998,7 +998,7 @@ class _Normalizer:
                                                           value=value), expr))
                 branches.append(inner)
             bases = self.view_bases()
-            bases[temp] = roots.union(*(bases.get(r, set()) for r in roots))     # choice = y or x
+            bases[temp] = _with_bases(roots, bases)     # choice = y or x
             before.append(ast.copy_location(ast.If(test=test, body=branches[0], orelse=branches[1]), expr))
             return ast.copy_location(ast.Name(id=temp, ctx=ast.Load()), expr)
         if isinstance(expr, (ast.IfExp, ast.BoolOp)):
@@ -1077,10 +1077,8 @@ class _Normalizer:
         # arrays an argument computes with (not its indices) matter: T[k + 1] beside z[k] or k
         # is no reason to copy anything
         bases = self.view_bases()
-        names = [_value_names(a) for a in call.args]
-        names = [read.union(*(bases.get(r, set()) for r in read)) for read in names]
-        storage = [{_storage_root(a)} - {None} for a in call.args]
-        storage = [roots.union(*(bases.get(r, set()) for r in roots)) for roots in storage]
+        names = [_with_bases(_value_names(a), bases) for a in call.args]
+        storage = [_with_bases({_storage_root(a)} - {None}, bases) for a in call.args]
         for k, arg in enumerate(call.args):
             if isinstance(arg, (ast.Name, ast.Constant)):
                 continue
@@ -1115,7 +1113,7 @@ class _Normalizer:
             while changed:
                 changed = False
                 for roots in closed.values():
-                    more = set().union(*(closed.get(r, set()) for r in roots)) - roots
+                    more = _with_bases(roots, closed) - roots
                     if more:
                         roots |= more
                         changed = True
@@ -1539,6 +1537,11 @@ def _offset(expr):
             and isinstance(expr.right, ast.Constant) and isinstance(expr.right.value, int):
         return expr.left.id, expr.right.value if isinstance(expr.op, ast.Add) else -expr.right.value
     return None
+
+
+def _with_bases(names, bases):
+    """``names`` and the arrays they may be or be a view of (a table of view_bases)."""
+    return set(names).union(*(bases.get(n, set()) for n in names))
 
 
 def _alias_roots(value):
