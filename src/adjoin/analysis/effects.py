@@ -48,6 +48,8 @@ class Summaries:
     # key -> {id(stmt): names that may share memory with an array the statement updates in place}:
     # the write changes their values too, which TBR must know when the backward sweep needs them
     write_aliases: dict = field(default_factory=dict)
+    # key -> groups (frozensets) of names that may share memory somewhere in the function
+    sharing: dict = field(default_factory=dict)
 
     def params(self, key):
         return self.by_key[key].params
@@ -74,6 +76,7 @@ def infer_effects(program, kinds):
         if key != program.head:          # the head's parameters are private copies: no caller reads them
             _refuse_rebound_outputs(func, analysis.written_params, end_env or {}, problems)
         summaries.write_aliases[key] = {k: frozenset(v) for k, v in analysis.write_aliases.items()}
+        summaries.sharing[key] = sharing_groups(list(analysis.env_before.values()) + [end_env or {}])
         result_aliases = tuple(
             frozenset(_root(o)[2:] for o in analysis.result_objects.get(name, ()) if o.startswith("P:"))
             for name in func.result_names)
@@ -92,6 +95,33 @@ def infer_effects(program, kinds):
                                         shared)
     problems.raise_if_any(program.head)
     return summaries
+
+
+def sharing_groups(envs):
+    """Groups of names that may hold the same array (or parts of one) in some state of ``envs``:
+    names are joined when their objects have a common root, rows of one array included."""
+    parent = {}
+
+    def find(n):
+        while parent.setdefault(n, n) != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for env in envs:
+        holders = {}
+        for name, objs in env.items():
+            if name == DISTINCT:
+                continue
+            for obj in objs:
+                holders.setdefault(_root(obj), []).append(name)
+        for names in holders.values():
+            for other in names[1:]:
+                parent[find(other)] = find(names[0])
+    groups = {}
+    for name in parent:
+        groups.setdefault(find(name), set()).add(name)
+    return tuple(frozenset(g) for g in groups.values() if len(g) > 1)
 
 
 def _refuse_rebound_outputs(func, written, end_env, problems):
