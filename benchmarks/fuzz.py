@@ -189,8 +189,11 @@ def check_fd(module, program, x, a, n):
         errors = relative_errors(predicted, estimates, floor)
         if min(errors) <= FD_RTOL:
             continue
-        if not reference_derivative(fun, floor)[1]:
+        reference, smooth = reference_derivative(fun, floor)
+        if not smooth:
             raise Outcome("kink", "kink next to the point", f"the primal has a kink next to the point (along {name})")
+        if relative_errors(predicted, [reference], floor)[0] <= FD_RTOL:
+            continue    # rounding noise in every central difference; the converged reference agrees
         best = int(np.argmin(errors))
         zero = " (adjoint zero)" if predicted == 0.0 else ""
         wrong.append((name, f"directional derivative along {name} is {predicted!r}, finite differences give "

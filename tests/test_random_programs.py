@@ -239,10 +239,13 @@ def check_gradient(test, program_dir, program, args):
             errors = relative_errors(predicted, estimates, floor)
             if min(errors) <= FD_RTOL:
                 continue
-            if not reference_derivative(fun, floor)[1]:
+            reference, smooth = reference_derivative(fun, floor)
+            if not smooth:
                 # finite differences are no oracle across a kink: this example proves nothing
                 event("rejected: the primal has a kink next to the drawn point")
                 reject()
+            if relative_errors(predicted, [reference], floor)[0] <= FD_RTOL:
+                continue    # rounding noise in every central difference; the converged reference agrees
             best = int(np.argmin(errors))
             raise AssertionError(
                 f"directional derivative along {name} is {predicted!r}, finite differences give "
