@@ -1,5 +1,6 @@
 """The generated module: deterministic, readable, balanced tape, never mutates arguments."""
 import importlib.util
+import re
 import sys
 
 import numpy as np
@@ -119,3 +120,17 @@ def test_verify_mode_gives_the_same_gradient_and_tape(model, nocheckpoint):
     assert checked.value == plain.value
     assert np.array_equal(checked.grads[0], plain.grads[0]) and checked.grads[1] == plain.grads[1]
     assert checked.peak_tape_bytes == plain.peak_tape_bytes
+
+
+def _tendency(f, dx):
+    return np.sum((-(np.roll(f, -1) - f) / dx) ** 2)
+
+
+def test_a_shape_is_read_from_the_argument_of_a_primitive_that_keeps_it():
+    """np.roll keeps its argument's shape: sum_to reads f's, never a second np.roll(f, -1)."""
+    f = np.linspace(0.0, 1.0, 7) ** 2
+    source = adjoin.generate_source(_tendency, ("f",), example=dict(f=f, dx=0.5))
+    assert "ad.sum_to(tmp_b, f)" in source and not re.search(r"ad\.sum_to\([^()]*, np\.roll", source), source
+    (g,) = adjoin.grad(_tendency, wrt=("f",))(f, 0.5)
+    d = -(np.roll(f, -1) - f) / 0.5
+    assert np.allclose(g, 2.0 * (-np.roll(d, 1) + d) / 0.5, rtol=1e-13)

@@ -885,3 +885,17 @@ def test_singular_derivatives_with_a_zero_adjoint_contribute_zero():
     np.testing.assert_array_equal(vjp.pow_exponent(np.array([0.0, 1.0]), np.array([0.0, 0.0]),
                                                    np.array([0.0, 0.0])), [0.0, 0.0])
     np.testing.assert_array_equal(vjp.pow_base(np.array([0.0]), np.array([0.0]), -1.5), [0.0])
+
+
+@pytest.mark.parametrize("key, args, kwargs", [c for c in CASES if RULES[c.values[0]].keeps_shape])
+def test_a_rule_said_to_keep_the_shape_keeps_it(key, args, kwargs):
+    """keeps_shape lets the backward sweep read the first argument's shape for the result's."""
+    rng = np.random.default_rng(1)
+    args = draw(args, rng)
+    kwargs = {name: draw(value, rng) for name, value in kwargs.items()}
+    assert np.shape(call(key, args, kwargs)) == np.shape(args[0])
+
+
+def test_every_rule_said_to_keep_the_shape_has_a_case():
+    covered = {c.values[0] for c in CASES}
+    assert {k for k, r in RULES.items() if r.keeps_shape} <= covered

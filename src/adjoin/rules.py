@@ -60,6 +60,9 @@ class Rule:
     # no derivative rule although the derivative is not zero: an argument carrying a derivative is
     # refused, with this rewrite (an empty ``adjoints`` alone means "piecewise constant": zero)
     no_rule: str | None = None
+    # the result always has the first argument's shape (np.roll): the backward sweep reads the
+    # shape there instead of computing the result again (tests/test_rules.py checks every case)
+    keeps_shape: bool = False
 
 
 # result kinds understood by the kind inference (analysis/kinds.py reads these, never names)
@@ -101,11 +104,12 @@ KIND_RULES = {
 
 
 def rule(params, adjoints=None, *, defaults=None, elementwise=False, result="elementwise",
-         sequence=(), varargs=None, view=False, methods=(), one_argument=None, no_rule=None):
+         sequence=(), varargs=None, view=False, methods=(), one_argument=None, no_rule=None,
+         keeps_shape=False):
     """Builds a Rule; ``params`` is a space-separated string of parameter names."""
     return Rule(tuple(params.split()), MappingProxyType(dict(adjoints or {})),
                 MappingProxyType(dict(defaults or {})), elementwise, result, tuple(sequence), varargs,
-                view, tuple(methods), one_argument, no_rule)
+                view, tuple(methods), one_argument, no_rule, keeps_shape)
 
 
 # defaults shared by the reductions (NumPy's "no value" defaults mean what is written here)
@@ -270,9 +274,10 @@ RULES = {
     "np.tile": rule("A reps", {"A": "ad.unselect(g, A, np.tile, reps)"}, result="tile"),
     "np.repeat": rule("a repeats axis", {"a": "ad.unselect(g, a, np.repeat, repeats, axis)"},
                       defaults={"axis": None}, result="repeat"),
-    "np.flip": rule("m axis", {"m": "np.flip(g, axis)"}, defaults={"axis": None}, result="like", view=True),
+    "np.flip": rule("m axis", {"m": "np.flip(g, axis)"}, defaults={"axis": None}, result="like", view=True,
+                    keeps_shape=True),
     "np.roll": rule("a shift axis", {"a": "np.roll(g, np.negative(shift), axis)"},
-                    defaults={"axis": None}, result="like"),
+                    defaults={"axis": None}, result="like", keeps_shape=True),
     "np.sort": rule("a axis kind order", {"a": "ad.sort_adjoint(g, a, axis)"},
                     defaults={"axis": -1, "kind": None, "order": None}, result="like"),
     "np.pad": rule("array pad_width mode constant_values end_values reflect_type stat_length",
@@ -284,7 +289,7 @@ RULES = {
                    defaults={"mode": "constant", "constant_values": 0.0, "end_values": 0.0,
                              "reflect_type": "even", "stat_length": None}, result="like"),
     "np.copy": rule("a order subok", {"a": "g"}, defaults={"order": "K", "subok": False},
-                    result="like"),
+                    result="like", keeps_shape=True),
 
     "np.triu": rule("m k", {"m": "ad.unselect(g, m, np.triu, k)"}, defaults={"k": 0}, result="like"),
     "np.tril": rule("m k", {"m": "ad.unselect(g, m, np.tril, k)"}, defaults={"k": 0}, result="like"),
@@ -300,7 +305,7 @@ RULES = {
                       defaults={"axis": None}, result="flat_or_like"),
     "np.nan_to_num": rule("x copy nan posinf neginf", {"x": "g * np.isfinite(x)"},
                           defaults={"copy": True, "nan": 0.0, "posinf": None, "neginf": None},
-                          result="like", view=True),       # copy=False: x itself
+                          result="like", view=True, keeps_shape=True),       # copy=False: x itself
     "np.linalg.norm": rule("x ord axis keepdims", {"x": "ad.norm_adjoint(g, x, ans, ord, axis, keepdims)"},
                            defaults={"ord": None, "axis": None, "keepdims": False}, result="reduce"),
     "np.einsum": rule("operands", {"operands": "ad.einsum_adjoint(g, operands, i)"}, varargs="operands",
@@ -460,8 +465,9 @@ RULES = {
 
     # --- array methods with parameters of their own: x.NAME(...), the array is the first -------
     # (the others are the np.NAME entries that list NAME in ``methods``: see METHODS below)
-    "method.copy": rule("a order", {"a": "g"}, defaults={"order": "C"}, result="like"),
-    "method.astype": rule("a dtype", {"a": "ad.astype_adjoint(g, a, dtype)"}, result="like"),
+    "method.copy": rule("a order", {"a": "g"}, defaults={"order": "C"}, result="like", keeps_shape=True),
+    "method.astype": rule("a dtype", {"a": "ad.astype_adjoint(g, a, dtype)"}, result="like",
+                          keeps_shape=True),
     "method.reshape": rule("a shape", {"a": "np.reshape(g, np.shape(a))"}, varargs="shape",
                            result="reshape", view=True),
     "method.flatten": rule("a order", {"a": "ad.ravel_adjoint(g, a, order)"},

@@ -32,18 +32,14 @@ def second_name_b(tape, a, b, result_b):
     # line 10: result = np.sum(out) + np.sum(sq)
     out_b += ad.unreduce(result_b, out, None, False)
     sq_b += ad.unreduce(result_b, sq, None, False)
-    result_b = 0.0
     # line 9: out -= b
     m = ad.restore(m, tape.pop())
     b_b += ad.sum_to(-out_b, b)
     # line 8: sq = m ** 2
     m_b += ad.pow_base(sq_b, m, 2)
-    sq_b = 0.0
     # line 7: out = m
     m_b += out_b
-    out_b = 0.0
     # line 6: m = a * b
     a_b += ad.sum_to(m_b * b, a)
     b_b += ad.sum_to(m_b * a, b)
-    m_b = 0.0
     return value, (a_b, b_b)

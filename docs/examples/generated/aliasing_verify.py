@@ -42,7 +42,6 @@ def column_b(tape, T0, z, result_b, verify):
     tmp_b2 = ad.unreduce(result_b, tmp, None, False)
     T_b += ad.sum_to(tmp_b2 * T, T)
     T_b += ad.sum_to(tmp_b2 * T, T)
-    result_b = 0.0
     verify.same(5, range(T.shape[0] - 1))
     for k in reversed(range(T.shape[0] - 1)):  # line 25
         # line 27: mix_levels(T, k, upper * 0.01)
@@ -63,7 +62,6 @@ def column_b(tape, T0, z, result_b, verify):
         T_b[k] += tmp_b6
     # line 24: T = T0.copy()
     tmp_b = T_b
-    T_b = 0.0
     if ad.nonzero(tmp_b):
         T0_b += tmp_b
     return value, (T0_b,)
@@ -99,7 +97,6 @@ def mix_levels_b(tape, q, k, w, q_b, verify):
     tmp_b = flux_b * w
     q_b[k] += ad.sum_to(tmp_b, q[k])
     q_b[k + 1] += ad.sum_to(-tmp_b, q[k + 1])
-    flux_b = 0.0
     return q_b, w_b
 
 
@@ -117,5 +114,4 @@ def density_b(tape, t, z, result_b, verify):
     t_b += ad.sum_to(result_b * tmp, t)
     t_b += ad.sum_to(result_b * t * 0.01, t)
     t_b += ad.sum_to(result_b * tmp2, t)
-    result_b = 0.0
     return t_b

@@ -48,7 +48,6 @@ def cost_b(tape, u0, c, nmax, result_b):
     tmp4 = np.exp(u)
     total_b += result_b
     u_b += ad.unreduce(result_b, tmp4, None, False) * tmp4
-    result_b = 0.0
     # line 25: u = relax(u, 1.0)
     u = tape.pop()
     tmp_b7 = u_b
@@ -87,7 +86,6 @@ def cost_b(tape, u0, c, nmax, result_b):
             u_b += ad.sum_to(-tmp_b3 * tmp2, u)
     # line 15: u = u0.copy()
     tmp_b = u_b
-    u_b = 0.0
     if ad.nonzero(tmp_b):
         u0_b += tmp_b
     return value, (u0_b, c_b)
@@ -107,7 +105,6 @@ def relax_b(tape, u, tol, result_b):
     u_b = 0.0
     # line 11: result = u
     u_b += result_b
-    result_b = 0.0
     for _ in range(tape.pop()):  # line 8: while
         # line 9: u = 0.5 * u
         tmp_b = u_b

@@ -41,7 +41,6 @@ def cost_b(tape, u0, k, nsteps, result_b):
     tmp_b2 = ad.unreduce(result_b, tmp, None, False)
     u_b += ad.sum_to(tmp_b2 * u, u)
     u_b += ad.sum_to(tmp_b2 * u, u)
-    result_b = 0.0
     for n in reversed(range(nsteps)):  # line 18
         # line 21: u = cost_nonlinear1(u)
         u = tape.pop()
@@ -56,7 +55,6 @@ def cost_b(tape, u0, k, nsteps, result_b):
         k_b += tmp_b6
     # line 17: u = u0.copy()
     tmp_b = u_b
-    u_b = 0.0
     if ad.nonzero(tmp_b):
         u0_b += tmp_b
     return value, (u0_b, k_b)
@@ -73,7 +71,6 @@ def cost_nonlinear1_b(tape, u, result_b):
     v_b = 0.0
     # line 22: result = u
     u_b += result_b
-    result_b = 0.0
     # line 22: u = u + 0.1 * v * v
     u = tape.pop()
     tmp_b = u_b
@@ -85,7 +82,6 @@ def cost_nonlinear1_b(tape, u, result_b):
     # line 21: v = np.tanh(u)
     tmp = np.tanh(u)
     u_b += v_b * (1.0 - tmp * tmp)
-    v_b = 0.0
     return u_b
 
 

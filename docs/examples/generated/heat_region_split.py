@@ -34,7 +34,6 @@ def cost_b(tape, T0, q, kappa, nsteps, obs, result_b):
     tmp = T - obs
     tmp2 = tmp ** 2
     T_b += ad.sum_to(ad.pow_base(ad.unreduce(result_b * 0.5, tmp2, None, False), tmp, 2), T)
-    result_b = 0.0
     for n in reversed(range(nsteps)):  # line 34
         # line 35: step(T, q, kappa, 0.05, lap, src)
         tmp_b2, tmp_b3, tmp_b4, tmp_b5, tmp_b6 = step_bwd(tape, T, q, kappa, 0.05, lap, src, T_b, lap_b, src_b)
@@ -45,7 +44,6 @@ def cost_b(tape, T0, q, kappa, nsteps, obs, result_b):
         src_b = tmp_b6
     # line 31: T = T0.copy()
     tmp_b = T_b
-    T_b = 0.0
     if ad.nonzero(tmp_b):
         T0_b += tmp_b
     return value, (T0_b, q_b, kappa_b)

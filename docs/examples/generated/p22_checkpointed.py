@@ -35,7 +35,6 @@ def cost_b(tape, T0, q, kappa, nsteps, obs, result_b):
     tmp = T - obs
     tmp2 = tmp ** 2
     T_b += ad.sum_to(ad.pow_base(ad.unreduce(result_b * 0.5, tmp2, None, False), tmp, 2), T)
-    result_b = 0.0
     for n in reversed(range(nsteps)):  # line 32
         # line 33: step(T, q, kappa, 0.05, lap, src)
         T[...] = tape.pop()  # restore the snapshot
@@ -47,7 +46,6 @@ def cost_b(tape, T0, q, kappa, nsteps, obs, result_b):
         src_b = tmp_b6
     # line 29: T = T0.copy()
     tmp_b = T_b
-    T_b = 0.0
     if ad.nonzero(tmp_b):
         T0_b += tmp_b
     return value, (T0_b, q_b, kappa_b)

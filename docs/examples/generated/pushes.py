@@ -41,7 +41,6 @@ def cost_b(tape, x, w, result_b):
     tmp_b4 = ad.unreduce(result_b, tmp2, None, False)
     y_b += ad.sum_to(tmp_b4 * z, y)
     z_b += ad.sum_to(tmp_b4 * y, z)
-    result_b = 0.0
     # line 12: y = 3.0 * y
     y = tape.pop()
     tmp_b3 = y_b
@@ -49,7 +48,6 @@ def cost_b(tape, x, w, result_b):
     y_b += tmp_b3 * 3.0
     # line 11: s = np.sum(y)
     y_b += ad.unreduce(s_b, y, None, False)
-    s_b = 0.0
     # line 10: y[0] = 0.0
     y[0] = tape.pop()
     y_b = ad.dense(y_b, y)
@@ -70,8 +68,6 @@ def cost_b(tape, x, w, result_b):
     # line 7: z = y * w
     y_b += z_b * w
     w_b += np.sum(z_b * y)
-    z_b = 0.0
     # line 6: y = np.sin(x)
     x_b += y_b * np.cos(x)
-    y_b = 0.0
     return value, (x_b, w_b)

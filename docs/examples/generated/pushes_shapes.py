@@ -33,7 +33,6 @@ def shapes_b(tape, x, w, result_b):
     r_b += ad.sum_to(tmp_b * r, r)
     r_b += ad.sum_to(tmp_b * r, r)
     u_b += ad.unreduce(result_b, u, None, False)
-    result_b = 0.0
     # line 19: u = np.cos(x)
     u = ad.shaped(tape.pop())
     x_b += -u_b * np.sin(x)
@@ -41,9 +40,7 @@ def shapes_b(tape, x, w, result_b):
     # line 18: r = u + x[:, None]
     u_b += ad.sum_to(r_b, u)
     x_b[:, None] += ad.sum_to(r_b, x[:, None])
-    r_b = 0.0
     # line 17: u = x * w
     x_b += u_b * w
     w_b += np.sum(u_b * x)
-    u_b = 0.0
     return value, (x_b, w_b)

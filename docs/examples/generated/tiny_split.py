@@ -29,7 +29,6 @@ def f_b(tape, x, w, result_b):
     y_b = 0.0
     # line 15: result = np.sum(y)
     y_b += ad.unreduce(result_b, y, None, False)
-    result_b = 0.0
     # line 14: g(y, 2.0 * w)
     tmp_b3, tmp_b4 = g_bwd(tape, y, 2.0 * w, y_b)
     y_b = tmp_b3
@@ -46,7 +45,6 @@ def f_b(tape, x, w, result_b):
     w_b += tmp_b6
     # line 11: y = x.copy()
     tmp_b = y_b
-    y_b = 0.0
     if ad.nonzero(tmp_b):
         x_b += tmp_b
     return value, (x_b, w_b)
@@ -78,5 +76,4 @@ def g_bwd(tape, a, w, a_b):
     tmp = np.sin(a)
     a_b += t_b * w * np.cos(a)
     w_b += np.sum(t_b * tmp)
-    t_b = 0.0
     return a_b, w_b

@@ -229,6 +229,18 @@ class ExprAdjoint:
             return name(temp)
         return rebuilt
 
+    def shape_of(self, node):
+        """An expression with the shape of ``node``'s value: the value itself, or for a primitive
+        keeping its first argument's shape (np.roll), that argument's, so as not to compute it again."""
+        if id(node) not in self.temps and isinstance(node, ast.Call):
+            callee = self.ctx.func.callees.get(id(node))
+            rule = self.ctx.rules.get(callee.key) if callee is not None and callee.kind == "rule" else None
+            if rule is not None and rule.keeps_shape:
+                first = bind_rule_call(rule, node, callee.key)[0].get(rule.params[0])
+                if first is not None:
+                    return self.shape_of(first)
+        return self.value(node)
+
     def rebuild(self, node):
         if _simple(node):
             return copy.deepcopy(node)
@@ -317,7 +329,7 @@ class ExprAdjoint:
     def apply_rule(self, key, bound, node, g, exact):
         rule = self.ctx.rules[key]
         if not exact and not rule.elementwise:
-            g = call("ad.sum_to", g, self.value(node))
+            g = call("ad.sum_to", g, self.shape_of(node))
             exact = True
         active_params = []
         for param in rule.params:

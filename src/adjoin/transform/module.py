@@ -19,6 +19,7 @@ from ..errors import UsageError
 from ..frontend.program import load_program
 from ..frontend.source import MISSING, is_user_function, resolve
 from .function import FunctionGen
+from .tidy import drop_dead_resets
 from .verify import VerifyPoints
 from ..rules import RULES
 
@@ -382,8 +383,7 @@ def module_source(pctx, wrt):
         gen = pctx.functions_gen[key]
         text = gen.emit([m for m in ("b", "fwd", "bwd") if m in modes], head=(key == program.head))
         lines.append(text)
-    source = "\n".join(lines).rstrip() + "\n"
-    return source
+    return drop_dead_resets("\n".join(lines).rstrip() + "\n", unparsed=USER_IMPORT)
 
 
 def head_kinds_from_example(head_params, example):
