@@ -134,3 +134,25 @@ def test_a_shape_is_read_from_the_argument_of_a_primitive_that_keeps_it():
     (g,) = adjoin.grad(_tendency, wrt=("f",))(f, 0.5)
     d = -(np.roll(f, -1) - f) / 0.5
     assert np.allclose(g, 2.0 * (-np.roll(d, 1) + d) / 0.5, rtol=1e-13)
+
+
+def _scaled(x, n):
+    y = np.sin(x)
+    for k in range(n):
+        y = 3.0 * y
+        y = y * y
+    return np.sum(y)
+
+
+def test_a_statement_scaling_its_target_updates_the_adjoint_in_one_statement():
+    """y = 3.0 * y has the adjoint y_b = y_b * 3.0 (not t = y_b; y_b = 0.0; y_b += t * 3.0);
+    y = y * y, whose adjoint reads the old adjoint twice, keeps the long form."""
+    x = np.linspace(0.1, 0.9, 5)
+    source = adjoin.generate_source(_scaled, ("x",), example=dict(x=x, n=2))
+    assert "y_b = y_b * 3.0" in source or "y_b = 3.0 * y_b" in source, source
+    (g,) = adjoin.grad(_scaled, wrt=("x",))(x, 2)
+    # y = (9 (9 sin^2)^2) ... : y_n = 9 y_{n-1}^2, so d/dx by the chain rule
+    y, dy = np.sin(x), np.cos(x)
+    for _ in range(2):
+        y, dy = 9.0 * y * y, 18.0 * y * dy
+    assert np.allclose(g, dy, rtol=1e-13)

@@ -107,7 +107,5 @@ def relax_b(tape, u, tol, result_b):
     u_b += result_b
     for _ in range(tape.pop()):  # line 8: while
         # line 9: u = 0.5 * u
-        tmp_b = u_b
-        u_b = 0.0
-        u_b += tmp_b * 0.5
+        u_b = u_b * 0.5
     return u_b

@@ -43,9 +43,7 @@ def cost_b(tape, x, w, result_b):
     z_b += ad.sum_to(tmp_b4 * y, z)
     # line 12: y = 3.0 * y
     y = tape.pop()
-    tmp_b3 = y_b
-    y_b = 0.0
-    y_b += tmp_b3 * 3.0
+    y_b = y_b * 3.0
     # line 11: s = np.sum(y)
     y_b += ad.unreduce(s_b, y, None, False)
     # line 10: y[0] = 0.0

@@ -501,6 +501,39 @@ def _simple(node):
 # ---------------------------------------------------------------------------------------------
 # statements
 
+def _update_in_one(lines, adj, temp):
+    """``t = y_b; y_b = 0.0; ...; y_b += E(t)`` as ``...; y_b = E(y_b)`` (Tapenade's ``yb = 3*yb``)
+    when E makes a new value (an operator, or sum_to / np.sum of one) and nothing else reads t or
+    y_b; the lines unchanged otherwise."""
+    *middle, last = lines[2:] or [None]
+    if not (isinstance(last, ast.AugAssign) and isinstance(last.target, ast.Name) and last.target.id == adj
+            and isinstance(last.op, ast.Add) and _fresh(last.value)):
+        return lines
+    if any(_mentions(line, {adj, temp}) for line in middle) or _mentions(last.value, {adj}):
+        return lines
+    value = _Renamed(temp, adj).visit(copy.deepcopy(last.value))
+    return middle + [assign(adj, value)]
+
+
+def _fresh(node):
+    if isinstance(node, ast.BinOp):
+        return True
+    return (isinstance(node, ast.Call) and ast.unparse(node.func) in ("ad.sum_to", "np.sum") and node.args
+            and isinstance(node.args[0], ast.BinOp))
+
+
+def _mentions(node, names):
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+
+
+class _Renamed(ast.NodeTransformer):
+    def __init__(self, old, new):
+        self.old, self.new = old, new
+
+    def visit_Name(self, node):
+        return name(self.new) if node.id == self.old else node
+
+
 def reverse_assign(ctx, stmt, maybe_bound_before):
     """Backward code of ``target = value`` (target: name, tuple of names, or subscript)."""
     lines = []
@@ -529,7 +562,9 @@ def reverse_assign(ctx, stmt, maybe_bound_before):
                 ExprAdjoint(ctx, body, ex).propagate(value, name(temp), True)
                 lines.append(ast.If(test=call("ad.nonzero", name(temp)), body=body or [ast.Pass()], orelse=[]))
             else:
+                start = len(lines)
                 ex.propagate(value, name(temp), True)
+                lines[start - 2:] = _update_in_one(lines[start - 2:], adj, temp)
         else:
             ex.propagate(value, name(adj), True)
             lines.append(assign(adj, const(ZERO)))
