@@ -59,11 +59,6 @@ def infer_activity(program, kinds, rules, summaries, wrt):
             Varied(func, kinds.expr_kinds[key], rules, activity, summaries, problems).run(
                 activity.active_params[key])
     problems.raise_if_any(program.head)
-    from .useful import useless_locals      # useful.py reads activity's helpers: imported late
-    for key in program.order():
-        if key in kinds.expr_kinds:
-            activity.active[key] -= useless_locals(program.functions[key], activity.active[key], rules,
-                                                   summaries, key)
     return activity
 
 

@@ -14,9 +14,9 @@ Names that may share memory (``v = a[1:]``, ``b = a``, a call returning a view o
 argument) are useful together: a write through one reaches the other.  The points-to sets of
 effects.py say which names may share.
 
-Only a function's own locals are restricted by it (``restrict``): parameters, results and the
-names bound by user calls keep the activity they have, so that the adjoint's signatures and the
-call adjoints do not change.
+Only a function's own locals lose their activity (``restrict_to_useful``): parameters, results
+and the names bound by user calls keep the activity they have, so that the adjoint's signatures
+and the call adjoints do not change.
 """
 import ast
 
@@ -24,6 +24,14 @@ from .activity import storage_name
 from .calls import bind_rule_call, sequence_items
 from .effects import names_read
 from .flow import simple_statements
+
+
+def restrict_to_useful(program, kinds, activity, rules, summaries):
+    """Removes from ``activity`` every local that cannot reach an output (after infer_activity)."""
+    for key in program.order():
+        if key in kinds.expr_kinds:
+            activity.active[key] -= useless_locals(program.functions[key], activity.active[key], rules,
+                                                   summaries, key)
 
 
 def useless_locals(func, active, rules, summaries, key):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..analysis.calls import bind_rule_call, sequence_items
 from ..analysis.effects import _basic_index
-from .templates import instantiate, parse_template, template_names
+from .templates import instantiate, parse_template, substitute, template_names
 
 _OPS = {ast.Add: "op.add", ast.Sub: "op.sub", ast.Mult: "op.mul", ast.Div: "op.truediv",
         ast.Pow: "op.pow", ast.MatMult: "op.matmul", ast.Mod: "op.mod", ast.FloorDiv: "op.floordiv"}
@@ -511,8 +511,7 @@ def _update_in_one(lines, adj, temp):
         return lines
     if any(_mentions(line, {adj, temp}) for line in middle) or _mentions(last.value, {adj}):
         return lines
-    value = _Renamed(temp, adj).visit(copy.deepcopy(last.value))
-    return middle + [assign(adj, value)]
+    return middle + [assign(adj, substitute(last.value, {temp: name(adj)}))]
 
 
 def _fresh(node):
@@ -524,14 +523,6 @@ def _fresh(node):
 
 def _mentions(node, names):
     return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
-
-
-class _Renamed(ast.NodeTransformer):
-    def __init__(self, old, new):
-        self.old, self.new = old, new
-
-    def visit_Name(self, node):
-        return name(self.new) if node.id == self.old else node
 
 
 def reverse_assign(ctx, stmt, maybe_bound_before):

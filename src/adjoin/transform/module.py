@@ -14,6 +14,7 @@ from ..analysis.bound import refuse_unbound_reads
 from ..analysis.effects import infer_effects
 from ..analysis.kinds import UNKNOWN, infer_kinds, of_value
 from ..analysis.polymorphism import specialize_on_kinds
+from ..analysis.useful import restrict_to_useful
 from ..analysis.views import inline_views
 from ..errors import UsageError
 from ..frontend.program import load_program
@@ -161,6 +162,7 @@ def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False
                          "differentiates functions returning a scalar cost (e.g. 'return np.sum(...)')")
     summaries = infer_effects(program, kinds)
     activity = infer_activity(program, kinds, RULES, summaries, wrt)
+    restrict_to_useful(program, kinds, activity, RULES, summaries)
     sites, site_of_call = find_sites(program, nocheckpoint)
     pctx = ProgramContext(program, kinds, activity, summaries, sites, site_of_call, placement, hooks)
     pctx.user_name = user_name      # the head's parameters: generated name -> the user's name

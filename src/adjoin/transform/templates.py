@@ -25,6 +25,13 @@ class _Substitute(ast.NodeTransformer):
         return node
 
 
+def substitute(node, mapping):
+    """A copy of expression ``node`` with the names read in it replaced by ``mapping``'s expressions."""
+    wrapper = ast.Expression(body=copy.deepcopy(node))
+    _Substitute(mapping).visit(wrapper)
+    return wrapper.body
+
+
 def instantiate(text, mapping):
     """A copy of template ``text`` with names replaced by the expressions in ``mapping``."""
     tree = copy.deepcopy(parse_template(text))
