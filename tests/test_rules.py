@@ -899,3 +899,103 @@ def test_a_rule_said_to_keep_the_shape_keeps_it(key, args, kwargs):
 def test_every_rule_said_to_keep_the_shape_has_a_case():
     covered = {c.values[0] for c in CASES}
     assert {k for k, r in RULES.items() if r.keeps_shape} <= covered
+
+
+# ---------------------------------------------------------------------------------------------
+# tangent mode: every rule with adjoints has a tangent, checked against finite differences and,
+# to rounding, against the adjoint (<g, J v> = <J^T g, v>)
+
+from adjoin.rules import tangent_templates  # noqa: E402
+from adjoin.runtime import jvp  # noqa: E402
+
+
+def with_direction(rule, param, env, path, v):
+    """``d`` as the engine passes it: the direction for the element at ``path``, None for the
+    other items of a sequence or a display."""
+    value = env[param]
+    if param in rule.sequence:
+        return tuple(v if k == path else None for k in range(len(value)))
+    if path is None:
+        return v
+
+    def build(item, where):
+        if isinstance(item, (list, tuple)):
+            return type(item)(build(x, where + (k,)) for k, x in enumerate(item))
+        return v if where == path else None
+    return build(value, ())
+
+
+def laid_like(v, value):
+    """A direction in the memory layout of ``value``: tangent code keeps every tangent laid out
+    like its value (order='A'/'K' reshapes read the layout)."""
+    if isinstance(value, np.ndarray):
+        out = np.empty_like(value, dtype=float)
+        out[...] = v
+        return out
+    return v
+
+
+def tangent_of(rule, template, env, d, ans, operands):
+    namespace = {"np": np, "math": math, "ad": jvp, **env, "d": d, "ans": ans}
+    with np.errstate(divide="raise", invalid="raise", over="raise"):
+        t = eval(compiled(template), namespace)
+    if rule.elementwise and not rule.tangents:     # the engine widens a derived tangent
+        t = jvp.widen(t, *operands)
+    return t
+
+
+def check_tangents(key, args, kwargs, seed, rtol=1e-6):
+    rule = RULES[key]
+    templates = tangent_templates(rule)
+    rng = np.random.default_rng(seed)
+    args = draw(args, rng)
+    kwargs = {name: draw(value, rng) for name, value in kwargs.items()}
+    where = bind(rule, args, kwargs)
+    env = environment(rule, args, kwargs, where)
+    ans = call(key, args, kwargs)
+    g = random_like(ans, rng)
+    operands = [value for value in list(args) + list(kwargs.values()) if is_float(value)]
+    checked = []
+    for param, template in rule.adjoints.items():
+        if param not in where:
+            continue
+        for i, value, adjoint in parts(rule, param, template, env, g, ans):
+            if rule.elementwise:
+                adjoint = support.sum_to(adjoint, value)
+            v = laid_like(random_like(value, rng), value)
+            t = tangent_of(rule, templates[param], env, with_direction(rule, param, env, i, v), ans, operands)
+            assert np.shape(t) == np.shape(ans), f"{key}: tangent of {param} has shape {np.shape(t)}, " \
+                                                 f"the result {np.shape(ans)}"
+            forward = float(np.sum(g * t))
+
+            def f(s, param=param, i=i, value=value, v=v):
+                return call(key, *replaced(args, kwargs, where[param], i, shifted(value, v, s)))
+
+            error = fd_error(f, g, forward)
+            assert error <= rtol, f"{key}: tangent of {param}[{i}] off by {error:.2e} (relative)"
+            backward = float(np.sum(adjoint * v))
+            scale = max(abs(forward), abs(backward), 1e-300)
+            assert abs(forward - backward) <= 1e-12 * scale + 1e-15, \
+                f"{key}: <g, J v> = {forward!r} but <J^T g, v> = {backward!r}"
+            checked.append((param, i))
+    assert checked, "the case differentiates nothing"
+
+
+@pytest.mark.parametrize("key, args, kwargs", CASES)
+def test_tangent_matches_finite_differences_and_the_adjoint(key, args, kwargs, request):
+    seed = zlib.crc32(request.node.callspec.id.encode())
+    check_tangents(key, args, kwargs, seed)
+
+
+@pytest.mark.parametrize("key", sorted(RULES))
+def test_every_rule_with_adjoints_has_tangents(key):
+    rule = RULES[key]
+    templates = tangent_templates(rule)
+    assert set(templates) == set(rule.adjoints), key
+    allowed = {"d", "ans", "np", "math", "ad", *rule.params}
+    for param, template in templates.items():
+        for node in ast.walk(ast.parse(template, mode="eval")):
+            if isinstance(node, ast.Name):
+                assert node.id in allowed or hasattr(builtins, node.id), (key, param, node.id)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "ad":
+                assert hasattr(jvp, node.attr), f"{template}: no ad.{node.attr} in adjoin.runtime.jvp"

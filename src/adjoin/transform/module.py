@@ -126,10 +126,20 @@ class ProgramContext:
         return self.names[(key, mode)]
 
 
-def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False, verify=False, locate=False,
-          values=None):
-    """Analyses the program of ``fn`` (specialized on the functions among ``values``, the head's
-    arguments, when given); returns (ProgramContext, wrt names)."""
+@dataclass(frozen=True)
+class Analysis:
+    """What both modes start from: the program and its kinds, effects and activity."""
+    program: object
+    kinds: object
+    summaries: object
+    activity: object
+    wrt: tuple
+    user_name: dict          # the head's parameters: generated name -> the user's name
+
+
+def analyze(fn, wrt, head_kinds=None, values=None, scalar_result=True):
+    """Loads the program of ``fn`` (specialized on the functions among ``values``, the head's
+    arguments, when given) and infers kinds, effects and activity for the parameters ``wrt``."""
     program = load_program(fn, values)
     head = program.functions[program.head]
     wrt = _wrt_names(head, wrt)
@@ -157,11 +167,20 @@ def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False
     if inline_views(program, kinds):       # x = state[0]; x += v  ->  state[0] += v
         kinds = infer_kinds(program, RULES, kinds_in)
     result = kinds.result_kinds.get(program.head)
-    if result is not None and (result.array and (result.rank or 0) > 0 or result.cat == "tuple"):
+    if scalar_result and result is not None and (result.array and (result.rank or 0) > 0 or result.cat == "tuple"):
         raise UsageError(f"{head.path}:{head.user.node.lineno}: {head.name} returns {result}; adjoin "
                          "differentiates functions returning a scalar cost (e.g. 'return np.sum(...)')")
     summaries = infer_effects(program, kinds)
     activity = infer_activity(program, kinds, RULES, summaries, wrt)
+    return Analysis(program, kinds, summaries, activity, wrt, user_name)
+
+
+def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False, verify=False, locate=False,
+          values=None):
+    """Analyses the program of ``fn`` for its adjoint; returns (ProgramContext, wrt names)."""
+    analysis = analyze(fn, wrt, head_kinds, values)
+    program, kinds, summaries, activity = analysis.program, analysis.kinds, analysis.summaries, analysis.activity
+    wrt, user_name = analysis.wrt, analysis.user_name
     restrict_to_useful(program, kinds, activity, RULES, summaries)
     sites, site_of_call = find_sites(program, nocheckpoint)
     pctx = ProgramContext(program, kinds, activity, summaries, sites, site_of_call, placement, hooks)
