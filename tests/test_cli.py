@@ -549,3 +549,24 @@ def test_sites_table_fits_a_100_column_terminal_without_cutting_names_or_decisio
         site, where, decision = [cell.strip() for cell in line.strip("│").split("│")]
         assert "…" not in site and "…" not in decision and decision.startswith(("checkpoint", "nocheckpoint"))
         assert where.split(":")[-1].isdigit()
+
+
+def test_check_dot_runs_the_dot_product_test(capsys):
+    status, out, err = run(capsys, "check", CASE, "--dot")
+    assert status == 0, out + err
+    assert "dot-product test ok" in out and "relative error" in out
+
+
+def test_check_dot_fails_when_the_adjoint_disagrees_with_the_tangent(capsys, monkeypatch):
+    def wrong(fn, wrt):
+        right = quadratic_value_and_grad(fn, wrt)
+
+        def value_and_grad(**inputs):
+            value, (g_x, g_a) = right(**inputs)
+            return value, (g_x, g_a * (1.0 + 1e-8))     # far below what finite differences can see
+        return value_and_grad
+    monkeypatch.setattr(api, "adjoint", fake_adjoint(wrong))
+    status, out, _ = run(capsys, "check", CASE, "--dot", "--json")
+    result = json.loads(out)
+    assert status == 1 and result["dot"]["ok"] is False
+    assert all(row["status"] == "ok" for row in result["parameters"])

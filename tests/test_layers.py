@@ -18,7 +18,7 @@ LAYERS = [
     {"analysis"},
     {"transform"},
     {"profiling"},
-    {"api", "case"},
+    {"api", "tangent_api", "case"},
     {"report"},          # runs adjoints to plot them
     {"cli", "__init__"},
 ]

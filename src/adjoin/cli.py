@@ -142,10 +142,34 @@ def check_arguments(parser):
                         help="also run the adjoint under every site checkpointed, every site off "
                              f"and N random placements: each gradient must agree with the checked "
                              f"one to {PLACEMENT_RTOL:g} (default: no placement check)")
+    parser.add_argument("--dot", action="store_true",
+                        help="also run the tangent (forward mode) along random directions of every "
+                             f"parameter together and the dot-product test of the adjoint against it: "
+                             f"<J xd, 1> = <xd, gradient> must hold to {DOT_RTOL:g} (relative)")
     checkpoint_arguments(parser)
     max_tape_argument(parser)
     verify_argument(parser)
     json_argument(parser)
+
+
+DOT_RTOL = 1e-10
+
+
+def dot_product(head, wrt, inputs, grads, rng):
+    """The dot-product test of the adjoint's gradients against the tangent along random
+    directions: {"tangent", "adjoint", "relative_error", "seconds", "ok"}."""
+    from .tangent_api import jvp
+    directions = tuple(float(rng.normal()) if np.shape(inputs[n]) == () else rng.normal(size=np.shape(inputs[n]))
+                       for n in wrt)
+    given = copy.deepcopy(inputs)
+    with user_output_to_stderr():
+        (_, value_d), seconds = timed(lambda: jvp(head, wrt=tuple(wrt))(**given, tangents=directions))
+    forward = float(np.sum(value_d))
+    backward = sum(float(np.sum(np.asarray(g) * d)) for g, d in zip(grads, directions))
+    scale = max(abs(forward), abs(backward))
+    error = abs(forward - backward) / scale if scale else 0.0
+    return {"tangent": forward, "adjoint": backward, "relative_error": error, "rtol": DOT_RTOL,
+            "seconds": seconds, "ok": bool(error <= DOT_RTOL)}
 
 
 def run_check(options):
@@ -197,6 +221,15 @@ def run_check(options):
     seconds = {"primal": primal_seconds, "prepare": max(total_seconds - run.seconds, 0.0),
                "adjoint": run.seconds, "finite_differences": fd_seconds}
 
+    dot = None
+    if options.dot:
+        progress(options, "generating and running the tangent for the dot-product test")
+        dot = dot_product(head, case.wrt, inputs, grads, rng)
+        seconds["tangent"] = dot["seconds"]
+        if not dot["ok"]:
+            problems.append(f"dot-product test: the tangent gives {dot['tangent']!r}, the adjoint "
+                            f"{dot['adjoint']!r} (relative error {dot['relative_error']:.1e} > {DOT_RTOL:g})")
+
     placements = None
     if options.placements is not None:
         start = time.perf_counter()
@@ -216,11 +249,17 @@ def run_check(options):
                           "ok": status == "ok", "value": value, "primal_value": primal_value,
                           "rtol": options.rtol, "seed": options.seed,
                           "verify": verify_on,
-                          "parameters": rows, "problems": problems, "placements": placements,
+                          "parameters": rows, "problems": problems, "placements": placements, "dot": dot,
                           "peak_tape_bytes": run.peak_tape_bytes, "seconds": seconds}, indent=2))
     else:
+        console = make_console(options)
         print_check(case, rows, problems, placements, value, run.peak_tape_bytes, seconds,
-                    options.rtol, verify_on, console=make_console(options))
+                    options.rtol, verify_on, console=console)
+        if dot is not None:
+            verdict = STATUS_TEXT["ok" if dot["ok"] else "fail"]
+            console.print(f"dot-product test {verdict}: <J xd, 1> = {dot['tangent']:.16e} (tangent, generated and "
+                          f"run in {duration(dot['seconds'])}), <xd, gradient> = {dot['adjoint']:.16e} (adjoint), "
+                          f"relative error {dot['relative_error']:.1e}")
     return exit_status
 
 
