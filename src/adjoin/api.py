@@ -64,8 +64,7 @@ class Adjoint:
     """The generated adjoint of a function, compiled; specialized to the kinds of its arguments."""
 
     def __init__(self, fn, wrt, placement=None, nocheckpoint=(), verify=None, max_tape_bytes=None):
-        if not callable(fn):
-            raise UsageError(f"adjoin differentiates functions; got {fn!r}")
+        self.signature = signature_of(fn)
         self.fn = fn
         self.wrt_given = wrt
         self.placement = _as_placement(placement)
@@ -73,21 +72,12 @@ class Adjoint:
         self.verify = verify_default(verify)
         self.max_tape_bytes = max_tape_bytes
         Tape(max_tape_bytes)        # a bad limit (or $ADJOIN_MAX_TAPE) is refused here
-        try:
-            self.signature = inspect.signature(fn)
-        except (TypeError, ValueError):
-            raise UsageError(f"cannot read the signature of {fn!r}") from None
         self._cache = {}
         self._last = None
 
     # -- specialization ---------------------------------------------------------------------------
     def _bind(self, args, kwargs):
-        try:
-            bound = self.signature.bind(*args, **kwargs)
-        except TypeError as error:
-            raise UsageError(f"calling {self.fn.__name__}: {error}") from None
-        bound.apply_defaults()
-        return dict(bound.arguments)
+        return bind_arguments(self.fn, self.signature, args, kwargs)
 
     def _specialize(self, values, hooks=False):
         _refuse_unreal_arguments(self.fn, values)
@@ -293,6 +283,26 @@ def _warn_stale(fn, placement, sites):
         warnings.warn(f"the placement names {len(unknown)} site(s) that {fn.__name__} does not have, ignored: "
                       f"{shown}; adjoin.checkpoint_sites({fn.__name__}, example=...) lists its sites",
                       StalePlacementWarning, stacklevel=_user_level())
+
+
+def signature_of(fn):
+    """The signature of the function differentiated (a UsageError when it cannot be read)."""
+    if not callable(fn):
+        raise UsageError(f"adjoin differentiates functions; got {fn!r}")
+    try:
+        return inspect.signature(fn)
+    except (TypeError, ValueError):
+        raise UsageError(f"cannot read the signature of {fn!r}") from None
+
+
+def bind_arguments(fn, signature, args, kwargs):
+    """{parameter: value} of a call of ``fn``, defaults filled in."""
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as error:
+        raise UsageError(f"calling {fn.__name__}: {error}") from None
+    bound.apply_defaults()
+    return dict(bound.arguments)
 
 
 def _user_level():

@@ -5,12 +5,12 @@ derivative along the given tangents (one per ``wrt`` entry), by one run of the g
 module.  ``dot_test`` checks an adjoint against it: for random directions ``xd`` and a random
 weight ``yb`` of the result, <J xd, yb> = <xd, J^T yb> holds to rounding.
 """
-import inspect
 from dataclasses import dataclass
 
 import numpy as np
 
-from .api import _compile, _private_copy, _refuse_unknown_parameters, _refuse_unreal_arguments, value_and_grad
+from .api import (_compile, _private_copy, _refuse_unknown_parameters, _refuse_unreal_arguments, bind_arguments,
+                  signature_of, value_and_grad)
 from .errors import UsageError
 from .transform.module import head_kinds_from_example
 from .transform.tangent_module import tangent_source
@@ -20,22 +20,12 @@ class Tangent:
     """The generated tangent of a function, compiled; specialized to the kinds of its arguments."""
 
     def __init__(self, fn, wrt):
-        if not callable(fn):
-            raise UsageError(f"adjoin differentiates functions; got {fn!r}")
+        self.signature = signature_of(fn)
         self.fn, self.wrt_given = fn, wrt
-        try:
-            self.signature = inspect.signature(fn)
-        except (TypeError, ValueError):
-            raise UsageError(f"cannot read the signature of {fn!r}") from None
         self._cache, self._last = {}, None
 
     def _bind(self, args, kwargs):
-        try:
-            bound = self.signature.bind(*args, **kwargs)
-        except TypeError as error:
-            raise UsageError(f"calling {self.fn.__name__}: {error}") from None
-        bound.apply_defaults()
-        return dict(bound.arguments)
+        return bind_arguments(self.fn, self.signature, args, kwargs)
 
     def _specialize(self, values):
         _refuse_unreal_arguments(self.fn, values)

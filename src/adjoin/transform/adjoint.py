@@ -242,34 +242,7 @@ class ExprAdjoint:
         return self.value(node)
 
     def rebuild(self, node):
-        if _simple(node):
-            return copy.deepcopy(node)
-        new = copy.copy(node)
-        for field_name, field_value in ast.iter_fields(node):
-            if isinstance(field_value, ast.expr):
-                if isinstance(node, ast.Call) and field_name == "func":
-                    if isinstance(field_value, ast.Attribute) and self.ctx.func.callees.get(id(node)) and \
-                            self.ctx.func.callees[id(node)].key.startswith("method."):
-                        func = copy.copy(field_value)
-                        func.value = self.value(field_value.value)
-                        setattr(new, field_name, func)
-                    else:
-                        setattr(new, field_name, copy.deepcopy(field_value))
-                    continue
-                setattr(new, field_name, self.value(field_value))
-            elif isinstance(field_value, list):
-                items = []
-                for item in field_value:
-                    if isinstance(item, ast.expr):
-                        items.append(self.value(item))
-                    elif isinstance(item, ast.keyword):
-                        kw = copy.copy(item)
-                        kw.value = self.value(item.value)
-                        items.append(kw)
-                    else:
-                        items.append(copy.deepcopy(item))
-                setattr(new, field_name, items)
-        return new
+        return rebuild(node, self.value, self.ctx.func.callees)
 
     # -- propagation -----------------------------------------------------------------------------
     def materialize_g(self, g):
@@ -452,6 +425,43 @@ class ExprAdjoint:
         return ast.Slice(lower=self.value(s.lower) if s.lower else None,
                          upper=self.value(s.upper) if s.upper else None,
                          step=self.value(s.step) if s.step else None)
+
+
+def rebuild(node, value, callees, unevaluated=lambda node, field_name: False):
+    """A copy of ``node`` whose operands are ``value(operand)`` (temps where computed already).
+    A method call keeps its method and rebuilds its object; the fields ``unevaluated`` names are
+    copied as written (operands Python may not evaluate: a conditional's branches)."""
+    if _simple(node):
+        return copy.deepcopy(node)
+    new = copy.copy(node)
+    for field_name, field_value in ast.iter_fields(node):
+        if isinstance(field_value, ast.expr):
+            if isinstance(node, ast.Call) and field_name == "func":
+                func = copy.deepcopy(field_value)
+                callee = callees.get(id(node))
+                if isinstance(field_value, ast.Attribute) and callee and callee.key.startswith("method."):
+                    func.value = value(field_value.value)
+                setattr(new, field_name, func)
+            elif unevaluated(node, field_name):
+                setattr(new, field_name, copy.deepcopy(field_value))
+            else:
+                setattr(new, field_name, value(field_value))
+        elif isinstance(field_value, list):
+            if unevaluated(node, field_name):
+                setattr(new, field_name, copy.deepcopy(field_value))
+                continue
+            items = []
+            for item in field_value:
+                if isinstance(item, ast.expr):
+                    items.append(value(item))
+                elif isinstance(item, ast.keyword):
+                    kw = copy.copy(item)
+                    kw.value = value(item.value)
+                    items.append(kw)
+                else:
+                    items.append(copy.deepcopy(item))
+            setattr(new, field_name, items)
+    return new
 
 
 def ctx_dense(ctx, primal):

@@ -18,7 +18,7 @@ import copy
 from ..analysis.calls import bind_rule_call, sequence_items
 from ..errors import UnsupportedError
 from ..rules import tangent_templates
-from .adjoint import _OPS, _UNARY, ExprAdjoint, FunctionContext, _simple, assign, call, const, name, store_copy
+from .adjoint import _OPS, _UNARY, ExprAdjoint, _simple, assign, call, const, name, rebuild, store_copy
 from .templates import instantiate, template_names
 
 NONE = ast.Constant(value=None)
@@ -184,34 +184,7 @@ class TangentExpr:
         return rebuilt
 
     def rebuild(self, node):
-        if _simple(node):
-            return copy.deepcopy(node)
-        new = copy.copy(node)
-        for field_name, field_value in ast.iter_fields(node):
-            if isinstance(field_value, ast.expr):
-                if isinstance(node, ast.Call) and field_name == "func":
-                    func = copy.deepcopy(field_value)
-                    callee = self.ctx.func.callees.get(id(node))
-                    if isinstance(field_value, ast.Attribute) and callee and callee.key.startswith("method."):
-                        func.value = self.value(field_value.value)
-                    setattr(new, field_name, func)
-                elif isinstance(node, ast.IfExp) and field_name != "test" or isinstance(node, ast.BoolOp):
-                    setattr(new, field_name, copy.deepcopy(field_value))    # evaluated only when chosen
-                else:
-                    setattr(new, field_name, self.value(field_value))
-            elif isinstance(field_value, list):
-                items = []
-                for item in field_value:
-                    if isinstance(item, ast.expr) and not isinstance(node, ast.BoolOp):
-                        items.append(self.value(item))
-                    elif isinstance(item, ast.keyword):
-                        kw = copy.copy(item)
-                        kw.value = self.value(item.value)
-                        items.append(kw)
-                    else:
-                        items.append(copy.deepcopy(item))
-                setattr(new, field_name, items)
-        return new
+        return rebuild(node, self.value, self.ctx.func.callees, _unevaluated)
 
     def plain_choice(self, node):
         """``a if c else b`` whose branches are cheap and safe to evaluate inline twice."""
@@ -328,6 +301,11 @@ class TangentExpr:
 
 
 _BUILTINS = {"float", "sum", "None", "len", "int", "round", "abs", "max", "min"}
+
+
+def _unevaluated(node, field_name):
+    """Operands evaluated only when chosen: a conditional's branches, and/or's operands."""
+    return isinstance(node, ast.IfExp) and field_name != "test" or isinstance(node, ast.BoolOp)
 
 
 def _simple_index(index):
