@@ -93,6 +93,23 @@ def test_the_only_statement_of_a_block_is_kept():
     assert kept(source) == textwrap.dedent(source)
 
 
+def test_a_block_of_dead_resets_keeps_one_of_them():
+    # fuzz seed 13506219: a reversed loop whose body was only two dead resets lost both lines
+    # and the module did not compile
+    source = """
+    def f_b(g):
+        for k in reversed(range(2)):
+            # line 5
+            e_b = 0.0
+            # line 4
+            t_b = 0.0
+        return g
+    """
+    out = kept(source)
+    ast.parse(out)
+    assert out.count("_b = 0.0") == 1
+
+
 def _dead_adjoint_assignments(tree):
     """(line, name) of assignments to adjoint names (x_b) that no later statement can read: an
     independent, cruder liveness than tidy.py's (loops: every name read anywhere in the loop)."""

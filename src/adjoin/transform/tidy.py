@@ -6,7 +6,7 @@ does (the last use of ``result_b``, a local first assigned there), and the reset
 A backward liveness over each generated function finds them; a reset is dropped only when no path
 from it reads the name (loops iterate to a fixed point, ``break`` and ``continue`` see what is
 live after the loop and at its top, statements this module does not model keep every name they
-mention alive), and never when it is the only statement of its block.  Lines are dropped from
+mention alive), and never so many that a block is left empty.  Lines are dropped from
 the text, so comments and layout stay as emitted.
 """
 import ast
@@ -45,10 +45,14 @@ class Liveness:
         self.loops = []          # per enclosing loop: names live after it and at its top
 
     def block(self, stmts, live, record=True):
+        dropped = []
         for stmt in reversed(stmts):
-            if record and len(stmts) > 1 and _is_reset(stmt) and stmt.targets[0].id not in live:
-                self.dead.add(stmt.lineno)
+            if record and _is_reset(stmt) and stmt.targets[0].id not in live:
+                dropped.append(stmt.lineno)
             live = self.statement(stmt, live, record)
+        if dropped and len(dropped) == len(stmts):
+            dropped.pop()           # a block keeps a statement: its first reset stays
+        self.dead.update(dropped)
         return live
 
     def statement(self, stmt, live, record):
