@@ -211,7 +211,8 @@ def test_a_gradient_wrong_by_1e_5_is_a_fail(capsys, noisy_case, adjoint_calls):
 def test_an_error_within_rtol_but_beyond_the_spread_gets_a_note(capsys, noisy_case,
                                                                 adjoint_calls):
     adjoint_calls.value_and_grad = quadratic_gradient(x_factor=1.0 + 2e-7)
-    status, out, _ = run(capsys, "check", noisy_case, "-q")
+    # --no-dot: the tangent would fail this gradient; this test is about what finite differences see
+    status, out, _ = run(capsys, "check", noisy_case, "-q", "--no-dot")
     assert status == 0                                     # still ok: rtol decides
     assert "note x: within rtol 1e-06, but the adjoint is 2.0e-07 from the finite differences" \
         in " ".join(out.split())
@@ -221,20 +222,22 @@ def test_an_error_within_rtol_but_beyond_the_spread_gets_a_note(capsys, noisy_ca
 
 def test_finite_differences_that_never_converge_are_noisy_not_fail(capsys, noisy_case,
                                                                    adjoint_calls):
-    status, out, _ = run(capsys, "check", noisy_case, "--set", "noise=1e-6", "-q")
+    # --no-dot: the fake adjoint is the smooth part's gradient, which the noisy tangent does not
+    # match; this test is about what finite differences see
+    status, out, _ = run(capsys, "check", noisy_case, "--set", "noise=1e-6", "-q", "--no-dot")
     assert status == cli.NOISY == 4
     assert "FAIL" not in out and "agree with finite" not in out
     assert "noisy x: finite differences too noisy to judge: their values at consecutive steps " \
            "never agree to 0.0001" in " ".join(out.split())
     assert "1 of 2 parameters cannot be judged" in out
-    status, result, _ = check_json(capsys, noisy_case, "--set", "noise=1e-6")
+    status, result, _ = check_json(capsys, noisy_case, "--set", "noise=1e-6", "--no-dot")
     assert result["status"] == "noisy" and result["ok"] is False
     assert [row["status"] for row in result["parameters"]] == ["noisy", "ok"]
 
 
 def test_a_spread_larger_than_rtol_is_noisy(capsys, noisy_case, adjoint_calls):
     # the differences converge to about 1e-5: they cannot confirm an agreement to 1e-6
-    status, result, _ = check_json(capsys, noisy_case, "--set", "noise=1e-10")
+    status, result, _ = check_json(capsys, noisy_case, "--set", "noise=1e-10", "--no-dot")   # as above
     assert status == 4
     x = result["parameters"][0]
     assert x["status"] == "noisy"
@@ -242,7 +245,7 @@ def test_a_spread_larger_than_rtol_is_noisy(capsys, noisy_case, adjoint_calls):
     assert x["problem"].startswith("finite differences too noisy to judge at rtol 1e-06: they "
                                    "spread by")
     # ... but they can at a tolerance above their spread
-    status, result, _ = check_json(capsys, noisy_case, "--set", "noise=1e-10", "--rtol", "1e-3")
+    status, result, _ = check_json(capsys, noisy_case, "--set", "noise=1e-10", "--rtol", "1e-3", "--no-dot")
     assert status == 0 and result["parameters"][0]["status"] == "ok"
 
 

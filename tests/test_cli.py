@@ -392,7 +392,8 @@ def test_check_json_and_options_reach_the_api(capsys, monkeypatch):
     result = json.loads(out)
     assert result["ok"] is True and result["rtol"] == 1e-4 and result["seed"] == 3
     assert [row["shape"] for row in result["parameters"]] == [[2], []]
-    assert set(result["seconds"]) == {"primal", "prepare", "adjoint", "finite_differences"}
+    assert set(result["seconds"]) == {"primal", "prepare", "adjoint", "finite_differences", "tangent"}
+    assert result["dot"]["ok"] is True      # the default check
     assert result["placements"] is None
     assert seen == {"placement": None, "nocheckpoint": ("energy", "residual"), "verify": None}
 
@@ -551,10 +552,45 @@ def test_sites_table_fits_a_100_column_terminal_without_cutting_names_or_decisio
         assert where.split(":")[-1].isdigit()
 
 
-def test_check_dot_runs_the_dot_product_test(capsys):
-    status, out, err = run(capsys, "check", CASE, "--dot")
+def test_check_runs_the_dot_product_test_by_default(capsys):
+    status, out, err = run(capsys, "check", CASE)
     assert status == 0, out + err
-    assert "dot-product test ok" in out and "relative error" in out
+    text = " ".join(out.split())
+    assert "dot error" in text and "dot-product test ok: the tangent and the adjoint agree to" in text
+    assert "the adjoint with the tangent (dot-product test)" in text
+    status, out, _ = run(capsys, "check", CASE, "--json")
+    result = json.loads(out)
+    assert result["dot"]["ok"] is True and result["dot"]["relative_error"] <= 1e-10
+    for row, dot_row in zip(result["parameters"], result["dot"]["parameters"]):
+        assert row["parameter"] == dot_row["parameter"]
+        assert row["tangent"] == pytest.approx(row["adjoint"], rel=1e-10)
+        assert row["tangent"] == pytest.approx(row["finite_differences"], rel=1e-6)
+
+
+def test_check_no_dot_is_finite_differences_only(capsys):
+    status, out, _ = run(capsys, "check", CASE, "--no-dot", "--json")
+    result = json.loads(out)
+    assert status == 0 and result["dot"] is None and "tangent" not in result["seconds"]
+    assert all(row["tangent"] is None for row in result["parameters"])
+    status, out, _ = run(capsys, "check", CASE, "--no-dot")
+    assert "dot" not in out
+
+
+def test_a_tangent_that_cannot_be_generated_leaves_finite_differences_or_is_an_error_with_dot(
+        capsys, monkeypatch):
+    from adjoin import tangent_api
+    from adjoin.errors import UnsupportedError
+
+    def refusing(fn, wrt):
+        def run_tangent(**inputs):
+            raise UnsupportedError("model.py, line 3: the tangent of this construct is not written")
+        return run_tangent
+    monkeypatch.setattr(tangent_api, "jvp", refusing)
+    status, out, _ = run(capsys, "check", CASE)
+    assert status == 0
+    assert "no dot-product test: the tangent cannot be generated (model.py, line 3" in " ".join(out.split())
+    status, out, err = run(capsys, "check", CASE, "--dot")
+    assert status == 2 and "model.py, line 3" in err
 
 
 def test_check_dot_fails_when_the_adjoint_disagrees_with_the_tangent(capsys, monkeypatch):
@@ -566,7 +602,12 @@ def test_check_dot_fails_when_the_adjoint_disagrees_with_the_tangent(capsys, mon
             return value, (g_x, g_a * (1.0 + 1e-8))     # far below what finite differences can see
         return value_and_grad
     monkeypatch.setattr(api, "adjoint", fake_adjoint(wrong))
-    status, out, _ = run(capsys, "check", CASE, "--dot", "--json")
+    status, out, _ = run(capsys, "check", CASE, "--json")
     result = json.loads(out)
     assert status == 1 and result["dot"]["ok"] is False
     assert all(row["status"] == "ok" for row in result["parameters"])
+    assert [row["dot_error"] > 1e-10 for row in result["parameters"]] == [False, True]
+    status, out, _ = run(capsys, "check", CASE)
+    text = " ".join(out.split())
+    assert status == 1 and "dot-product test, a: the tangent gives" in text
+    assert "the adjoint disagrees with the tangent (dot-product test)" in text

@@ -55,7 +55,7 @@ def readable_table(title, columns, rows, width=None, **options):
     losing the start of their text ('…ocean/ocean.py:500')."""
     from rich.table import Table
     from rich.text import Text
-    widest = [max([Text.from_markup(str(row[k])).cell_len for row in rows] + [len(header)])
+    widest = [max([Text.from_markup(str(row[k])).cell_len for row in rows] + [len(h) for h in header.split("\n")])
               for k, (header, _, _) in enumerate(columns)]
     paths = [k for k, (_, _, role) in enumerate(columns) if role == PATH]
     room = None
