@@ -42,9 +42,9 @@ import numpy as np  # noqa: E402
 
 import adjoin  # noqa: E402
 import programgen  # noqa: E402
-from test_random_programs import (FD_RTOL, FD_STEPS, PLACEMENT_RTOL, central_differences,  # noqa: E402
-                                  directions, floor_for, placements, reference_derivative,
-                                  relative_errors)
+from test_random_programs import (DOT_RTOL, FD_RTOL, FD_STEPS, PLACEMENT_RTOL, central_differences,  # noqa: E402
+                                  directions, dot_error, floor_for, placements, reference_derivative,
+                                  relative_errors, tangent_derivatives)
 
 # outcome -> is it a failure (a reproducer is written)?
 OUTCOMES = {
@@ -54,6 +54,8 @@ OUTCOMES = {
     "wrong_gradient": True,       # disagrees with converged central finite differences
     "wrong_result": True,         # wrong value, shapes, mutated arguments, miscounted sites
     "placement_disagreement": True,
+    "dot_disagreement": True,     # the adjoint and the tangent disagree (dot-product test, 1e-10)
+    "tangent_refusal": True,      # the tangent refused a program the adjoint differentiated
     "verify_error": True,         # adjoin.VerifyError: verify mode found a broken assumption
     "false_refusal": True,        # an AdjoinError on a program adjoin must differentiate
     "internal_error": True,       # any other exception out of adjoin or its generated code
@@ -182,6 +184,7 @@ def check_fd(module, program, x, a, n):
         raise Outcome("wrong_gradient", "wrong gradient (not finite)", f"gradient not finite: {g_x}, {g_a}")
     checks = {"x": (lambda h: primal(module, x + h * dx, a, n), float(np.dot(np.asarray(g_x), dx))),
               "a": (lambda h: primal(module, x, a + h, n), float(g_a))}
+    check_dot(module, x, a, n, dx, {name: c[1] for name, c in checks.items()})
     floor = floor_for(expected)
     wrong = []
     for name, (fun, predicted) in checks.items():
@@ -203,6 +206,26 @@ def check_fd(module, program, x, a, n):
         names = "+".join(w[0] for w in wrong)
         raise Outcome("wrong_gradient", f"wrong gradient ({names}){wrong[0][2]}", "\n".join(w[1] for w in wrong))
     return dx
+
+
+def check_dot(module, x, a, n, dx, predicted):
+    """The dot-product test of the adjoint's directional derivatives against the tangent's."""
+    try:
+        tangent = tangent_derivatives(module, x, a, n, dx)
+    except Timeout:
+        raise
+    except adjoin.AdjoinError as error:
+        raise Outcome("tangent_refusal", f"tangent: {type(error).__name__}: {normalize(error)}", str(error),
+                      trace=traceback.format_exc()) from None
+    except Exception as error:       # noqa: BLE001 - every exception is classified
+        raise Outcome("internal_error", f"tangent: {type(error).__name__} @ {where(error)}: {normalize(error)}",
+                      str(error), trace=traceback.format_exc()) from None
+    wrong = [f"dot-product test along {name}: the tangent gives {value!r}, the adjoint {predicted[name]!r} "
+             f"(relative error {dot_error(value, predicted[name]):.2e})"
+             for name, value in tangent.items() if not dot_error(value, predicted[name]) <= DOT_RTOL]
+    if wrong:
+        names = "+".join(name for name, value in tangent.items() if not dot_error(value, predicted[name]) <= DOT_RTOL)
+        raise Outcome("dot_disagreement", f"adjoint and tangent disagree ({names})", "\n".join(wrong))
 
 
 def check_placement(module, program, x, a, n):

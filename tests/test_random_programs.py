@@ -5,6 +5,8 @@ tests/programgen.py writes random programs ``f(x, a, n)`` in adjoin's input lang
 - the adjoint returns the primal's value, leaves its arguments unchanged, gives gradients shaped
   like ``x`` and ``a``, and its directional derivatives agree with central finite differences
   (best of h in 1e-3..1e-7, relative 1e-6, with an absolute floor for derivatives near zero);
+- the adjoint agrees with the tangent (forward mode) along the same directions to 1e-10 relative:
+  the dot-product test, exact up to rounding and far more sensitive than finite differences;
 - every placement of the checkpoint sites gives the same gradient (relative 1e-12);
 - the generator itself writes programs that run, and are smooth enough at the drawn point for
   finite differences to be a valid oracle (this one needs no adjoint).
@@ -49,6 +51,7 @@ from programgen import FAMILIES, arguments, programs  # noqa: E402
 
 FD_STEPS = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7)
 FD_RTOL = 1e-6
+DOT_RTOL = 1e-10
 PLACEMENT_RTOL = 1e-12
 MAX_PLACEMENTS = 8       # every subset of the sites when there are at most 3, a sample beyond
 # Examples per test: programs of every shape, and programs of each family of FAMILIES (first in
@@ -160,6 +163,35 @@ def directions(program, length):
     return rng.normal(size=length)
 
 
+def tangent_derivatives(module, x, a, n, dx):
+    """The tangent's derivatives of f along x's direction dx and along a: what the adjoint's
+    <g_x, dx> and g_a must equal to rounding (the dot-product test)."""
+    jvp = adjoin.jvp(module.f, wrt=("x", "a"))
+    along_x = jvp(x, a, n, tangents=(dx, 0.0))[1]
+    along_a = jvp(x, a, n, tangents=(np.zeros_like(x), 1.0))[1]
+    return {"x": float(along_x), "a": float(along_a)}
+
+
+def dot_error(tangent, adjoint):
+    """The dot-product identity's relative error: the tangent's and the adjoint's derivative."""
+    scale = max(abs(tangent), abs(adjoint))
+    return abs(tangent - adjoint) / scale if scale else 0.0
+
+
+def check_dot(module, program, x, a, n, dx, predicted, text):
+    """The adjoint's directional derivatives against the tangent's, to DOT_RTOL; a tangent that
+    refuses what the adjoint accepted is a failure."""
+    try:
+        tangent = tangent_derivatives(module, x, a, n, dx)
+    except adjoin.AdjoinError as error:
+        raise AssertionError(f"the tangent refused a program the adjoint differentiates: {error}\n{text}") from error
+    for name, value in tangent.items():
+        error = dot_error(value, predicted[name])
+        assert error <= DOT_RTOL, (
+            f"dot-product test along {name}: the tangent gives {value!r}, the adjoint {predicted[name]!r} "
+            f"(relative error {error:.2e} > {DOT_RTOL:.0e})\n{text}")
+
+
 class Refused(Exception):
     """adjoin refused a program whose aliasing DESIGN.md allows it to refuse."""
 
@@ -233,6 +265,7 @@ def check_gradient(test, program_dir, program, args):
             "x": (lambda h: primal(module, x + h * dx, a, n), float(np.dot(np.asarray(g_x), dx))),
             "a": (lambda h: primal(module, x, a + h, n), float(g_a)),
         }
+        check_dot(module, program, x, a, n, dx, {name: c[1] for name, c in checks.items()}, text)
         floor = floor_for(expected)
         for name, (fun, predicted) in checks.items():
             estimates = central_differences(fun)

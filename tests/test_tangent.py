@@ -110,12 +110,27 @@ def self_update(x):
     return np.sum(y)
 
 
+def relax_twice(v, s):
+    v += 0.5 * (s - v)
+    w = v * 1.0             # a new array whose tangent simplifies to v_d: it must be a copy
+    w += 0.5 * (s - w)
+    return np.sum(w)
+
+
+def new_names_of_simplified_tangents(x, a):
+    # found by the random programs' dot-product test: 'v * 1.0' aliased the caller's tangent
+    y = x + x
+    t = relax_twice(y, a)
+    return np.sum(y ** 2) + t
+
+
 CASES = [
     (column, dict(T0=10 + 3 * np.random.default_rng(0).normal(size=(5, 4)), z=np.linspace(0, 1, 5)), "T0"),
     (second_name, dict(a=np.array([1.0, 2.0, 3.0]), b=np.array([0.5, 1.5, 2.0])), ("a", "b")),
     (call_results, dict(x=np.random.default_rng(1).normal(size=(3, 4))), "x"),
     (lists, dict(h=np.array([1.0, 2.0])), "h"),
     (self_update, dict(x=np.random.default_rng(2).uniform(0.5, 2.0, 6)), "x"),
+    (new_names_of_simplified_tangents, dict(x=np.random.default_rng(4).normal(size=7), a=0.46), ("x", "a")),
 ]
 
 

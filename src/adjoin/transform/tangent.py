@@ -269,7 +269,7 @@ class TangentExpr:
                               if items is not None else self.value(arg))
         if any("ans" in template_names(templates[p]) for p in active):
             mapping["ans"] = self.value(node)
-        terms, bare = [], False
+        terms = []
         for param in active:
             d = self.argument_tangent(rule, param, bound[param], derived)
             text = templates[param]
@@ -279,16 +279,16 @@ class TangentExpr:
                                        f"{key.split('.', 1)[1]} here: give its argument(s) {', '.join(sorted(missing))}")
             if sum(1 for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name) and n.id == "d") > 1:
                 d = self.keep(d)
-            bare = bare or (text == "d" and _storage(d))
             terms.append(_trim_defaults(instantiate(text, dict(mapping, d=d)), key, rule))
         tangent = _total(terms)
+        bare = _storage(tangent)        # d itself, or simplified to it (d * 1.0): memory a name holds
         if self.scalar(node):
             return tangent
         others = [self.value(bound[p]) for p in rule.params
                   if p in bound and self.widened(rule, p, bound[p], active)]
         if others:
-            return call("ad.widen_copy" if bare and len(terms) == 1 else "ad.widen", tangent, *others)
-        if bare and len(terms) == 1 and not rule.view:
+            return call("ad.widen_copy" if bare else "ad.widen", tangent, *others)
+        if bare and not rule.view:
             return call("ad.fresh", tangent)       # a new array (x + 1.0): its own tangent
         return tangent
 
