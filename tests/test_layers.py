@@ -20,7 +20,7 @@ LAYERS = [
     {"profiling"},
     {"api", "tangent_api", "case"},
     {"report"},          # runs adjoints to plot them
-    {"cli", "__init__"},
+    {"cli", "__init__", "__main__"},
 ]
 
 

@@ -187,3 +187,19 @@ def test_bad_tangents_are_refused_clearly():
         f(a, a, tangents=(a,))
     with pytest.raises(AdjoinError, match="shape"):
         f(a, a, tangents=(a, np.ones(4)))
+
+
+def _products(x, c):
+    y = x * x
+    return np.sum(c - y * c)
+
+
+def test_repeated_and_negated_terms_are_written_once_and_subtracted():
+    """x * x has the tangent x_d * x * 2.0 (not the same product twice); c - y * c subtracts
+    y's term instead of negating it first."""
+    x, c = np.linspace(0.1, 0.9, 5), 0.3
+    t = adjoin.tangent(_products, wrt=("x", "c"))
+    _, value_d = t(x, c, tangents=(np.ones_like(x), 1.0))
+    assert "x_d * x * 2.0" in t.source and "x_d * x + x_d * x" not in t.source, t.source
+    assert "-(" not in t.source and "+ -" not in t.source, t.source
+    assert value_d == pytest.approx(np.sum(-2.0 * x * c) + np.sum(1.0 - x * x), rel=1e-14)

@@ -33,7 +33,7 @@ def cost_b(tape, T0, q, kappa, nsteps, obs, result_b):
     # line 36: result = 0.5 * np.sum((T - obs) ** 2)
     tmp = T - obs
     tmp2 = tmp ** 2
-    T_b += ad.sum_to(ad.pow_base(ad.unreduce(result_b * 0.5, tmp2, None, False), tmp, 2), T)
+    T_b += ad.sum_to(ad.unreduce(result_b * 0.5, tmp2, None, False) * (2.0 * tmp), T)
     for n in reversed(range(nsteps)):  # line 34
         # line 35: step(T, q, kappa, 0.05, lap, src)
         tmp_b2, tmp_b3, tmp_b4, tmp_b5, tmp_b6 = step_bwd(tape, T, q, kappa, 0.05, lap, src, T_b, lap_b, src_b)

@@ -32,14 +32,39 @@ def _storage(node):
 
 
 def _total(terms):
-    """``t1 + t2 + ...``, with ``a + -b`` written ``a - b``."""
-    out = terms[0]
-    for term in terms[1:]:
-        if isinstance(term, ast.UnaryOp) and isinstance(term.op, ast.USub):
-            out = ast.BinOp(left=out, op=ast.Sub(), right=term.operand)
+    """``t1 + t2 + ...``, with ``a + -b`` and ``a + -b * c`` written ``a - b`` and ``a - b * c``,
+    and a term that comes twice (``x * x``: ``x_d * x + x_d * x``) written once, times 2."""
+    out = None
+    for term, count in _counted(terms):
+        if count > 1:
+            term = ast.BinOp(left=term, op=ast.Mult(), right=ast.Constant(float(count)))
+        negated = _negated(term) if out is not None else None
+        if out is None:
+            out = term
+        elif negated is not None:
+            out = ast.BinOp(left=out, op=ast.Sub(), right=negated)
         else:
             out = ast.BinOp(left=out, op=ast.Add(), right=term)
     return out
+
+
+def _counted(terms):
+    """(term, how many times it appears), in order of first appearance."""
+    seen = {}
+    for term in terms:
+        key = ast.dump(term)
+        seen[key] = (seen[key][0], seen[key][1] + 1) if key in seen else (term, 1)
+    return list(seen.values())
+
+
+def _negated(term):
+    """``b`` for ``-b``, ``b * c`` for ``-b * c`` (and ``/``); None for any other term."""
+    if isinstance(term, ast.UnaryOp) and isinstance(term.op, ast.USub):
+        return term.operand
+    if (isinstance(term, ast.BinOp) and isinstance(term.op, (ast.Mult, ast.Div))
+            and isinstance(term.left, ast.UnaryOp) and isinstance(term.left.op, ast.USub)):
+        return ast.BinOp(left=term.left.operand, op=term.op, right=term.right)
+    return None
 
 
 def _trim_defaults(term, key, rule):

@@ -54,12 +54,33 @@ def simplify(node):
                 return n.left
             return n
 
+        def visit_Call(self, n):
+            self.generic_visit(n)
+            return _constant_power(n) or n
+
         def visit_UnaryOp(self, n):
             self.generic_visit(n)
             if isinstance(n.op, ast.USub) and isinstance(n.operand, ast.UnaryOp) and isinstance(n.operand.op, ast.USub):
                 return n.operand.operand
             return n
     return Simplifier().visit(node)
+
+
+def _constant_power(n):
+    """``ad.pow_base(g, a, k)`` for a whole constant k >= 1 written out: ``g``, ``g * (2 * a)``,
+    ``g * (k * a ** (k - 1))`` (no guard needed: a ** (k - 1) is finite); else None."""
+    if not (isinstance(n.func, ast.Attribute) and n.func.attr == "pow_base" and isinstance(n.func.value, ast.Name)
+            and n.func.value.id == "ad" and len(n.args) == 3 and not n.keywords):
+        return None
+    g, a, k = n.args
+    if not (isinstance(k, ast.Constant) and type(k.value) in (int, float) and k.value >= 1
+            and float(k.value).is_integer()):
+        return None
+    if k.value == 1:
+        return g
+    factor = ast.Constant(float(k.value))
+    power = a if k.value == 2 else ast.BinOp(left=a, op=ast.Pow(), right=ast.Constant(type(k.value)(k.value - 1)))
+    return ast.BinOp(left=g, op=ast.Mult(), right=ast.BinOp(left=factor, op=ast.Mult(), right=power))
 
 
 def _is_number(node, value):
