@@ -177,3 +177,20 @@ def test_a_whole_constant_power_is_differentiated_inline_in_both_modes():
     g_x, g_a = adjoin.grad(_powers, wrt=("x", "a"))(x, a)
     assert np.allclose(g_x, exact_x, rtol=1e-14) and math.isclose(g_a, exact_a, rel_tol=1e-14)
     assert math.isclose(value_d, np.sum(exact_x), rel_tol=1e-14)
+
+
+def _logs(a):
+    return math.log(a) + math.log(a, 10.0)
+
+
+def test_a_template_conditional_on_a_default_is_decided_when_generating():
+    """math.log(a) without a base: its rule's 'if base is None' is decided, not left in the code."""
+    a = 3.0
+    adjoint = adjoin.generate_source(_logs, ("a",), example=dict(a=a))
+    tangent = adjoin.tangent(_logs, wrt="a")
+    _, value_d = tangent(a, tangents=(1.0,))
+    for source in (adjoint, tangent.source):
+        assert "None is None" not in source and "10.0 is None" not in source, source
+    exact = 1.0 / a + 1.0 / (a * math.log(10.0))
+    g = adjoin.grad(_logs, wrt="a")(a)
+    assert math.isclose(g, exact, rel_tol=1e-14) and math.isclose(value_d, exact, rel_tol=1e-14)

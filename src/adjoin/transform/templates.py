@@ -41,7 +41,8 @@ def instantiate(text, mapping):
 
 
 def simplify(node):
-    """Removes the obvious: g * 1.0, -(-g), and keeps the rest as written."""
+    """Removes the obvious: g * 1.0, -(-g), a conditional on constants (``... if None is None
+    else ...``), a whole constant power's guard, and keeps the rest as written."""
     class Simplifier(ast.NodeTransformer):
         def visit_BinOp(self, n):
             self.generic_visit(n)
@@ -58,12 +59,26 @@ def simplify(node):
             self.generic_visit(n)
             return _constant_power(n) or n
 
+        def visit_IfExp(self, n):
+            self.generic_visit(n)
+            known = _known_test(n.test)
+            return n if known is None else (n.body if known else n.orelse)
+
         def visit_UnaryOp(self, n):
             self.generic_visit(n)
             if isinstance(n.op, ast.USub) and isinstance(n.operand, ast.UnaryOp) and isinstance(n.operand.op, ast.USub):
                 return n.operand.operand
             return n
     return Simplifier().visit(node)
+
+
+def _known_test(test):
+    """The value of a test between constants (``None is None``: a default the template checks), else None."""
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot))
+            and isinstance(test.left, ast.Constant) and isinstance(test.comparators[0], ast.Constant)):
+        same = test.left.value is test.comparators[0].value
+        return same if isinstance(test.ops[0], ast.Is) else not same
+    return None
 
 
 def _constant_power(n):
