@@ -139,6 +139,7 @@ def main(argv=None):
     options = parser.parse_args(argv)
     if options.repeat < 1 or options.check_repeat < 1:
         parser.error("--repeat and --check-repeat must be at least 1")
+    started = environment()          # the commit measured: taken before anything runs
     results = []
     for name, what, head, wrt, args in workloads(options.small):
         if options.only and name not in options.only:
@@ -159,7 +160,7 @@ def main(argv=None):
               f"({check['fd_over_dot']:.1f}x faster), the adjoint {m['adjoint']:.2f} s, whole command "
               f"{m['wall_s']:.1f} s; dot errors {[r['dot_error'] for r in check['runs']]}")
     if options.json:
-        data = {"environment": environment(), "repeat": options.repeat, "small": options.small,
+        data = {"environment": started, "repeat": options.repeat, "small": options.small,
                 "results": [{"name": n, "what": w, **r} for n, w, r in results], "check": check}
         Path(options.json).write_text(json.dumps(data, indent=2) + "\n")
         print(f"wrote {options.json}", file=sys.stderr)
