@@ -406,3 +406,16 @@ def helpers_of_many_kinds(a, x):
     _bump(z, z[1])
     z[1] += _stacked(0.5).sum()
     return s + np.sum(y) + np.sum(z * x)
+
+
+def fill_and_copyto_as_stores(a, x):
+    # x.fill(v) and np.copyto(x, v) are the stores x[...] = v, also through a view
+    buf = np.empty_like(x)
+    buf.fill(a[0, 0])
+    rows = np.zeros_like(a)
+    for k in range(a.shape[0]):
+        row = rows[k]
+        np.copyto(row, a[k] * x + buf)
+    last = rows[-1]
+    last.fill(2.0 * x[0])
+    return np.sum(rows * rows) + np.sum(buf * x)

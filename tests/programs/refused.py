@@ -195,8 +195,14 @@ def calls_an_installed_package(x):
 
 def copies_into_an_argument(x):
     y = np.zeros(4)
-    np.copyto(y, x * 2.0)
+    np.copyto(y, x * 2.0, where=x > 0.5)      # a masked copy: not the store y[...] = v
     return np.sum(y)
+
+
+def fills_a_row_given_by_an_index(x):
+    y = np.zeros((2, 4))
+    y[np.array([1])].fill(3.0)          # fills a copy (an index array), or a view (y[1]): not guessed
+    return np.sum(y * x)
 
 
 def swaps_two_names_of_one_array(x):

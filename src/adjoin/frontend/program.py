@@ -478,7 +478,12 @@ class Checker:
             return
         if isinstance(func, ast.Attribute) and _is_local_root(func.value, self.locals):
             name = func.attr
-            if name == "append" and f"method.{name}" not in RULES:
+            if _fills(node) and statement:
+                pass            # x.fill(v): the store x[...] = v (normalize writes it so)
+            elif name == "fill":
+                self.bad(node, "'.fill()' other than as a statement 'name.fill(value)'",
+                         "write the store as an assignment: x[...] = v, a[k] = v")
+            elif name == "append" and f"method.{name}" not in RULES:
                 self.bad(node, "appending to a list", "collect the values in an array made before the loop "
                          "(traj = np.zeros((n, m)); traj[k] = x), or mark a history kept for plotting "
                          "'# $AD INACTIVE'")
@@ -525,7 +530,8 @@ class Checker:
             if callee not in self.user_callees:
                 self.user_callees.append(callee)
         elif _pure_external(target) and target in _WRITES_ARGUMENTS and not (
-                target is np.fill_diagonal and isinstance(func, ast.Attribute)):
+                target is np.fill_diagonal and isinstance(func, ast.Attribute)
+                or target is np.copyto and statement and _plain_copy(node)):
             self.bad(node, f"calling {label}, which updates its argument in place",
                      "write the update as an assignment (a[index] = values)")
         elif _pure_external(target) and any(k.arg == "out" for k in node.keywords):
@@ -1178,6 +1184,8 @@ class _Normalizer:
             return before + [stmt]
         if isinstance(stmt, ast.Expr) and _fills_diagonal(stmt, self.func.globals):
             return self.statement(_diagonal_store(stmt))
+        if isinstance(stmt, ast.Expr) and _is_store_call(stmt.value, self.func.globals, self.locals):
+            return self.statement(_whole_store(stmt))
         if isinstance(stmt, ast.Expr):
             stmt.value = self.hoist(stmt.value, before, top=True)
             return before + [stmt]
@@ -1418,6 +1426,40 @@ def _fills_diagonal(stmt, fn_globals):
     return (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
             and resolve(call.func, fn_globals) is np.fill_diagonal
             and len(call.args) == 2 and not call.keywords and isinstance(call.args[0], ast.Name))
+
+
+def _fills(call):
+    """``x.fill(v)`` on a name: one value, no keyword (``a[k].fill(v)`` writes a view when ``k`` is
+    basic and a copy when it is an index array: refused, not guessed)."""
+    return (isinstance(call.func, ast.Attribute) and call.func.attr == "fill" and isinstance(call.func.value, ast.Name)
+            and len(call.args) == 1 and not call.keywords and not isinstance(call.args[0], ast.Starred))
+
+
+def _plain_copy(call):
+    """``np.copyto(dst, src)`` into a name: two arguments, no keyword (``where=``, ``casting=`` are
+    refused, and so is a subscript ``dst``, as for ``.fill``)."""
+    return (len(call.args) == 2 and not call.keywords and isinstance(call.args[0], ast.Name)
+            and not isinstance(call.args[1], ast.Starred))
+
+
+def _is_store_call(call, fn_globals, local_names):
+    """A statement ``x.fill(v)`` on a local array or ``np.copyto(x, v)``: the store ``x[...] = v``."""
+    if not isinstance(call, ast.Call):
+        return False
+    if _fills(call) and _is_local_root(call.func.value, local_names):
+        return True
+    return (isinstance(call.func, (ast.Attribute, ast.Name)) and resolve(call.func, fn_globals) is np.copyto
+            and _plain_copy(call))
+
+
+def _whole_store(stmt):
+    """x.fill(v) and np.copyto(x, v) -> x[...] = v: every element written, broadcasting v, as a
+    store the analyses know (both write their argument in place)."""
+    call = stmt.value
+    target, value = (call.func.value, call.args[0]) if _fills(call) else call.args
+    store = ast.Assign(targets=[ast.Subscript(value=ast.Name(id=target.id, ctx=ast.Load()), slice=ast.Constant(value=Ellipsis),
+                                              ctx=ast.Store())], value=value)
+    return ast.fix_missing_locations(ast.copy_location(store, stmt))
 
 
 def _diagonal_store(stmt):
