@@ -275,3 +275,8 @@ def calls_a_function_taken_from_a_local_tuple(x):
     choices = (_double, _double)
     f = choices[0]
     return np.sum(f(x))
+
+
+def converts_an_array_to_a_list(x):
+    z = list(x)
+    return z[0] * z[1]

@@ -523,6 +523,10 @@ class Checker:
             return
         elif id(target) in _RULE_OBJECTS:
             pass                  # int(...), float(...), range(...) are primitives of the table too
+        elif target in (list, tuple):
+            self.bad(node, f"converting to a {target.__name__} with {label}(...)",
+                     "keep the array (z = z0.copy(), then z[0], z[1]; 'x, y = z0' unpacks it), or write the "
+                     "display of its items: [z0[0], z0[1]]")
         elif isinstance(target, type):
             self.bad(node, f"calling class {label}", "adjoin differentiates functions on numbers and arrays")
         elif is_user_function(target):
