@@ -60,6 +60,15 @@ def A(*shape, lo=-1.0, hi=1.0, fortran=False):
     return R(shape, lo, hi, fortran)
 
 
+@dataclass(frozen=True)
+class Wellposed(R):
+    """A random float matrix (or stack of them) far from singular: uniform plus n times the identity."""
+
+    def draw(self, rng):
+        n = self.shape[-1]
+        return rng.uniform(self.lo, self.hi, self.shape) + n * np.eye(n)
+
+
 def S(lo=-1.0, hi=1.0):
     """A random Python float."""
     return R((), lo, hi)
@@ -587,6 +596,25 @@ CASES += [
     case("np.einsum", "sum-over-own-axis", "ij->j", A(3, 4)),
     case("np.einsum", "three", "ij,jk,k->i", A(2, 3), A(3, 4), A(4)),
     case("np.interp", "inside", A(5, lo=0.1, hi=2.9), np.array([0.0, 1.0, 2.0, 3.0]), np.array([0.0, 2.0, -1.0, 0.5])),
+    case("np.interp", "values", A(7, lo=-0.5, hi=3.5), np.array([0.0, 1.0, 2.5, 3.0]), A(4)),
+    case("np.interp", "values-left-right", A(2, 3, lo=-0.5, hi=3.5), np.array([0.0, 1.0, 2.5, 3.0]), A(4),
+         left=-1.0, right=2.0),
+    case("np.interp", "values-at-breakpoints", np.array([0, 1, 3, 4]), np.array([0.0, 1.0, 2.5, 3.0]), A(4)),
+    case("np.linalg.solve", "vector", Wellposed((3, 3)), A(3)),
+    case("np.linalg.solve", "matrix", Wellposed((3, 3)), A(3, 2)),
+    case("np.linalg.solve", "batched", Wellposed((2, 3, 3)), A(2, 3, 2)),
+    case("np.linalg.solve", "batched-a-shared-b", Wellposed((2, 3, 3)), A(3, 2)),
+    case("np.linalg.solve", "batched-a-vector-b", Wellposed((2, 3, 3)), A(3)),
+    case("np.linalg.inv", "matrix", Wellposed((3, 3))),
+    case("np.linalg.inv", "batched", Wellposed((2, 3, 3))),
+    case("np.flipud", "matrix", A(3, 4)),
+    case("np.fliplr", "matrix", A(3, 4)),
+    case("np.nansum", "all", A(3, 4)),
+    case("np.nansum", "axis", A(3, 4), 1),
+    case("np.nansum", "keepdims", A(3, 4), 0, keepdims=True),
+    case("np.heaviside", "at-zero", np.array([0, 1, -1, 0]), A(4)),
+    case("np.heaviside", "broadcast", A(3, 1), S()),
+    case("np.heaviside", "step", A(4, lo=0.1, hi=1.0), A(4)),
     case("np.gradient", "default", A(6)),
     case("np.gradient", "spacing", A(6), 0.5),
     case("np.gradient", "axis", A(4, 5), 0.25, axis=1),

@@ -57,7 +57,7 @@ def stores_attribute(x):
 
 
 def calls_unknown_external(x):
-    return np.sum(np.linalg.inv(np.outer(x, x) + np.eye(x.shape[0])))
+    return np.linalg.det(np.outer(x, x) + np.eye(x.shape[0]))
 
 
 def view_written_while_base_used(x):

@@ -150,3 +150,26 @@ def widen_copy(t, *operands):
     """``widen`` that always makes a new array: ``t`` is the tangent of another name."""
     out = widen(t, *operands)
     return out.copy() if out is t and isinstance(t, np.ndarray) else out
+
+
+def solve_tangent_a(d, a, b, ans):
+    """Tangent of ``x = np.linalg.solve(a, b)`` along ``a``'s tangent ``d``: ``solve(a, -d x)``."""
+    if np.ndim(b) == 1:
+        return np.linalg.solve(a, -(d @ np.asarray(ans)[..., None]))[..., 0]
+    return np.linalg.solve(a, -(d @ ans))
+
+
+def solve_tangent_b(d, a, b):
+    """Tangent of ``x = np.linalg.solve(a, b)`` along ``b``'s tangent ``d``: ``solve(a, d)``."""
+    if np.ndim(b) == 1:
+        return np.linalg.solve(a, np.asarray(d)[..., None])[..., 0]
+    return np.linalg.solve(a, d)
+
+
+def interp_values_tangent(d, x, xp, left, right, period):
+    """Tangent of ``np.interp(x, xp, fp)`` along ``fp``'s tangent ``d`` (interp is linear in fp;
+    a constant ``left``/``right`` has no tangent)."""
+    if period is not None:
+        raise UnsupportedError("np.interp with period: differentiate it without a period")
+    return np.interp(x, xp, d, None if left is None else 0.0, None if right is None else 0.0)
+

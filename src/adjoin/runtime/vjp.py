@@ -578,6 +578,48 @@ def interp_slope(g, x, xp, fp, period):
     return g * np.where(inside, slope, 0.0)
 
 
+def interp_values(g, x, xp, fp, left, right, period):
+    """Adjoint of ``np.interp(x, xp, fp)`` in ``fp`` (interp is linear in it): each ``x`` gives
+    ``g`` to the two values of its piece, weighted by where it sits in the piece, or all of it to
+    the end value it takes outside ``xp`` (nothing where ``left``/``right`` replace them)."""
+    if period is not None:
+        raise UnsupportedError("np.interp with period: differentiate it without a period")
+    xs, gs = np.ravel(np.asarray(x, dtype=float)), np.ravel(np.broadcast_to(g, np.shape(x)))
+    xp = np.asarray(xp, dtype=float)
+    n = len(xp)
+    position = np.interp(xs, xp, np.arange(n, dtype=float))       # j + t on the piece [j, j + 1]
+    piece = np.minimum(np.floor(position).astype(int), max(n - 2, 0))
+    t = position - piece
+    keep = np.ones_like(xs)
+    if left is not None:
+        keep[xs < xp[0]] = 0.0
+    if right is not None:
+        keep[xs > xp[-1]] = 0.0
+    out = np.zeros(np.shape(fp))
+    np.add.at(out, piece, gs * keep * (1.0 - t))
+    if n > 1:
+        np.add.at(out, piece + 1, gs * keep * t)
+    return out
+
+
+def solve_b(g, a, b):
+    """Adjoint of ``x = np.linalg.solve(a, b)`` in ``b``: ``solve(a^T, g)``, summed over the
+    batches ``b`` was broadcast to."""
+    at = np.swapaxes(a, -1, -2)
+    if np.ndim(b) == 1:
+        return sum_to(np.linalg.solve(at, np.asarray(g)[..., None])[..., 0], b)
+    return sum_to(np.linalg.solve(at, g), b)
+
+
+def solve_a(g, a, b, ans):
+    """Adjoint of ``x = np.linalg.solve(a, b)`` in ``a``: ``-solve(a^T, g) x^T``."""
+    at = np.swapaxes(a, -1, -2)
+    if np.ndim(b) == 1:
+        gb = np.linalg.solve(at, np.asarray(g)[..., None])
+        return sum_to(-gb @ np.asarray(ans)[..., None, :], a)
+    return sum_to(-np.linalg.solve(at, g) @ np.swapaxes(ans, -1, -2), a)
+
+
 def gradient_adjoint(g, f, spacing, axis, edge_order):
     """Adjoint of ``np.gradient(f, h, axis=axis)`` (one axis, a scalar spacing, edge_order 1): the
     transpose of its stencil, central differences inside and one-sided ones at the ends."""
