@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from adjoin import Placement, VerifyError, api, cli
-from adjoin.cli import main
+from adjoin.cli import check, differences, main
 
 NOISY_MODEL = """\
 import numpy as np
@@ -152,33 +152,33 @@ def check_json(capsys, *args):
 def test_plateau_is_the_run_of_steps_that_agree_best():
     # truncation error going down, then round-off coming: the plateau is in between
     values = [1.1, 1.01, 1.0001, 1.000001, 1.0000011, 1.0000009, 1.00001, 0.99]
-    start, stop, closest = cli.plateau(np.array(values))
+    start, stop, closest = differences.plateau(np.array(values))
     assert (start, stop) == (3, 6)
     assert closest == pytest.approx(2e-7, rel=1e-3)
 
 
 def test_plateau_grows_by_neighbours_that_agree_nearly_as_well():
     values = [1.1, 1.00000125, 1.000001, 1.0000011, 1.0000009, 1.1]
-    assert cli.plateau(np.array(values))[:2] == (1, 5)
+    assert differences.plateau(np.array(values))[:2] == (1, 5)
 
 
 def test_plateau_skips_values_that_are_not_finite():
     values = [np.nan, 2.0, 2.0000001, 2.0000002, np.inf]
-    assert cli.plateau(np.array(values))[:2] == (1, 4)
-    assert cli.plateau(np.array([np.nan, 1.0, np.nan, 2.0])) is None
+    assert differences.plateau(np.array(values))[:2] == (1, 4)
+    assert differences.plateau(np.array([np.nan, 1.0, np.nan, 2.0])) is None
 
 
 def test_exact_zeros_say_nothing_unless_every_difference_is_zero():
-    assert np.isnan(cli.resolved([0.9, 0.91, 0.0, 0.0])[2:]).all()
-    assert (cli.resolved([0.0, 0.0, 0.0]) == 0.0).all()
+    assert np.isnan(differences.resolved([0.9, 0.91, 0.0, 0.0])[2:]).all()
+    assert (differences.resolved([0.0, 0.0, 0.0]) == 0.0).all()
 
 
 def test_smaller_steps_are_tried_while_the_differences_still_converge():
     # pure truncation error 3e4 h^2: the plateau is reached below the usual steps
-    steps, values = cli.central_differences(lambda h: 1.0 + 3e4 * h * h, 1.0, 1e-6)
+    steps, values = differences.central_differences(lambda h: 1.0 + 3e4 * h * h, 1.0, 1e-6)
     assert steps == pytest.approx([1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8])
-    steps, _ = cli.central_differences(lambda h: 1.0 + h * h, 1.0, 1e-6)
-    assert len(steps) == len(cli.FD_STEPS)
+    steps, _ = differences.central_differences(lambda h: 1.0 + h * h, 1.0, 1e-6)
+    assert len(steps) == len(differences.FD_STEPS)
 
 
 def test_a_smooth_cost_with_the_exact_gradient_is_ok_and_reports_its_spread(capsys, noisy_case,
@@ -191,7 +191,7 @@ def test_a_smooth_cost_with_the_exact_gradient_is_ok_and_reports_its_spread(caps
         assert row["spread"] < 1e-9
         assert len(row["plateau_steps"]) >= 3
         steps = [d["step"] for d in row["differences"]]
-        assert len(steps) >= len(cli.FD_STEPS)
+        assert len(steps) >= len(differences.FD_STEPS)
         assert np.diff(np.log10(steps)) == pytest.approx(-1.0)   # decades, times the size
 
 
@@ -367,20 +367,20 @@ def test_a_placement_that_changes_the_gradient_is_a_fail(capsys, three_sites, mo
 def test_draw_placements_gives_distinct_new_placements():
     ids = [f"cost/f{k}#1" for k in range(30)]
     exclude = {frozenset(), frozenset(ids)}
-    drawn = cli.draw_placements(ids, 5, np.random.default_rng(1), exclude)
+    drawn = check.draw_placements(ids, 5, np.random.default_rng(1), exclude)
     assert len(set(drawn)) == 5 and not set(drawn) & exclude
-    assert drawn == cli.draw_placements(ids, 5, np.random.default_rng(1), exclude)
-    few = cli.draw_placements(ids[:2], 5, np.random.default_rng(1), {frozenset(), frozenset(ids[:2])})
+    assert drawn == check.draw_placements(ids, 5, np.random.default_rng(1), exclude)
+    few = check.draw_placements(ids[:2], 5, np.random.default_rng(1), {frozenset(), frozenset(ids[:2])})
     assert sorted(map(sorted, few)) == [["cost/f0#1"], ["cost/f1#1"]]
 
 
 def test_gradient_disagreement_is_relative_to_the_largest_entry():
     grads = (np.array([1.0, -4.0]), 2.0)
     other = (np.array([1.0 + 4e-12, -4.0]), 2.0)
-    assert cli.gradient_disagreement(("x", "a"), 1.0, grads, 1.0, other) == \
+    assert check.gradient_disagreement(("x", "a"), 1.0, grads, 1.0, other) == \
         pytest.approx((1e-12, "x"))
-    assert cli.gradient_disagreement(("x", "a"), 1.0, grads, 1.0, (grads[0], np.nan))[0] == np.inf
-    assert cli.gradient_disagreement(("x", "a"), 1.0, grads, 1.5, grads) == (0.5, "value")
+    assert check.gradient_disagreement(("x", "a"), 1.0, grads, 1.0, (grads[0], np.nan))[0] == np.inf
+    assert check.gradient_disagreement(("x", "a"), 1.0, grads, 1.5, grads) == (0.5, "value")
 
 
 @pytest.mark.parametrize("count", ["-1", "some"])

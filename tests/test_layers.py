@@ -20,8 +20,9 @@ LAYERS = [
     {"profiling"},
     {"api", "tangent_api", "case"},
     {"report"},          # runs adjoints to plot them
-    {"cli", "__init__", "__main__"},
+    {"cli", "__init__", "__main__"},   # cli/: the adjoin command, a module per subcommand
 ]
+CLI_HELPERS = {"arguments", "common", "differences"}   # what the modules of cli/ share
 
 
 def layer_of(part):
@@ -63,6 +64,28 @@ def test_no_layer_imports_a_higher_one(path):
     mine = layer_of(top(path))
     for part, line in imported_parts(path):
         assert layer_of(part) <= mine, f"{path.name}:{line} imports {part}, a higher layer than {top(path)}"
+
+
+def cli_modules():
+    return [p for p in modules() if p.relative_to(PACKAGE).parts[0] == "cli"]
+
+
+def test_the_command_package_is_in_the_top_layer():
+    """cli/ is a package: the layer test above finds its modules, as the top layer."""
+    names = {p.name for p in cli_modules()}
+    assert {"__init__.py", "__main__.py", "common.py", "check.py", "generate.py"} <= names
+    assert {layer_of(top(p)) for p in cli_modules()} == {len(LAYERS) - 1}
+
+
+@pytest.mark.parametrize("path", [p for p in cli_modules() if p.stem not in ("__init__", "__main__")],
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_a_command_imports_only_the_shared_modules_of_cli(path):
+    """A subcommand's module uses cli's shared modules, never another subcommand's; only
+    cli/__init__.py (the command table) imports the subcommands."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            assert node.module in CLI_HELPERS, \
+                f"{path.name}:{node.lineno} imports {node.module or 'cli'}, not one of {sorted(CLI_HELPERS)}"
 
 
 @pytest.mark.parametrize("path", [p for p in modules() if p.name != "rules.py"],

@@ -1,0 +1,6 @@
+"""``python -m adjoin.cli COMMAND ...``: the same as the ``adjoin`` command."""
+import sys
+
+from . import main
+
+sys.exit(main())
