@@ -203,3 +203,20 @@ def test_repeated_and_negated_terms_are_written_once_and_subtracted():
     assert "x_d * x * 2.0" in t.source and "x_d * x + x_d * x" not in t.source, t.source
     assert "-(" not in t.source and "+ -" not in t.source, t.source
     assert value_d == pytest.approx(np.sum(-2.0 * x * c) + np.sum(1.0 - x * x), rel=1e-14)
+
+
+# --- every program of the language tests (tests/programs/language.py), in tangent mode ------------
+
+def _language_names():
+    from programs import language
+    return [n for n in dir(language) if not n.startswith("_") and callable(getattr(language, n))
+            and getattr(language, n).__module__ == language.__name__]
+
+
+@pytest.mark.parametrize("name", _language_names())
+def test_language_program_passes_the_dot_product_test(name):
+    """One construct each: an int accumulator made float in a loop, nested functions, views."""
+    from programs import language
+    rng = np.random.default_rng(11)
+    args = dict(a=rng.uniform(0.2, 0.9, (3, 4)), x=rng.uniform(-0.5, 0.9, 4))
+    assert adjoin.dot_test(getattr(language, name), ("a", "x"), **args).relative_error <= DOT_RTOL

@@ -419,3 +419,28 @@ def fill_and_copyto_as_stores(a, x):
     last = rows[-1]
     last.fill(2.0 * x[0])
     return np.sum(rows * rows) + np.sum(buf * x)
+
+
+def nested_function_reading_the_enclosing_variables(a, x):
+    # lifted: called with the variables it reads, as they are at each call
+    scale = a[0, 0]
+
+    def tendency(v, w):
+        return scale * np.sin(v) + w * a[1, 1]
+
+    y = x.copy()
+    for k in range(3):
+        y = y + 0.1 * tendency(y, x)
+        scale = scale * 0.5            # the next call sees the new value
+    return np.sum(y * y)
+
+
+def nested_subroutine_updating_an_argument(a, x):
+    y = x * 1.0
+
+    def relax(v):
+        v[1:-1] += 0.25 * a[0, 1] * (v[2:] - 2.0 * v[1:-1] + v[:-2])
+
+    for k in range(2):
+        relax(y)
+    return np.sum(y ** 3) + _double(y)[0]

@@ -86,8 +86,8 @@ def recursive(x, n):
 
 
 def uses_nested_function(x):
-    def inner(v):
-        return v * 2.0
+    def inner(v, scale=2.0):          # a default value: evaluated where the def runs, not lifted
+        return v * scale
     return np.sum(inner(x))
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import UnsupportedError
 from ..rules import RULES
 from .source import MISSING, UserFunction, error_at, is_user_function, resolve, user_function
+from .nested import lift_nested, registered
 from .specialize import NOTHING, callee_binding, head_binding, specialized
 
 
@@ -57,7 +58,10 @@ _STATEMENT_HINTS = {
     ast.Global: ("'global' declarations", "pass the value as an argument and return the new one"),
     ast.Nonlocal: ("'nonlocal' declarations", "pass the value as an argument and return the new one"),
     ast.ClassDef: ("class definitions", "use module-level functions and arrays"),
-    ast.FunctionDef: ("nested functions (closures)", "define the function at module level"),
+    ast.FunctionDef: ("nested functions (closures) of this form",
+                      "adjoin takes a nested def that is a statement of the function's body, is only "
+                      "called (not passed or stored), has no default values, *args or nonlocal, and calls "
+                      "no other nested function; else define the function at module level"),
     ast.AsyncFunctionDef: ("nested functions (closures)", "define the function at module level"),
     ast.Delete: ("'del' statements", "let the name be rebound instead"),
     ast.Import: ("imports inside functions", "import at module level"),
@@ -183,7 +187,7 @@ class Program:
 def load_program(fn, values=None):
     """Checks and normalizes ``fn`` and every user function it reaches, each specialized on the
     function values its parameters receive (``values``: the head's arguments, when known)."""
-    head = specialized(user_function(fn), head_binding(fn, values))
+    head = specialized(_loaded(fn), head_binding(fn, values))
     problems = Problems()
     keys = Keys()               # (id(fn object), binding) -> key
     raw = {}                    # key -> UserFunction
@@ -195,7 +199,7 @@ def load_program(fn, values=None):
         checker.run()
         for obj, binding in checker.user_callees:
             if keys.get(obj, binding) is None:
-                new = specialized(user_function(obj), binding)
+                new = specialized(_loaded(obj), binding)
                 raw[keys.add(obj, binding)] = new
                 pending.append(new)
     problems.raise_if_any(head.name)
@@ -211,6 +215,11 @@ def load_program(fn, values=None):
     _check_recursion(program, problems)
     problems.raise_if_any(head.name)
     return program
+
+
+def _loaded(fn):
+    """The UserFunction of ``fn`` (or of a function lifted from a nested def), nested defs lifted."""
+    return lift_nested(registered(fn) or user_function(fn))
 
 
 def _unique_key(obj, keys, binding=None):

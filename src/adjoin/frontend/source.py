@@ -49,6 +49,9 @@ class UserFunction:
     aliases: dict = field(default_factory=dict)      # new name -> the value it stands for
     alias_names: dict = field(default_factory=dict)  # new name -> the module-level name it renames
     binding: object = None     # frontend.specialize.Binding: the function values it is specialized on
+    # a function made by adjoin from the user's code (a nested def, lifted): its definition, which
+    # a generated module writes out (the user's module has no such name to import)
+    primal_source: str | None = None
 
     @property
     def path(self):

@@ -97,8 +97,8 @@ class TangentGen:
         value, tangent = exprs.emit(stmt.value)
         target_d = tangent_target(self, target)
         primal = _line(ast.Assign(targets=[copy.deepcopy(target)], value=value), stmt)
-        if target_d is None:
-            return lines + [primal]
+        if target_d is None:                # no derivative here; later, maybe (zeros_after)
+            return lines + [primal] + self.zeros_after(target)
         if tangent is not None:
             return lines + [ast.Assign(targets=[target_d], value=tangent), primal]
         if isinstance(target, ast.Subscript):
@@ -108,7 +108,8 @@ class TangentGen:
     def zeros_after(self, target):
         """Tangents of names just bound to values without a derivative: zeros."""
         if isinstance(target, ast.Name):
-            if not self.has_tangent(target):
+            # active is enough: an int here may be a float later (t = 0, then t += x in a loop)
+            if target.id not in self.ctx.active:
                 return []
             return [assign(self.tangent_name(target.id), self.zero(target, name(target.id)))]
         if isinstance(target, (ast.Tuple, ast.List)):
