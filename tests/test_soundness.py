@@ -71,6 +71,7 @@ CASES = {
     "parameter_rebound_then_its_alias_written": (dict(x=np.array([0.3, -0.2, 0.5, 0.9]), a=0.7), ("x", "a")),
     "numpy_zero_adjoint": (dict(x=np.linspace(0.1, 0.9, 6), a=0.3), ("x", "a")),
     "view_returned": (dict(x=np.linspace(0.1, 0.9, 6), a=0.3), ("x", "a")),
+    "updated_parameter_returned": (dict(u0=np.linspace(0.0, 1.0, 7) ** 2, c=0.3), ("u0", "c")),
 }
 
 # the truth, where the issue gives it

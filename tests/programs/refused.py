@@ -280,3 +280,16 @@ def calls_a_function_taken_from_a_local_tuple(x):
 def converts_an_array_to_a_list(x):
     z = list(x)
     return z[0] * z[1]
+
+
+def _scaled_or_same(p, c):
+    if c > 0.0:
+        return p * 2.0           # a new array on this path, the argument itself on the other
+    return p
+
+
+def sometimes_a_new_array_returned(x, a):
+    for k in range(2):
+        x = _scaled_or_same(x, a)
+        x[0] = a                 # the head's own x, or a new array: not known here
+    return np.sum(x)

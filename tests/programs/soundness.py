@@ -541,3 +541,39 @@ def rank_kept_through_a_method_in_a_loop(x, a):
     _scale_in_place(T[0], a)
     return np.sum(T * T)
 
+
+
+# A subroutine that updates its parameter in place and returns it, called as p = f(p) on a
+# parameter, in a time loop (Barba's "12 steps to Navier-Stokes" cavity flow writes
+# p = pressure_poisson(p, dx, dy, b) and b = build_up_b(b, ...)): p stays the caller's array.
+def _relax_and_return(p, b, c):
+    for q in range(3):
+        pn = p.copy()
+        p[1:-1] = 0.5 * (pn[2:] + pn[:-2]) - c * b[1:-1]
+        p[0] = p[1]
+        p[-1] = 0.0
+    return p
+
+
+def _source_into(b, u, c):
+    b[1:-1] = c * (u[2:] - u[:-2]) ** 2
+    return b
+
+
+def _flow(u, p, c, nt):
+    b = np.zeros_like(u)
+    for n in range(nt):
+        un = u.copy()
+        b = _source_into(b, u, c)
+        p = _relax_and_return(p, b, c)
+        u[1:-1] = un[1:-1] - 0.1 * (p[2:] - p[:-2]) + 0.05 * (un[2:] - 2.0 * un[1:-1] + un[:-2])
+        u[0] = 0.0
+        u[-1] = 1.0
+    return u, p
+
+
+def updated_parameter_returned(u0, c):
+    u = u0.copy()
+    p = np.zeros_like(u0)
+    u, p = _flow(u, p, c, 3)
+    return np.sum(u ** 2) + np.sum(p ** 2)

@@ -34,6 +34,9 @@ class Summary:
     write_regions: tuple = ()             # (param, region) pairs: every write to param is in region,
                                           # a constant index such as "1:-1, 1:-1"
     shared_results: tuple = ()            # (i, j) pairs of results that may share memory
+    # per result: the parameter whose entry array it is on every path (``return p`` after updating
+    # p in place: ``p = f(p)`` keeps p the caller's array), else None
+    result_is: tuple = ()
 
     def results_sharing(self, k):
         """Result k and the results that may share memory with it."""
@@ -88,13 +91,24 @@ def infer_effects(program, kinds):
         objects = [analysis.result_objects.get(name, frozenset()) for name in func.result_names]
         shared = tuple((i, j) for i in range(len(objects)) for j in range(i + 1, len(objects))
                        if share(objects[i], objects[j]))
+        result_is = tuple(_only_parameter(objs) for objs in objects)
         summaries.by_key[key] = Summary(func.params, frozenset(access.reads),
                                         frozenset(analysis.written_params), result_aliases,
                                         frozenset(access.rewrites) & frozenset(analysis.written_params),
                                         frozenset(kills) & frozenset(analysis.written_params), regions,
-                                        shared)
+                                        shared, result_is)
     problems.raise_if_any(program.head)
     return summaries
+
+
+def _only_parameter(objects):
+    """The parameter p when ``objects`` is exactly {P:p}, p's whole entry array (not a view of it,
+    not maybe a new array), else None."""
+    if len(objects) == 1:
+        (obj,) = objects
+        if obj.startswith("P:") and _root(obj) == obj:
+            return obj[2:]
+    return None
 
 
 def sharing_groups(envs):
@@ -305,6 +319,10 @@ class PointsTo(Forward):
             return [frozenset({f"A:{id(node)}:new"})]
         out = []
         for k, aliases in enumerate(summary.result_aliases or ((),)):
+            exact = summary.result_is[k] if k < len(summary.result_is) else None
+            if exact is not None and summary.params.index(exact) < len(node.args):
+                out.append(self.objects(node.args[summary.params.index(exact)], env))
+                continue            # the argument's own array, returned
             objs = {f"A:{id(node)}.{j}:new" for j in summary.results_sharing(k)}
             for param in aliases:
                 position = summary.params.index(param)
