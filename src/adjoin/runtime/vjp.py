@@ -602,6 +602,35 @@ def interp_values(g, x, xp, fp, left, right, period):
     return out
 
 
+def median_adjoint(g, a, axis):
+    """Adjoint of ``np.median(a, axis)``: ``g`` to the middle element of each sorted group, or
+    half of it to each of the two middle ones when the group's size is even."""
+    a = np.asarray(a, dtype=float)
+    if axis is None:
+        return np.reshape(median_adjoint(g, np.ravel(a), 0), np.shape(a))
+    moved = np.moveaxis(a, axis, -1)
+    n = moved.shape[-1]
+    order = np.argsort(moved, axis=-1, kind="stable")
+    g = np.asarray(g, dtype=float)[..., None]
+    out = np.zeros_like(moved)
+    middle = [n // 2] if n % 2 else [n // 2 - 1, n // 2]
+    for k in middle:
+        np.put_along_axis(out, order[..., k:k + 1], np.take_along_axis(out, order[..., k:k + 1], -1)
+                          + g / len(middle), axis=-1)
+    return np.moveaxis(out, -1, axis)
+
+
+def convolve_adjoint(g, a, v, mode, which):
+    """Adjoint of ``np.convolve(a, v, mode)`` in ``a`` (``which == 'a'``) or ``v``: the output's
+    adjoint placed in the full convolution's, correlated with the other operand."""
+    n, m = np.size(a), np.size(v)
+    full = np.zeros(n + m - 1)
+    offset = {"full": 0, "same": (min(n, m) - 1) // 2, "valid": min(n, m) - 1}[mode]
+    full[offset:offset + np.size(g)] = g
+    other = v if which == "a" else a
+    return np.convolve(full, np.asarray(other, dtype=float)[::-1], "valid")
+
+
 def solve_b(g, a, b):
     """Adjoint of ``x = np.linalg.solve(a, b)`` in ``b``: ``solve(a^T, g)``, summed over the
     batches ``b`` was broadcast to."""
