@@ -36,6 +36,7 @@ CASES = [
     ("read_before_assigned", "read before any value is assigned", "x"),
     ("calls_an_installed_package", "$AD INACTIVE", "x"),
     ("copies_into_an_argument", "updates its argument in place", "x"),
+    ("draws_from_the_global_random_state", "draws from NumPy's global random state", "x"),
     ("sometimes_a_new_array_returned", "may or may not be the array passed in as parameter 'x'", "x"),
     ("converts_an_array_to_a_list", "converting to a list with list(...)", "x"),
     ("fills_a_row_given_by_an_index", "'.fill()' other than as a statement 'name.fill(value)'", "x"),

@@ -532,6 +532,10 @@ class Checker:
             return
         elif id(target) in _RULE_OBJECTS:
             pass                  # int(...), float(...), range(...) are primitives of the table too
+        elif _draws_from_global_state(target):
+            self.bad(node, f"calling {label}, which draws from NumPy's global random state",
+                     "draw the random numbers before calling the differentiated function and pass them "
+                     "as an argument: a checkpointed call runs again in the adjoint and would draw others")
         elif target in (list, tuple):
             self.bad(node, f"converting to a {target.__name__} with {label}(...)",
                      "keep the array (z = z0.copy(), then z[0], z[1]; 'x, y = z0' unpacks it), or write the "
@@ -573,6 +577,11 @@ class Checker:
 # NumPy functions with no rule that write into an argument: an update adjoin would not see
 _WRITES_ARGUMENTS = [np.fill_diagonal, np.copyto, np.put, np.place, np.putmask, np.put_along_axis,
                      np.random.shuffle]
+
+
+def _draws_from_global_state(obj):
+    """np.random.normal, np.random.seed, ...: methods of NumPy's hidden global RandomState."""
+    return isinstance(getattr(obj, "__self__", None), np.random.RandomState)
 
 
 def _pure_external(obj):
