@@ -30,26 +30,24 @@ def positive_float(text):
     return value
 
 
-def non_negative_int(text):
-    """argparse type: a whole number, at least 0."""
+def _whole_number(text, least):
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 0")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least {least}")
     return value
+
+
+def non_negative_int(text):
+    """argparse type: a whole number, at least 0."""
+    return _whole_number(text, 0)
 
 
 def positive_int(text):
     """argparse type: a whole number, at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
-    return value
+    return _whole_number(text, 1)
 
 
 def set_argument(parser):

@@ -21,10 +21,10 @@ and it calls no other nested function (nor itself).
 """
 import ast
 import copy
-import types
 from dataclasses import replace
 
-from .source import UserFunction
+from .source import UserFunction, compiled_function
+from .specialize import fresh_name
 
 _LIFTED_ATTRIBUTE = "__adjoin_lifted__"     # on a lifted function object: its UserFunction
 
@@ -48,7 +48,7 @@ def lift_nested(user):
     taken = _all_names(user.node) | set(user.fn.__globals__) | set(aliases)
     for stmt in liftable:
         free = _free_names(stmt, user.node)
-        lifted = _lifted_function(user, stmt, free, _fresh(f"{user.name}_{stmt.name}", taken))
+        lifted = _lifted_function(user, stmt, free, fresh_name(f"{user.name}_{stmt.name}", taken))
         aliases[lifted.name] = lifted.fn
         _rewrite_calls(node, stmt.name, lifted.name, free)
     node.body = [s for s in node.body if not (isinstance(s, ast.FunctionDef) and s.name in
@@ -104,25 +104,13 @@ def _all_names(tree):
         n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
 
 
-def _fresh(name, taken):
-    candidate, k = name, 2
-    while candidate in taken:
-        candidate, k = f"{name}{k}", k + 1
-    taken.add(candidate)
-    return candidate
-
-
 def _lifted_function(user, stmt, free, name):
     """The UserFunction of the nested ``stmt`` as a function ``name`` of its own parameters, then
     of the ``free`` variables it reads; compiled from its code, in the user's file."""
     definition = copy.deepcopy(stmt)
     definition.name = name
     definition.args.args = definition.args.args + [ast.copy_location(ast.arg(arg=v), stmt) for v in free]
-    module = ast.fix_missing_locations(ast.Module(body=[definition], type_ignores=[]))
-    code = compile(module, user.path, "exec")
-    function_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-    fn = types.FunctionType(function_code, user.fn.__globals__, name)
-    fn.__module__ = user.fn.__module__
+    fn = compiled_function(definition, user.path, user.fn.__globals__, user.fn.__module__)
     fn.__qualname__ = f"{user.fn.__qualname__}.<locals>.{stmt.name}"
     lifted = UserFunction(name, fn, definition, user.source, aliases=dict(user.aliases),
                           alias_names=dict(user.alias_names), primal_source=ast.unparse(definition))

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from ..rules import RULES
-from .source import MISSING, UserFunction, error_at, is_user_function, resolve, user_function
+from .source import MISSING, UserFunction, compiled_function, error_at, is_user_function, resolve, user_function
 from .nested import lift_nested, registered
 from .specialize import NOTHING, callee_binding, head_binding, specialized
 
@@ -821,11 +821,7 @@ def _outline(key, func, node, body, start, end, label, ordinal, keys, problems, 
         ast.copy_location(sub, statements[-1])
         for child in ast.walk(sub):
             ast.copy_location(child, statements[-1])
-    module = ast.fix_missing_locations(ast.Module(body=[definition], type_ignores=[]))
-    code = compile(module, func.path, "exec")
-    function_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-    fn = types.FunctionType(function_code, {**func.fn.__globals__, **func.aliases}, name)
-    fn.__module__ = func.fn.__module__
+    fn = compiled_function(definition, func.path, {**func.fn.__globals__, **func.aliases}, func.fn.__module__)
     fragment = FragmentFunction(name, fn, definition, func.source)
     fragment.fragment_of = key
     fragment.fragment_label = label or "fragment"

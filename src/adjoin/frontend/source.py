@@ -176,6 +176,16 @@ def _fingerprint(code):
     return code.co_name, code.co_names, code.co_varnames, code.co_argcount, code.co_kwonlyargcount, consts
 
 
+def compiled_function(definition, path, fn_globals, module):
+    """The function object of ``definition`` (a FunctionDef adjoin made from the user's code),
+    compiled as if written in the user's file ``path``, with the globals of its module."""
+    code = compile(ast.fix_missing_locations(ast.Module(body=[definition], type_ignores=[])), path, "exec")
+    function_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    fn = types.FunctionType(function_code, fn_globals, definition.name)
+    fn.__module__ = module
+    return fn
+
+
 def user_function(fn):
     """Wraps a user function object with its parsed source."""
     if not is_user_function(fn):

@@ -100,7 +100,7 @@ def _bound(user, binding):
     if binding.varargs is not None and node.args.vararg is not None:
         _expand_varargs(node, binding.varargs, taken)
     for param, fn in binding.functions:
-        alias = _fresh(fn.__name__, taken)
+        alias = fresh_name(fn.__name__, taken)
         aliases[alias] = fn
         for sub in ast.walk(node):
             if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id == param:
@@ -111,7 +111,7 @@ def _bound(user, binding):
 def _expand_varargs(node, count, taken):
     """``def f(x, *params)`` called with 2 extra values -> ``def f(x, params_0, params_1)``."""
     name = node.args.vararg.arg
-    names = [_fresh(f"{name}_{k}", taken) for k in range(count)]
+    names = [fresh_name(f"{name}_{k}", taken) for k in range(count)]
     node.args.args = node.args.args + [ast.arg(arg=n) for n in names]
     node.args.vararg = None
 
@@ -141,7 +141,7 @@ def _names(node):
         {sub.arg for sub in ast.walk(node) if isinstance(sub, ast.arg)}
 
 
-def _fresh(base, taken):
+def fresh_name(base, taken):
     name, n = base, 1
     while name in taken:
         n += 1

@@ -258,7 +258,7 @@ def _bindings(pctx):
     scopes = [(func.node, func) for func in program.functions.values()]
     scopes += [(definition, _Scope(user, definition)) for definition, user in program.inactive.values()]
     for key, func in program.functions.items():
-        if func.fragment_of is None and func.user.primal_source is None:
+        if func.user.primal_source is None:        # fragments and lifted defs are written out
             imports[key] = (func.user.fn.__module__, func.user.fn.__name__, func.user.fn)
     for tree, func in scopes:
         for node in ast.walk(tree):
@@ -391,18 +391,11 @@ def module_source(pctx, wrt):
         lines.append("")
     for key in program.order():
         func = program.functions[key]
-        if func.fragment_of is None and func.user.primal_source is not None and key in pctx.plain_calls:
-            lines.append(f"# the function {func.user.fn.__qualname__} at line {func.user.node.lineno}, nested in "
-                         "the user's code, as a function of the variables it reads: its advance")
-            lines.append(func.user.primal_source)
-            lines.append("")
-            lines.append("")
-        if func.fragment_of is not None and key in pctx.plain_calls:
-            lines.append(f"# the checkpointed fragment of {func.fragment_of} at line {func.user.node.lineno}, "
-                         "as a function: its advance")
-            lines.append(func.user.primal_source)
-            lines.append("")
-            lines.append("")
+        if func.user.primal_source is not None and key in pctx.plain_calls:
+            what = (f"the checkpointed fragment of {func.fragment_of}" if func.fragment_of is not None else
+                    f"the function {func.user.fn.__qualname__}, nested in the user's code,")
+            lines.append(f"# {what} at line {func.user.node.lineno}, as a function: its advance")
+            lines += [func.user.primal_source, "", ""]
     for key in program.order():
         modes = needed.get(key)
         if not modes or key not in pctx.functions_gen:
