@@ -194,3 +194,48 @@ def test_a_template_conditional_on_a_default_is_decided_when_generating():
     exact = 1.0 / a + 1.0 / (a * math.log(10.0))
     g = adjoin.grad(_logs, wrt="a")(a)
     assert math.isclose(g, exact, rel_tol=1e-14) and math.isclose(value_d, exact, rel_tol=1e-14)
+
+
+def _neighbours(y, c):
+    n = y.shape[0]
+    out = np.zeros_like(y)
+    for k in range(n):
+        kp1 = k + 1
+        if kp1 == n:
+            kp1 = 0
+        out[k] = y[kp1] * y[k - 1] * c
+    return np.sum(out * out)
+
+
+def test_integer_indices_at_the_top_of_a_loop_are_computed_again_not_pushed():
+    """kp1 = k + 1, wrapped by a branch, is computed again at the top of the reversed iteration
+    (it reads only the loop index and a name the loop leaves alone) instead of being pushed and
+    popped once per iteration."""
+    y = np.linspace(-0.8, 0.9, 6)
+    source = adjoin.generate_source(_neighbours, ("y", "c"), example=dict(y=y, c=0.7))
+    assert "tape.push(kp1)" not in source, source
+    backward = source[source.index("for k in reversed(range(n))"):]
+    assert "kp1 = k + 1" in backward, source
+
+
+def _dying_locals(u, c):
+    flux = c * u * u
+    return np.sum(np.sin(flux))
+
+
+def _calls_dying(u, c):
+    return _dying_locals(u, c) + np.sum(u)
+
+
+def test_a_split_forward_sweep_moves_its_dying_locals_onto_the_tape():
+    """flux dies when _dying_locals returns: its split forward sweep pushes it with tape.move
+    (kept uncopied when only that name holds it); parameters are still pushed with copies."""
+    u = np.linspace(0.1, 0.9, 5)
+    source = adjoin.generate_source(_calls_dying, ("u", "c"), example=dict(u=u, c=0.7),
+                                    nocheckpoint=["_dying_locals"])
+    forward = source[source.index("def _dying_locals_fwd"):source.index("def _dying_locals_bwd")]
+    assert "tape.move(flux)" in forward, forward
+    grads = adjoin.grad(_calls_dying, wrt=("u", "c"), nocheckpoint=["_dying_locals"])(u, 0.7)
+    flux = 0.7 * u * u
+    assert np.allclose(grads[0], np.cos(flux) * 1.4 * u + 1.0, rtol=1e-13)
+    assert np.isclose(grads[1], np.sum(np.cos(flux) * u * u), rtol=1e-13)

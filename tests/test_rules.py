@@ -1039,3 +1039,28 @@ def test_every_rule_with_adjoints_has_tangents(key):
                 assert node.id in allowed or hasattr(builtins, node.id), (key, param, node.id)
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "ad":
                 assert hasattr(jvp, node.attr), f"{template}: no ad.{node.attr} in adjoin.runtime.jvp"
+
+
+@settings(max_examples=200, deadline=None)
+@given(shape=st.lists(st.integers(0, 5), min_size=1, max_size=3), shift=st.integers(-12, 12),
+       axis=st.integers(-3, 2), dtype=st.sampled_from([float, int, bool]))
+def test_quick_roll_is_np_roll(shape, shift, axis, dtype):
+    """ad.roll and ad.unroll (the adjoint rule's quicker np.roll) give np.roll's array, element
+    for element, for every shape, shift and axis, and np.roll's error for an axis out of range."""
+    a = (np.arange(int(np.prod(shape))).reshape(shape) % 3).astype(dtype)
+    if not -a.ndim <= axis < a.ndim:
+        with pytest.raises(np.exceptions.AxisError):
+            vjp.roll(a, shift, axis)
+        return
+    expected = np.roll(a, shift, axis)
+    got = vjp.roll(a, np.int64(shift) if shift % 2 else shift, axis)
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    assert not np.shares_memory(got, a) or a.size == 0
+    assert np.array_equal(vjp.unroll(expected, shift, axis), a)
+
+
+def test_quick_roll_leaves_other_shapes_of_arguments_to_np_roll():
+    a = np.arange(12.0).reshape(3, 4)
+    for shift, axis in ((5, None), ((1, -2), (0, 1)), (1, (1,))):
+        assert np.array_equal(vjp.roll(a, shift, axis), np.roll(a, shift, axis))
+        assert np.array_equal(vjp.unroll(np.roll(a, shift, axis), shift, axis), a)

@@ -72,6 +72,12 @@ CASES = {
     "numpy_zero_adjoint": (dict(x=np.linspace(0.1, 0.9, 6), a=0.3), ("x", "a")),
     "view_returned": (dict(x=np.linspace(0.1, 0.9, 6), a=0.3), ("x", "a")),
     "updated_parameter_returned": (dict(u0=np.linspace(0.0, 1.0, 7) ** 2, c=0.3), ("u0", "c")),
+    "wrapped_neighbours": (dict(y=np.linspace(-0.8, 0.9, 6), c=0.7), ("y", "c")),
+    "index_read_after_its_loop": (dict(x=np.linspace(-0.8, 0.9, 5), a=0.7), ("x", "a")),
+    "index_from_an_int_the_body_changes": (dict(x=np.linspace(-0.8, 0.9, 5), a=0.7), ("x", "a")),
+    "index_rebound_after_its_use": (dict(x=np.linspace(-0.8, 0.9, 5), a=0.7), ("x", "a")),
+    "index_first_set_in_a_branch": (dict(x=np.linspace(-0.8, 0.9, 5), a=0.7), ("x", "a")),
+    "index_of_an_outer_loop_in_an_inner_prefix": (dict(x=np.linspace(-0.8, 0.9, 5), a=0.7), ("x", "a")),
 }
 
 # the truth, where the issue gives it

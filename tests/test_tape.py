@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from adjoin.errors import TapeError
+from adjoin.errors import TapeError, TapeMemoryError
 from adjoin.runtime.tape import SCALAR_BYTES, Tape, size_of
 
 
@@ -83,3 +83,45 @@ def test_a_list_is_stored_as_a_copy_of_its_arrays():
     assert tape.bytes == 48
     restored = tape.pop()
     assert isinstance(restored, list) and restored[1][0] == 1.0
+
+
+def test_move_keeps_an_array_only_its_name_holds_and_copies_anything_else():
+    """A local that dies at the end of a split forward sweep goes onto the tape uncopied when
+    nothing else refers to it; a second name, a view or a view of it make move copy, as push does."""
+    tape = Tape()
+
+    def sweep():
+        alone = np.arange(4.0) * 2.0
+        tape.move(alone)
+        shared = np.arange(4.0) * 3.0
+        other = shared
+        tape.move(shared)
+        base = np.arange(6.0)
+        view = base[1:4]
+        tape.move(view)
+        seen = np.arange(3.0) + 1.0
+        window = seen[1:]
+        tape.move(seen)
+        return id(alone), other, base, window
+
+    alone_id, other, base, window = sweep()
+    moved_seen, moved_view, moved_shared, moved_alone = (tape.pop() for _ in range(4))
+    assert id(moved_alone) == alone_id and np.array_equal(moved_alone, np.arange(4.0) * 2.0)
+    for kept, original in ((moved_shared, other), (moved_view, base[1:4]), (moved_seen, window.base)):
+        assert not np.shares_memory(kept, original)
+        assert np.array_equal(kept, original)
+    other[:] = base[1:4] = window[:] = -1.0           # later writes cannot reach the tape's copies
+    assert np.array_equal(moved_shared, np.arange(4.0) * 3.0)
+    assert tape.bytes == 0 and tape.peak_bytes == 4 * 8 * 2 + 3 * 8 + 3 * 8
+
+
+def test_move_counts_bytes_and_respects_the_limit():
+    tape = Tape(max_bytes=40)
+
+    def sweep():
+        big = np.zeros(6)
+        tape.move(big)
+
+    with pytest.raises(TapeMemoryError):
+        sweep()
+    assert tape.bytes == 0

@@ -577,3 +577,79 @@ def updated_parameter_returned(u0, c):
     p = np.zeros_like(u0)
     u, p = _flow(u, p, c, 3)
     return np.sum(u ** 2) + np.sum(p ** 2)
+
+
+# Integer indices computed at the top of a loop body (lorenz96's m = k * nj + j, mp1 = m + 1,
+# wrapped by a branch) are computed again by the backward sweep instead of being pushed; these
+# are the shapes where that would be wrong if it were done without care.
+def _neighbour_tendency(y, c, out):
+    n = y.shape[0]
+    nj = 2
+    for k in range(n // nj):
+        for j in range(nj):
+            m = k * nj + j
+            mp1 = m + 1
+            mp2 = m + 2
+            if mp2 >= n:
+                mp2 = mp2 - n
+                if mp1 >= n:
+                    mp1 = mp1 - n
+            out[m] = y[mp1] * (y[mp2] - y[m - 1]) * c + y[m] ** 2
+
+
+def wrapped_neighbours(y, c):
+    out = np.zeros_like(y)
+    for step in range(2):
+        _neighbour_tendency(y, c, out)
+        y = y + 0.1 * out
+    return np.sum(y * y)
+
+
+def index_read_after_its_loop(x, a):
+    s = 0.0
+    i = 0
+    for k in range(x.shape[0] - 1):
+        i = k + 1
+        s = s + x[i] * x[k] * a
+    return s + x[i] ** 3
+
+
+def index_from_an_int_the_body_changes(x, a):
+    s = 0.0
+    off = 0
+    for k in range(x.shape[0] - 1):
+        i = k + off
+        s = s + x[i] * x[i] * a
+        off = 1 - off
+    return s
+
+
+def index_rebound_after_its_use(x, a):
+    s = 0.0
+    for k in range(x.shape[0] - 1):
+        i = k
+        s = s + x[i] * x[i] * a
+        i = k + 1
+        s = s + x[i] * a * s
+    return s
+
+
+def index_first_set_in_a_branch(x, a):
+    s = 0.0
+    i = 0
+    for k in range(x.shape[0]):
+        if k % 2 == 1:
+            i = k - 1
+        s = s + x[i] * x[k] * a
+    return s
+
+
+def index_of_an_outer_loop_in_an_inner_prefix(x, a):
+    s = 0.0
+    n = x.shape[0]
+    for k in range(n):
+        for j in range(2):
+            i = (k + j) % n
+            s = s + x[i] * x[k] * a
+            s = s * 0.9
+    return s

@@ -38,28 +38,25 @@ def column_b(tape, T0, z, result_b, verify):
     upper_b = 0.0
     # line 28: result = np.sum(T * T)
     verify.same(0, T)
-    tmp = T * T
-    tmp_b2 = ad.unreduce(result_b, tmp, None, False)
-    T_b += ad.sum_to(tmp_b2 * T, T)
-    T_b += ad.sum_to(tmp_b2 * T, T)
+    T_b += ad.unreduce(result_b, T, None, False) * (2.0 * T)
     verify.same(5, range(T.shape[0] - 1))
     for k in reversed(range(T.shape[0] - 1)):  # line 25
         # line 27: mix_levels(T, k, upper * 0.01)
         T[...] = tape.pop()  # restore the snapshot
         verify.expect(2)
         verify.same(1, k, upper, np.shape(T), T)
-        tmp_b3, tmp_b4 = mix_levels_b(tape, T, k, upper * 0.01, T_b, verify)
-        T_b = tmp_b3
-        upper_b += tmp_b4 * 0.01
+        tmp_b2, tmp_b3 = mix_levels_b(tape, T, k, upper * 0.01, T_b, verify)
+        T_b = tmp_b2
+        upper_b += tmp_b3 * 0.01
         # line 26: upper = density(T[k], z[k])
         upper = tape.pop()
-        tmp_b5 = upper_b
+        tmp_b4 = upper_b
         upper_b = 0.0
         verify.expect(4)
         verify.same(3, T, k, z)
-        tmp_b6 = density_b(tape, T[k], z[k], tmp_b5, verify)
+        tmp_b5 = density_b(tape, T[k], z[k], tmp_b4, verify)
         T_b = ad.dense(T_b, T)
-        T_b[k] += tmp_b6
+        T_b[k] += tmp_b5
     # line 24: T = T0.copy()
     tmp_b = T_b
     if ad.nonzero(tmp_b):
@@ -110,8 +107,8 @@ def density_b(tape, t, z, result_b, verify):
     # line 14: result = (t - 10.0) * (1.0 + 0.1 * z) + 0.01 * t * t
     verify.same(9, t, z)
     tmp = 1.0 + 0.1 * z
-    tmp2 = 0.01 * t
     t_b += ad.sum_to(result_b * tmp, t)
+    tmp2 = 0.01 * t
     t_b += ad.sum_to(result_b * t * 0.01, t)
     t_b += ad.sum_to(result_b * tmp2, t)
     return t_b

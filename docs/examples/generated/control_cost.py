@@ -45,32 +45,26 @@ def cost_b(tape, u0, c, nmax, result_b):
     u_b = 0.0
     u0_b = np.zeros_like(u0, dtype=float)
     # line 26: result = total + np.sum(np.exp(u))
-    tmp4 = np.exp(u)
     total_b += result_b
-    u_b += ad.unreduce(result_b, tmp4, None, False) * tmp4
+    tmp3 = np.exp(u)
+    u_b += ad.unreduce(result_b, tmp3, None, False) * tmp3
     # line 25: u = relax(u, 1.0)
     u = tape.pop()
-    tmp_b7 = u_b
+    tmp_b6 = u_b
     u_b = 0.0
-    tmp_b8 = relax_b(tape, u, 1.0, tmp_b7)
-    u_b += tmp_b8
+    tmp_b7 = relax_b(tape, u, 1.0, tmp_b6)
+    u_b += tmp_b7
     for k in reversed(tape.pop()):  # line 17
         # line 22: total = total + np.sum(u * u)
-        tmp_b5 = total_b
-        total_b = 0.0
-        tmp3 = u * u
-        total_b += tmp_b5
-        tmp_b6 = ad.unreduce(tmp_b5, tmp3, None, False)
-        u_b += ad.sum_to(tmp_b6 * u, u)
-        u_b += ad.sum_to(tmp_b6 * u, u)
+        u_b += ad.unreduce(total_b, u, None, False) * (2.0 * u)
         # line 18: the branch taken
         if tape.pop():
             # line 19: u = u + c * np.sin(u)
             u = tape.pop()
             tmp_b2 = u_b
             u_b = 0.0
-            tmp = np.sin(u)
             u_b += ad.sum_to(tmp_b2, u)
+            tmp = np.sin(u)
             c_b += np.sum(tmp_b2 * tmp)
             u_b += ad.sum_to(tmp_b2 * c * np.cos(u), u)
         else:
@@ -78,8 +72,8 @@ def cost_b(tape, u0, c, nmax, result_b):
             u = tape.pop()
             tmp_b3 = u_b
             u_b = 0.0
-            tmp2 = c * u
             u_b += ad.sum_to(tmp_b3, u)
+            tmp2 = c * u
             tmp_b4 = -tmp_b3 * u
             c_b += np.sum(tmp_b4 * u)
             u_b += ad.sum_to(tmp_b4 * c, u)

@@ -51,8 +51,7 @@ def early_b(tape, x, n, result_b):
         pass
     else:
         # line 37: result = s * s
-        s_b += result_b * s
-        s_b += result_b * s
+        s_b += result_b * (2.0 * s)
         result_b = 0.0
     for i in reversed(tape.pop()):  # line 31
         # line 32: the branch taken
@@ -65,10 +64,7 @@ def early_b(tape, x, n, result_b):
                 s_b += result_b
                 result_b = 0.0
             # line 34: s = s + np.sum(np.sin(x * i))
-            tmp_b = s_b
-            s_b = 0.0
             tmp = x * i
             tmp2 = np.sin(tmp)
-            s_b += tmp_b
-            x_b += ad.unreduce(tmp_b, tmp2, None, False) * np.cos(tmp) * i
+            x_b += ad.unreduce(s_b, tmp2, None, False) * np.cos(tmp) * i
     return value, (x_b,)

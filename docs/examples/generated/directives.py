@@ -37,22 +37,19 @@ def cost_b(tape, u0, k, nsteps, result_b):
     u_b = 0.0
     u0_b = np.zeros_like(u0, dtype=float)
     # line 24: result = np.sum(u * u)
-    tmp = u * u
-    tmp_b2 = ad.unreduce(result_b, tmp, None, False)
-    u_b += ad.sum_to(tmp_b2 * u, u)
-    u_b += ad.sum_to(tmp_b2 * u, u)
+    u_b += ad.unreduce(result_b, u, None, False) * (2.0 * u)
     for n in reversed(range(nsteps)):  # line 18
         # line 21: u = cost_nonlinear1(u)
         u = tape.pop()
-        tmp_b3 = u_b
+        tmp_b2 = u_b
         u_b = 0.0
-        tmp_b4 = cost_nonlinear1_b(tape, u, tmp_b3)
-        u_b += tmp_b4
+        tmp_b3 = cost_nonlinear1_b(tape, u, tmp_b2)
+        u_b += tmp_b3
         # line 19: step(u, k)
         u[...] = tape.pop()  # restore the snapshot
-        tmp_b5, tmp_b6 = step_b(tape, u, k, u_b)
-        u_b = tmp_b5
-        k_b += tmp_b6
+        tmp_b4, tmp_b5 = step_b(tape, u, k, u_b)
+        u_b = tmp_b4
+        k_b += tmp_b5
     # line 17: u = u0.copy()
     tmp_b = u_b
     if ad.nonzero(tmp_b):
@@ -75,8 +72,8 @@ def cost_nonlinear1_b(tape, u, result_b):
     u = tape.pop()
     tmp_b = u_b
     u_b = 0.0
-    tmp2 = 0.1 * v
     u_b += ad.sum_to(tmp_b, u)
+    tmp2 = 0.1 * v
     v_b += ad.sum_to(tmp_b * v * 0.1, v)
     v_b += ad.sum_to(tmp_b * tmp2, v)
     # line 21: v = np.tanh(u)

@@ -36,8 +36,8 @@ def cost_b(tape, x, w, result_b):
     y_b = 0.0
     z_b = 0.0
     # line 13: result = s + np.sum(y * z)
-    tmp2 = y * z
     s_b += result_b
+    tmp2 = y * z
     tmp_b4 = ad.unreduce(result_b, tmp2, None, False)
     y_b += ad.sum_to(tmp_b4 * z, y)
     z_b += ad.sum_to(tmp_b4 * y, z)

@@ -28,10 +28,7 @@ def shapes_b(tape, x, w, result_b):
     w_b = 0.0
     x_b = np.zeros_like(x, dtype=float)
     # line 20: result = np.sum(r * r) + np.sum(u)
-    tmp = r * r
-    tmp_b = ad.unreduce(result_b, tmp, None, False)
-    r_b += ad.sum_to(tmp_b * r, r)
-    r_b += ad.sum_to(tmp_b * r, r)
+    r_b += ad.unreduce(result_b, r, None, False) * (2.0 * r)
     u_b += ad.unreduce(result_b, u, None, False)
     # line 19: u = np.cos(x)
     u = ad.shaped(tape.pop())

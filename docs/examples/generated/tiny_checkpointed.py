@@ -38,10 +38,7 @@ def f_b(tape, x, w, result_b):
     w_b += tmp_b4 * 2.0
     # line 13: y = y * y
     y = tape.pop()
-    tmp_b2 = y_b
-    y_b = 0.0
-    y_b += ad.sum_to(tmp_b2 * y, y)
-    y_b += ad.sum_to(tmp_b2 * y, y)
+    y_b = y_b * (2.0 * y)
     # line 12: g(y, w)
     y[...] = tape.pop()  # restore the snapshot
     tmp_b5, tmp_b6 = g_b(tape, y, w, y_b)
@@ -68,8 +65,7 @@ def g_b(tape, a, w, a_b):
     tmp_b = a_b[:].copy()
     a_b[:] = 0.0
     a_b += ad.sum_to(tmp_b, a)
-    t_b += ad.sum_to(tmp_b * t, t)
-    t_b += ad.sum_to(tmp_b * t, t)
+    t_b += ad.sum_to(tmp_b * (2.0 * t), t)
     # line 6: t = np.sin(a) * w
     tmp = np.sin(a)
     a_b += t_b * w * np.cos(a)

@@ -35,10 +35,7 @@ def f_b(tape, x, w, result_b):
     w_b += tmp_b4 * 2.0
     # line 13: y = y * y
     y = tape.pop()
-    tmp_b2 = y_b
-    y_b = 0.0
-    y_b += ad.sum_to(tmp_b2 * y, y)
-    y_b += ad.sum_to(tmp_b2 * y, y)
+    y_b = y_b * (2.0 * y)
     # line 12: g(y, w)
     tmp_b5, tmp_b6 = g_bwd(tape, y, w, y_b)
     y_b = tmp_b5
@@ -56,7 +53,7 @@ def g_fwd(tape, a, w):
     tape.push(a[:])
     a[:] = a + t * t  # line 7
     # what the backward sweep reads that dies or changes when this function returns
-    tape.push(t)
+    tape.move(t)
 
 
 def g_bwd(tape, a, w, a_b):
@@ -70,8 +67,7 @@ def g_bwd(tape, a, w, a_b):
     tmp_b = a_b[:].copy()
     a_b[:] = 0.0
     a_b += ad.sum_to(tmp_b, a)
-    t_b += ad.sum_to(tmp_b * t, t)
-    t_b += ad.sum_to(tmp_b * t, t)
+    t_b += ad.sum_to(tmp_b * (2.0 * t), t)
     # line 6: t = np.sin(a) * w
     tmp = np.sin(a)
     a_b += t_b * w * np.cos(a)

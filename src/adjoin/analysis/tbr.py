@@ -88,9 +88,10 @@ class TBRResult:
 class TBR(Forward):
     """Runs TBR over one function body given the effects of its simple statements."""
 
-    def __init__(self, effects, loop_reads):
+    def __init__(self, effects, loop_reads, loop_given=None):
         self.effects = effects          # id(stmt) -> StatementEffect
         self.loop_reads = loop_reads    # id(loop) -> names its reverse re-evaluates (range bounds)
+        self.loop_given = loop_given or {}  # id(loop) -> names each reversed iteration computes again
         self.result = TBRResult()
 
     def join(self, a, b):
@@ -104,28 +105,31 @@ class TBR(Forward):
         for n in names:
             state[n] = stronger(state.get(n), kind)
 
+    def given(self, loop):
+        """Names the reversed loop gives their values: its index, and the indices it computes again."""
+        names = set(self.loop_given.get(id(loop), ()))
+        if isinstance(loop, ast.For):
+            names.add(loop.target.id)
+        return names
+
     def before_loop(self, stmt, state):
         state = dict(state)
         self.need(state, self.loop_reads.get(id(stmt), ()), VALUE)
-        if isinstance(stmt, ast.For):
-            index = stmt.target.id
-            if index in state:
-                self.result.loop_pushes.setdefault(id(stmt), set()).add(index)
-                del state[index]
+        for n in sorted(self.given(stmt)):
+            if n in state:
+                self.result.loop_pushes.setdefault(id(stmt), set()).add(n)
+                del state[n]
         return state
 
     def loop_entry(self, loop, state):
-        if isinstance(loop, ast.For) and loop.target.id in state:
-            state = dict(state)
-            del state[loop.target.id]
-        return state
+        given = self.given(loop) & set(state)
+        return {k: v for k, v in state.items() if k not in given} if given else state
 
     def after_loop(self, loop, state):
-        # the reversed loop gives the index its values, and the push before the loop its old one
-        if isinstance(loop, ast.For) and state is not None and loop.target.id in state:
-            state = dict(state)
-            del state[loop.target.id]
-        return state
+        # the reversed loop gives these names their values, and the push before the loop the old ones
+        if state is None:
+            return state
+        return self.loop_entry(loop, state)
 
     def transfer(self, stmt, state):
         effect = self.effects.get(id(stmt))
@@ -172,9 +176,10 @@ class TBR(Forward):
         return state
 
 
-def run_tbr(body, effects, loop_reads, needed_in_params):
-    """TBR of one function; ``needed_in_params`` are needed at entry (the callers' contract)."""
-    analysis = TBR(effects, loop_reads)
+def run_tbr(body, effects, loop_reads, needed_in_params, loop_given=None):
+    """TBR of one function; ``needed_in_params`` are needed at entry (the callers' contract);
+    ``loop_given``: id(loop) -> the indices its reversed iterations compute again."""
+    analysis = TBR(effects, loop_reads, loop_given)
     start = {p: VALUE for p in needed_in_params}
     end = analysis.run(body, start)
     analysis.result.needed_at_end = end or {}

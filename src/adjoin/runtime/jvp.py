@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import UnsupportedError
 from .vjp import (_COPYING_PAD_MODES, _LINEAR_PAD_MODES, _MIRROR_PAD_MODES, chosen, clip_high,  # noqa: F401
                   clip_low, clip_passes, div, interp_slope, max_adjoint, median_adjoint, norm_adjoint, pow_base,
-                  pow_exponent, prod_adjoint, std_adjoint, var_adjoint)
+                  pow_exponent, prod_adjoint, roll, std_adjoint, var_adjoint)
 
 
 # ---------------------------------------------------------------------------------------------

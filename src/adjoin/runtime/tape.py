@@ -103,6 +103,30 @@ class Tape:
                 self._refuse(value, size)
             self.peak_bytes = total
 
+    def move(self, value):
+        """Pushes the value of a name that dies right after (a local at the end of a split forward
+        sweep): an array that no other reference reaches (not a view, held by that name alone) is
+        kept itself instead of copied, since nothing can change it any more; anything else is
+        pushed as :meth:`push` pushes it.  Same bytes, same limit."""
+        if (type(value) is np.ndarray and value.base is None
+                and sys.getrefcount(value) <= _SOLE_REFERENCES):      # as counted by _references
+            size = value.nbytes
+            total = self.bytes + size
+            if total > self.max_bytes:
+                self._refuse(value, size)
+            self._values.append(value)
+            self._sizes.append(size)
+            self.bytes = total
+            self.pushes += 1
+            if total > self.peak_bytes:
+                self.peak_bytes = total
+            return
+        self.push(value)
+
+    def _references(self, value):
+        """sys.getrefcount(value) as :meth:`move` sees it (the same call shape)."""
+        return sys.getrefcount(value)
+
     def pop(self):
         """Returns the last value pushed and removes it."""
         if not self._values:
@@ -154,6 +178,27 @@ class Tape:
         """Drops what the tape holds (after a failed run: nothing will pop it)."""
         self._values.clear()
         self._sizes.clear()
+
+
+def _sole_references():
+    """The reference count :meth:`Tape.move` sees for an array held by one local variable of the
+    calling function; 0 (never move) unless a second variable visibly adds one (the count is an
+    implementation detail of the interpreter: measured, not assumed)."""
+    tape = Tape(max_bytes=NO_LIMIT)
+
+    def one_name():
+        array = np.zeros(1)
+        return tape._references(array)
+
+    def two_names():
+        array = np.zeros(1)
+        other = array
+        count = tape._references(array)
+        del other
+        return count
+
+    sole, shared = one_name(), two_names()
+    return sole if shared == sole + 1 else 0
 
 
 ADVICE = ("to make the adjoint fit, let adjoin choose what to checkpoint for the memory you have: "
@@ -331,3 +376,6 @@ def value_text(value):
     if isinstance(value, tuple):
         return f"a tuple of {len(value)} values"
     return f"a {type(value).__name__}"
+
+
+_SOLE_REFERENCES = _sole_references()

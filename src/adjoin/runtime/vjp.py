@@ -15,6 +15,38 @@ from .support import add_at, add_items, dense, items, kept, nonzero, restore, sh
 
 
 # ---------------------------------------------------------------------------------------------
+# moving elements
+
+def roll(a, shift, axis=None):
+    """``np.roll(a, shift, axis)``, the same array, about three times quicker for the shape of
+    stencil code (one whole shift along one axis): two slice copies, without np.roll's general
+    handling of axes and shifts, which costs as much as eight element-wise operations on a small
+    grid.  Anything else goes to np.roll."""
+    if not (type(a) is np.ndarray and _whole(shift) and _whole(axis) and -a.ndim <= axis < a.ndim):
+        return np.roll(a, shift, axis)
+    n = a.shape[axis]
+    s = shift % n if n else 0
+    if s == 0:
+        return a.copy()
+    out = np.empty_like(a)
+    lead = (slice(None),) * (axis % a.ndim)
+    out[lead + (slice(s, None),)] = a[lead + (slice(None, n - s),)]
+    out[lead + (slice(None, s),)] = a[lead + (slice(n - s, None),)]
+    return out
+
+
+def unroll(g, shift, axis=None):
+    """Adjoint of ``np.roll(a, shift, axis)``: ``g`` rolled back."""
+    if _whole(shift):
+        return roll(g, -int(shift), axis)
+    return np.roll(g, np.negative(shift), axis)
+
+
+def _whole(n):
+    return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
+
+
+# ---------------------------------------------------------------------------------------------
 # shapes and axes
 
 def _axes(axis, ndim):

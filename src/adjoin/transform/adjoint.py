@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..analysis.calls import bind_rule_call, sequence_items
 from ..analysis.effects import _basic_index
-from .templates import instantiate, parse_template, substitute, template_names
+from .templates import instantiate, parse_template, shape_only_names, substitute, template_names
 
 _OPS = {ast.Add: "op.add", ast.Sub: "op.sub", ast.Mult: "op.mul", ast.Div: "op.truediv",
         ast.Pow: "op.pow", ast.MatMult: "op.matmul", ast.Mod: "op.mod", ast.FloorDiv: "op.floordiv"}
@@ -91,6 +91,26 @@ class FunctionContext:
         return kind is not None and kind.scalar
 
 
+def binop_rule(node):
+    """(rule key, bound arguments) of a binary operation; ``x * x`` is ``x ** 2``, so that its
+    adjoint is one contribution, ``g * (2.0 * x)``, not the same one twice."""
+    if isinstance(node.op, ast.Mult) and _same_value(node.left, node.right):
+        return "op.pow", {"a": node.left, "b": ast.Constant(2)}
+    return _OPS[type(node.op)], {"a": node.left, "b": node.right}
+
+
+def _same_value(a, b):
+    """Two expressions that read the same value: equal trees of names, constants, subscripts and
+    arithmetic (nothing that could give two different values)."""
+    pure = (ast.Name, ast.Constant, ast.Subscript, ast.Slice, ast.Tuple, ast.BinOp, ast.UnaryOp,
+            ast.operator, ast.unaryop, ast.expr_context)
+    return all(isinstance(n, pure) for n in ast.walk(a)) and ast.dump(a) == ast.dump(b)
+
+
+def _is_number(node):
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
 class ExprAdjoint:
     """Propagates an adjoint through one expression tree, appending code to ``lines``."""
 
@@ -166,7 +186,7 @@ class ExprAdjoint:
         if not self.active(node):
             return
         if isinstance(node, ast.BinOp):
-            self.rule_needs(_OPS[type(node.op)], {"a": node.left, "b": node.right}, node)
+            self.rule_needs(*binop_rule(node), node)
             self.mark_needed(node.left)
             self.mark_needed(node.right)
         elif isinstance(node, ast.UnaryOp):
@@ -239,6 +259,12 @@ class ExprAdjoint:
                 first = bind_rule_call(rule, node, callee.key)[0].get(rule.params[0])
                 if first is not None:
                     return self.shape_of(first)
+        if id(node) not in self.temps and isinstance(node, ast.BinOp):
+            # x * x, 2.0 * x, x ** 2: the shape of x (a number operand does not broadcast)
+            if _same_value(node.left, node.right) or _is_number(node.right):
+                return self.shape_of(node.left)
+            if _is_number(node.left) and not isinstance(node.op, ast.Pow):
+                return self.shape_of(node.right)
         return self.value(node)
 
     def rebuild(self, node):
@@ -264,7 +290,7 @@ class ExprAdjoint:
         elif isinstance(node, ast.Subscript):
             self.accumulate_subscript(node, g, exact)
         elif isinstance(node, ast.BinOp):
-            self.apply_rule(_OPS[type(node.op)], {"a": node.left, "b": node.right}, node, g, exact)
+            self.apply_rule(*binop_rule(node), node, g, exact)
         elif isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.USub):
                 self.propagate(node.operand, ast.UnaryOp(op=ast.USub(), operand=g), exact)
@@ -321,15 +347,23 @@ class ExprAdjoint:
         if uses_of_g > 1 or any(isinstance(bound.get(p), (ast.List, ast.Tuple)) for p in active_params):
             g = self.materialize_g(g)
         mapping = {"g": g}
+        # a parameter every active template reads only for its shape gets an expression of that shape
+        templates = [rule.adjoints[p] for p in active_params]
+        shape_only = set.intersection(*(shape_only_names(text) | (set(rule.params) - template_names(text))
+                                        for text in templates))
         for param in rule.params:
             arg = bound.get(param)
             if arg is None:
                 if param in rule.defaults:
                     mapping[param] = const(rule.defaults[param])
                 continue
+            if not any(param in template_names(text) for text in templates):
+                continue        # no template reads it: computing its value would be dead code
             items = sequence_items(arg) if param in rule.sequence else None
             if items is not None:
                 mapping[param] = ast.Tuple(elts=[self.value(e) for e in items], ctx=ast.Load())
+            elif param in shape_only:
+                mapping[param] = self.shape_of(arg)
             else:
                 mapping[param] = self.value(arg)
         for param in active_params:
@@ -367,7 +401,8 @@ class ExprAdjoint:
             return True
         if ko.array and kr.array and isinstance(result, (ast.BinOp, ast.Call)):
             others = _elementwise_operands(result)
-            if all(self.ctx.kind(o) is not None and self.ctx.kind(o).scalar for o in others if o is not operand):
+            if all(self.ctx.kind(o) is not None and self.ctx.kind(o).scalar for o in others
+                   if o is not operand and not _same_value(o, operand)):
                 return True
         return False
 
@@ -511,10 +546,15 @@ def _simple(node):
 # ---------------------------------------------------------------------------------------------
 # statements
 
-def _update_in_one(lines, adj, temp):
+def _update_in_one(lines, adj, temp, scalar=False):
     """``t = y_b; y_b = 0.0; ...; y_b += E(t)`` as ``...; y_b = E(y_b)`` (Tapenade's ``yb = 3*yb``)
     when E makes a new value (an operator, or sum_to / np.sum of one) and nothing else reads t or
-    y_b; the lines unchanged otherwise."""
+    y_b; for a scalar ``y = y + e``, ``t = y_b; y_b = 0.0; y_b += t; e_b += E(t)`` as
+    ``e_b += E(y_b)``; the lines unchanged otherwise."""
+    if scalar:
+        kept = _kept_accumulator(lines, adj, temp)
+        if kept is not None:
+            return kept
     *middle, last = lines[2:] or [None]
     if not (isinstance(last, ast.AugAssign) and isinstance(last.target, ast.Name) and last.target.id == adj
             and isinstance(last.op, ast.Add) and _fresh(last.value)):
@@ -522,6 +562,21 @@ def _update_in_one(lines, adj, temp):
     if any(_mentions(line, {adj, temp}) for line in middle) or _mentions(last.value, {adj}):
         return lines
     return middle + [assign(adj, substitute(last.value, {temp: name(adj)}))]
+
+
+def _kept_accumulator(lines, adj, temp):
+    """The lines after ``t = y_b; y_b = 0.0`` without ``y_b += t``, reading y_b for t, when y_b is a
+    float that no other line mentions (its adjoint passes through unchanged); else None."""
+    rest = lines[2:]
+    passing = [k for k, line in enumerate(rest) if isinstance(line, ast.AugAssign) and isinstance(line.op, ast.Add)
+               and isinstance(line.target, ast.Name) and line.target.id == adj
+               and isinstance(line.value, ast.Name) and line.value.id == temp]
+    if len(passing) != 1:
+        return None
+    others = rest[:passing[0]] + rest[passing[0] + 1:]
+    if any(_mentions(line, {adj}) for line in others):
+        return None
+    return [substitute(line, {temp: name(adj)}) for line in others]
 
 
 def _fresh(node):
@@ -565,7 +620,8 @@ def reverse_assign(ctx, stmt, maybe_bound_before):
             else:
                 start = len(lines)
                 ex.propagate(value, name(temp), True)
-                lines[start - 2:] = _update_in_one(lines[start - 2:], adj, temp)
+                scalar = target_kind is not None and target_kind.scalar
+                lines[start - 2:] = _update_in_one(lines[start - 2:], adj, temp, scalar)
         else:
             ex.propagate(value, name(adj), True)
             lines.append(assign(adj, const(ZERO)))

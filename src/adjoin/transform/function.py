@@ -12,6 +12,7 @@ import copy
 from ..analysis.activity import storage_name
 from ..analysis.effects import _basic_index, _whole as _whole_index, constant_region
 from ..analysis.bound import definitely_bound, maybe_bound
+from ..analysis.indices import recomputed_prefix
 from ..analysis.tbr import CallEffect, StatementEffect, run_tbr
 from ..runtime.profiler import (BEGIN_ADVANCE, BEGIN_REVERSE, BEGIN_SPLIT_REVERSE, INLINE_STATEMENT,
                                 SNAPSHOT_READ, SNAPSHOT_WRITE, SPLIT_TURN, TURN)
@@ -94,6 +95,7 @@ class FunctionGen:
                                    pctx.activity.active.get(key, set()), pctx.rules, self.namer)
         self.pieces = {}
         self.loop_reads = {}
+        self.recomputed = {}            # id(loop) -> Recomputed: indices its reverse computes again
         self.counted_loops = set()
         self.tbr = None
         self.bound_before, self.bound_end = definitely_bound(self.func)
@@ -189,8 +191,17 @@ class FunctionGen:
         bounds = {n.id for n in ast.walk(loop.iter) if isinstance(n, ast.Name)}
         if has_break or bounds & written:
             self.counted_loops.add(id(loop))
-        else:
-            self.loop_reads[id(loop)] = frozenset(bounds & set(self.func.locals))
+            return
+        reads = bounds
+        prefix = recomputed_prefix(loop, self.func.node.body, set(self.func.params), self._inactive_scalar)
+        if prefix is not None:
+            self.recomputed[id(loop)] = prefix
+            reads = reads | (prefix.reads - {loop.target.id})   # the reversed loop gives its index
+        self.loop_reads[id(loop)] = frozenset(reads & set(self.func.locals))
+
+    def _inactive_scalar(self, node):
+        kind = self.ctx.kind(node)
+        return kind is not None and kind.scalar and node.id not in self.ctx.active
 
     def _prepare_simple(self, stmt):
         piece = Piece(stmt)
@@ -317,7 +328,8 @@ class FunctionGen:
     def analyze(self):
         effects = {k: p.effect for k, p in self.pieces.items()}
         needed_in = self.pctx.needed_in.get(self.key, set())
-        self.tbr = run_tbr(self.func.node.body, effects, self.loop_reads, needed_in)
+        given = {loop: prefix.names for loop, prefix in self.recomputed.items()}
+        self.tbr = run_tbr(self.func.node.body, effects, self.loop_reads, needed_in, given)
         end = self.tbr.needed_at_end
         writes = self.pctx.summaries.writes(self.key)
         # the caller keeps the parameters this function only reads; the ones it updates in place
@@ -932,9 +944,19 @@ class FunctionGen:
                 self._verify_index[id(loop)] = index
                 lines.stmt(indent, verify.same(index, [copy.deepcopy(loop.iter)]))
             lines.add(indent, f"for {target} in reversed({ast.unparse(loop.iter)}):  # line {loop.lineno}")
+        self.recompute_indices(lines, loop, indent + 1)
         lines.extend(body)
         for n in sorted(self.tbr.loop_pushes.get(id(loop), ()), reverse=True):
             lines.stmt(indent, assign(n, tape_pop()))
+
+    def recompute_indices(self, lines, loop, indent):
+        """The indices this iteration used, computed again rather than popped (analysis/indices.py)."""
+        prefix = self.recomputed.get(id(loop))
+        if prefix is None:
+            return
+        lines.add(indent, f"# the indices of this iteration, computed again: {', '.join(sorted(prefix.names))}")
+        for stmt in prefix.statements:
+            lines.stmt(indent, stmt)
 
     def backward_while(self, lines, loop, indent, backward_of):
         saved = set(self._dense_scope)
@@ -1061,8 +1083,10 @@ class FunctionGen:
                 out.add(1, self._turn_hook("split_turn", SPLIT_TURN, turn_pushes))
             if turn_pushes:
                 out.add(1, "# what the backward sweep reads that dies or changes when this function returns")
+            dying = set(self.func.locals) - set(self.func.params) - set(self.func.result_names)
             for n in turn_pushes:
-                out.add(1, f"tape.push({n})")
+                # a local dies here: an array that only it holds goes onto the tape uncopied
+                out.add(1, f"tape.move({n})" if n in dying else f"tape.push({n})")
             if results:
                 out.add(1, f"return {results}")
             out.add(0, "")

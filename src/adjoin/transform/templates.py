@@ -15,6 +15,25 @@ def template_names(text):
     return {n.id for n in ast.walk(parse_template(text)) if isinstance(n, ast.Name)}
 
 
+SHAPE_ARGUMENTS = {"unreduce": 1, "sum_to": 1}    # ad.f(g, like, ...): ``like`` gives a shape
+
+
+def shape_only_names(text):
+    """Names a template reads only for their shape (``like`` of ``ad.sum_to(g, like)``)."""
+    tree = parse_template(text)
+    shaped = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "ad"
+                and node.func.attr in SHAPE_ARGUMENTS and len(node.args) > SHAPE_ARGUMENTS[node.func.attr]):
+            like = node.args[SHAPE_ARGUMENTS[node.func.attr]]
+            if isinstance(like, ast.Name):
+                shaped.add(id(like))
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return {n for n in names if all(id(m) in shaped for m in ast.walk(tree)
+                                    if isinstance(m, ast.Name) and m.id == n)}
+
+
 class _Substitute(ast.NodeTransformer):
     def __init__(self, mapping):
         self.mapping = mapping
