@@ -134,6 +134,12 @@ class Tape:
         self.bytes -= self._sizes.pop()
         return self._values.pop()
 
+    def peek(self):
+        """The last value pushed, left on the tape (a loop snapshot restored more than once)."""
+        if not self._values:
+            raise TapeError("the backward sweep read an empty tape (an adjoin bug: please report it)")
+        return self._values[-1]
+
     def __len__(self):
         return len(self._values)
 
