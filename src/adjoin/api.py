@@ -16,6 +16,7 @@ from .placement import Placement
 from .frontend.source import is_user_function
 from .runtime.tape import Tape
 from .runtime.verify import NonFinite, Verifier
+from .transform.loopsite import find_loop_sites
 from .transform.module import (USER_IMPORT, Site, bindings, build, find_sites, head_kinds_from_example,
                                module_source)
 
@@ -90,7 +91,7 @@ class Adjoint:
             pctx, wrt = build(self.fn, self.wrt_given, self.placement, self.nocheckpoint, kinds, hooks,
                               verify=self.verify, values=values)
             _refuse_unknown_parameters(self.fn, {pctx.user_name[p]: values[pctx.user_name[p]] for p in wrt})
-            _warn_stale(self.fn, self.placement, pctx.sites)
+            _warn_stale(self.fn, self.placement, pctx.sites + pctx.loop_sites)
             source = module_source(pctx, wrt)
             namespace = _compile(source, pctx)
             entry = namespace[pctx.generated_name(pctx.program.head, "b")]
@@ -277,7 +278,8 @@ def _all_finite(values):
 
 def _warn_stale(fn, placement, sites):
     """A StalePlacementWarning for the sites a placement names that ``fn`` does not have."""
-    unknown = sorted(placement.nocheckpoint - {site.id for site in sites}) if placement else []
+    named = placement.nocheckpoint | {k for k, _, _ in placement.loops} if placement else set()
+    unknown = sorted(named - {site.id for site in sites})
     if unknown:
         shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
         warnings.warn(f"the placement names {len(unknown)} site(s) that {fn.__name__} does not have, ignored: "
@@ -418,7 +420,8 @@ def checkpoint_sites(fn, nocheckpoint=(), example=None):
     from .frontend.program import load_program
     program = load_program(fn, example)
     sites, _ = find_sites(program, _names(nocheckpoint))
-    return sites
+    loops, _ = find_loop_sites(program, set(_names(nocheckpoint)))
+    return sites + loops
 
 
 __all__ = ["Adjoint", "Run", "Site", "AdjoinError", "adjoint", "checkpoint_sites", "generate_source", "grad",

@@ -1,4 +1,6 @@
-"""Placements: for every checkpoint site, checkpointed (joint mode) or not (split mode).
+"""Placements: for every checkpoint site, checkpointed (joint mode) or not (split mode); for a
+loop site (``# $AD BINOMIAL-CKP``), checkpointed means driven by a binomial schedule, with how
+many snapshots it keeps in memory and on disk.
 
 A placement file is TOML (docs/checkpointing.md, "Placement files")::
 
@@ -6,6 +8,9 @@ A placement file is TOML (docs/checkpointing.md, "Placement files")::
     [sites]
     "cost/energy#1" = "checkpoint"
     "cost/residual#1" = "nocheckpoint"
+    "cost/loop#1" = "checkpoint"
+    [loops]
+    "cost/loop#1" = { snapshots = 20, disk = 0 }
 
 Reading one checks it against :data:`adjoin.schemas.PLACEMENT`; a damaged file, or one of a
 format this adjoin does not know, is refused with a UsageError naming the key.
@@ -32,15 +37,27 @@ class Placement:
     only when no placement is given.
     """
     nocheckpoint: frozenset = field(default_factory=frozenset)
+    # (loop site id, snapshots in memory, snapshots on disk), sorted: loop sites named here get
+    # these numbers, the others the directive's (or the default)
+    loops: tuple = ()
 
-    def __init__(self, nocheckpoint=()):
+    def __init__(self, nocheckpoint=(), loops=None):
         if isinstance(nocheckpoint, str):
             nocheckpoint = [nocheckpoint]
         object.__setattr__(self, "nocheckpoint", frozenset(str(s) for s in nocheckpoint))
+        object.__setattr__(self, "loops", tuple(sorted(_loop_entry(k, v) for k, v in dict(loops or {}).items())))
 
     def checkpointed(self, site_id):
-        """True when the site runs in joint mode (snapshot + advance, then its own adjoint later)."""
+        """True when the site runs in joint mode (snapshot + advance, then its own adjoint later);
+        for a loop site, when a binomial schedule drives its adjoint."""
         return site_id not in self.nocheckpoint
+
+    def schedule(self, site_id, default):
+        """(snapshots in memory, on disk) of a loop site: this placement's, else ``default``."""
+        for key, snapshots, disk in self.loops:
+            if key == site_id:
+                return snapshots, disk
+        return default
 
     @classmethod
     def load(cls, path):
@@ -49,12 +66,15 @@ class Placement:
 
     def to_toml(self, site_ids=None, comments=None):
         """The TOML text of this placement, listing ``site_ids`` (default: the ones turned off)."""
-        ids = sorted(set(site_ids or ()) | self.nocheckpoint)
+        ids = sorted(set(site_ids or ()) | self.nocheckpoint | {k for k, _, _ in self.loops})
         table = {i: ("checkpoint" if self.checkpointed(i) else "nocheckpoint") for i in ids}
         head = "# adjoin placement: for each checkpoint site, checkpoint (joint) or nocheckpoint (split)\n"
         if comments:
             head += "".join(f"# {line}\n" for line in comments)
-        return head + tomli_w.dumps({"format": FORMAT_VERSION, "sites": table})
+        data = {"format": FORMAT_VERSION, "sites": table}
+        if self.loops:
+            data["loops"] = {k: {"snapshots": s, "disk": d} for k, s, d in self.loops}
+        return head + tomli_w.dumps(data)
 
     def save(self, path, site_ids=None, comments=None):
         """Writes the placement atomically to ``path``."""
@@ -83,5 +103,22 @@ def read_placement(path):
                          f"{where}') or upgrade adjoin")
     validate(data, PLACEMENT, where, HINT)
     sites = data["sites"]
-    return Placement(site for site, decision in sites.items() if decision == "nocheckpoint"), \
-        frozenset(sites)
+    loops = {k: (v["snapshots"], v.get("disk", 0)) for k, v in data.get("loops", {}).items()}
+    return Placement((site for site, decision in sites.items() if decision == "nocheckpoint"), loops), \
+        frozenset(sites) | frozenset(loops)
+
+
+def _loop_entry(site_id, numbers):
+    """(id, snapshots, disk) from (snapshots, disk), a number of snapshots, or a mapping."""
+    if isinstance(numbers, dict):
+        numbers = (numbers.get("snapshots"), numbers.get("disk", 0))
+    elif isinstance(numbers, int):
+        numbers = (numbers, 0)
+    snapshots, disk = numbers
+    for what, n in (("snapshots", snapshots), ("disk", disk)):
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise UsageError(f"loop site {site_id!r}: {what} must be a whole number (0 or more), not {n!r}")
+    if snapshots + disk < 1:
+        raise UsageError(f"loop site {site_id!r}: a binomial schedule needs at least one snapshot "
+                         "(snapshots + disk >= 1); to tape every iteration, mark the site nocheckpoint")
+    return str(site_id), snapshots, disk

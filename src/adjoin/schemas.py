@@ -19,6 +19,13 @@ PLACEMENT = {
         "sites": {"type": "object",
                   "propertyNames": {"pattern": SITE_ID},
                   "additionalProperties": {"enum": ["checkpoint", "nocheckpoint"]}},
+        "loops": {"type": "object",
+                  "propertyNames": {"pattern": SITE_ID},
+                  "additionalProperties": {
+                      "type": "object",
+                      "properties": {"snapshots": {"type": "integer", "minimum": 0},
+                                     "disk": {"type": "integer", "minimum": 0}},
+                      "required": ["snapshots"], "additionalProperties": False}},
     },
     "required": ["sites"],
     "additionalProperties": False,

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ..errors import UnsupportedError
+from .loops import ADVANCE, RESTORE, REVERSE, STORE, TAPE, LoopSchedule  # noqa: F401  (for loop sites)
 from .support import add_at, add_items, dense, items, kept, nonzero, restore, shaped, sum_to  # noqa: F401  (re-exported for generated code)
 
 

@@ -17,7 +17,7 @@ from ..analysis.tbr import CallEffect, StatementEffect, run_tbr
 from ..runtime.profiler import (BEGIN_ADVANCE, BEGIN_REVERSE, BEGIN_SPLIT_REVERSE, INLINE_STATEMENT,
                                 SNAPSHOT_READ, SNAPSHOT_WRITE, SPLIT_TURN, TURN)
 from ..runtime.verify import Point
-from . import verify
+from . import loopsite, verify
 from .adjoint import (FunctionContext, ExprAdjoint, assign, call, const, ctx_dense, name, primal_reads,
                       reverse_assign, reverse_augassign, store_copy)
 
@@ -97,6 +97,7 @@ class FunctionGen:
         self.loop_reads = {}
         self.recomputed = {}            # id(loop) -> Recomputed: indices its reverse computes again
         self.counted_loops = set()
+        self.loop_sites = {}            # id(loop) -> LoopSite: loops a binomial schedule reverses
         self.tbr = None
         self.bound_before, self.bound_end = definitely_bound(self.func)
         self.maybe_before = maybe_bound(self.func)
@@ -183,6 +184,10 @@ class FunctionGen:
                 self.pieces[id(stmt)] = self._prepare_simple(stmt)
 
     def _prepare_loop(self, loop):
+        site = self.pctx.loop_site(self.key, loop.lineno)
+        if site is not None:
+            self._prepare_loop_site(loop, site)
+            return
         has_break = _breaks(loop.body)
         written = set()
         for node in ast.walk(ast.Module(body=loop.body, type_ignores=[])):
@@ -197,6 +202,16 @@ class FunctionGen:
         if prefix is not None:
             self.recomputed[id(loop)] = prefix
             reads = reads | (prefix.reads - {loop.target.id})   # the reversed loop gives its index
+        self.loop_reads[id(loop)] = frozenset(reads & set(self.func.locals))
+
+    def _prepare_loop_site(self, loop, site):
+        """A loop site's re-run iterations read what its body reads (loopsite.py); its range is
+        kept by its schedule."""
+        self.loop_sites[id(loop)] = site
+        reads = loopsite.invariant_reads(self, loop)
+        prefix = recomputed_prefix(loop, self.func.node.body, set(self.func.params), self._inactive_scalar)
+        if prefix is not None:
+            self.recomputed[id(loop)] = prefix
         self.loop_reads[id(loop)] = frozenset(reads & set(self.func.locals))
 
     def _inactive_scalar(self, node):
@@ -506,6 +521,10 @@ class FunctionGen:
         for n in sorted(self.tbr.loop_pushes.get(id(loop), ())):
             if reversed_needed:
                 lines.stmt(indent, tape_push(name(n)))
+        site = self.loop_sites.get(id(loop))
+        if site is not None and reversed_needed:
+            loopsite.emit_forward(self, lines, loop, site, indent, self._forward_body(loop, backward_of))
+            return
         counted = reversed_needed and id(loop) in self.counted_loops
         target = loop.target.id
         if counted:
@@ -531,6 +550,18 @@ class FunctionGen:
         elif reversed_needed and self.pctx.verify:
             # the reversal evaluates the range again (its bounds are not written in the body)
             lines.stmt(indent, verify.keep(self._verify_index[id(loop)], [copy.deepcopy(loop.iter)]))
+
+    def _forward_body(self, loop, backward_of):
+        """A function of the indent giving the forward-sweep lines of one iteration of ``loop``."""
+        def lines_at(indent):
+            inner = Lines()
+            saved, self._pending_flags = self._pending_flags, []
+            self.forward(inner, loop.body, indent, backward_of)
+            self._pending_flags = saved
+            if not inner.lines:
+                inner.add(indent, "pass")
+            return inner
+        return lines_at
 
     def forward_while(self, lines, loop, indent, backward_of):
         reversed_needed = backward_of.get(id(loop), False)
@@ -924,7 +955,8 @@ class FunctionGen:
         saved = set(self._dense_scope)
         # the body runs again after its own end: an adjoint it resets is not dense at its start
         self._dense_scope = (self._dense_scope - changed) | set(hoisted)
-        body = self.backward(loop.body, indent + 1, backward_of)
+        site = self.loop_sites.get(id(loop))
+        body = self.backward(loop.body, indent + (2 if site else 1), backward_of)
         self._dense_scope = (saved - changed) | set(hoisted)
         if not body.lines:
             backward_of[id(loop)] = False
@@ -934,7 +966,12 @@ class FunctionGen:
             adj = self.ctx.adj(n)
             lines.add(indent, f"{adj} = ad.dense({adj}, {n})")
         target = loop.target.id
-        if id(loop) in self.counted_loops:
+        if site is not None:
+            reverse = Lines()
+            self.recompute_indices(reverse, loop, indent + 2)
+            reverse.extend(body)
+            loopsite.emit_backward(self, lines, loop, site, indent, self._forward_body(loop, backward_of), reverse)
+        elif id(loop) in self.counted_loops:
             lines.add(indent, f"for {target} in reversed(tape.pop()):  # line {loop.lineno}")
         else:
             if self.pctx.verify:
@@ -944,8 +981,9 @@ class FunctionGen:
                 self._verify_index[id(loop)] = index
                 lines.stmt(indent, verify.same(index, [copy.deepcopy(loop.iter)]))
             lines.add(indent, f"for {target} in reversed({ast.unparse(loop.iter)}):  # line {loop.lineno}")
-        self.recompute_indices(lines, loop, indent + 1)
-        lines.extend(body)
+        if site is None:
+            self.recompute_indices(lines, loop, indent + 1)
+            lines.extend(body)
         for n in sorted(self.tbr.loop_pushes.get(id(loop), ()), reverse=True):
             lines.stmt(indent, assign(n, tape_pop()))
 

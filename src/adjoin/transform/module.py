@@ -5,6 +5,7 @@ effects and activity (analysis), find the checkpoint sites and their decisions, 
 interprocedural TBR to a fixed point, then emit each function's variants.
 """
 import ast
+import dataclasses
 import types
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from ..errors import UsageError
 from ..frontend.program import load_program
 from ..frontend.source import MISSING, is_user_function, resolve
 from .function import FunctionGen
+from .loopsite import find_loop_sites
 from .tidy import drop_dead_resets
 from .verify import VerifyPoints
 from ..rules import RULES
@@ -119,6 +121,17 @@ class ProgramContext:
             return site.checkpointed
         return self.placement.checkpointed(site.id)
 
+    def loop_site(self, key, line):
+        """The LoopSite of the loop at ``line`` of function ``key`` with this placement's schedule,
+        or None when that loop is no loop site or is placed not checkpointed (an ordinary loop)."""
+        site = self.site_of_loop.get((key, line))
+        if site is None or not self.checkpointed(site):
+            return None
+        if self.placement is None:
+            return site
+        snapshots, disk = self.placement.schedule(site.id, (site.snapshots, site.disk))
+        return dataclasses.replace(site, snapshots=snapshots, disk=disk)
+
     def primal_name(self, key):
         return self.names[(key, "primal")]
 
@@ -184,6 +197,11 @@ def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False
     restrict_to_useful(program, kinds, activity, RULES, summaries)
     sites, site_of_call = find_sites(program, nocheckpoint)
     pctx = ProgramContext(program, kinds, activity, summaries, sites, site_of_call, placement, hooks)
+    pctx.loop_sites, pctx.site_of_loop = find_loop_sites(program, set(nocheckpoint))
+    if hooks and any(pctx.checkpointed(site) for site in pctx.loop_sites):
+        raise UsageError("profiling does not measure loop sites yet ('# $AD BINOMIAL-CKP'): profile with "
+                         "them placed nocheckpoint (e.g. --nocheckpoint "
+                         f"{' '.join(site.id for site in pctx.loop_sites)}), then the schedule is chosen by hand")
     pctx.user_name = user_name      # the head's parameters: generated name -> the user's name
     pctx.verify = verify or locate      # locating non-finite adjoints checks them with the verifier
     pctx.locate = locate
@@ -360,6 +378,10 @@ def module_source(pctx, wrt):
     lines.append(f"Differentiated with respect to: {', '.join(pctx.user_name.get(w, w) for w in wrt)}.")
     lines.append(f"Checkpointed sites (joint mode): {', '.join(on) if on else 'none'}.")
     lines.append(f"Sites not checkpointed (split mode): {', '.join(off) if off else 'none'}.")
+    for site in pctx.loop_sites:
+        placed = pctx.loop_site(site.caller, site.line)
+        lines.append(f"Loop site {site.id}: " + (f"binomial checkpointing, {placed.snapshots} snapshots in memory, "
+                                                  f"{placed.disk} on disk." if placed else "every iteration taped."))
     lines.append("Every function takes the tape first; x_b is the adjoint of x; f_b is the joint adjoint of f,")
     lines.append("f_fwd / f_bwd its forward and backward sweeps in split mode; '# line N' points to the source.")
     lines.append('"""')

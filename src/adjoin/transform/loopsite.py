@@ -1,0 +1,251 @@
+"""Loop sites: ``# $AD BINOMIAL-CKP`` before a ``for n in range(...)`` loop.
+
+A checkpointed loop site keeps the tape of one iteration at a time: its adjoint is driven by a
+binomial schedule (runtime/loops.py), which stores the **loop state** at a few iterations,
+advances plain iterations from a stored state, tapes an iteration and reverses it.  The loop
+state is what an iteration reads, or what the backward sweep of the code before the loop needs,
+among the names the loop writes (in place or by rebinding, directly, through a call or through a
+name sharing memory); the rest of what the loop reads it leaves alone, and the TBR analysis keeps
+it for the backward sweep as it keeps a checkpointed call's arguments (``invariant_reads``).
+
+Placed not checkpointed, a loop site is an ordinary loop: every iteration taped.
+"""
+import ast
+from dataclasses import dataclass
+
+from ..errors import UsageError
+from ..runtime.loops import DEFAULT_SNAPSHOTS
+
+DIRECTIVE = "BINOMIAL-CKP"
+HINT = ("write '# $AD BINOMIAL-CKP' on the line before a 'for n in range(...)' loop, optionally "
+        "with 'snapshots=N' (in memory) and 'disk=M' (docs/checkpointing.md, 'Loop sites')")
+
+
+@dataclass(frozen=True)
+class LoopSite:
+    """A time loop checkpointed by a binomial schedule, with its snapshots in memory and on disk."""
+    id: str
+    caller: str
+    file: str
+    line: int
+    checkpointed: bool = True
+    snapshots: int = DEFAULT_SNAPSHOTS
+    disk: int = 0
+    callee: str = "loop"        # read like a call site's callee by listings
+
+
+def find_loop_sites(program, nocheckpoint=()):
+    """([LoopSite] in a stable order, {(function key, line): LoopSite}); copies of a function made
+    for other argument kinds share its loop sites."""
+    sites, by_id, by_loop = [], {}, {}
+    for key in program.order():
+        func = program.functions[key]
+        loops = sorted((n for n in ast.walk(func.node) if isinstance(n, (ast.For, ast.While))),
+                       key=lambda n: (n.lineno, n.col_offset))
+        count = 0
+        for loop in loops:
+            words = _directive_words_before(func, loop.lineno)
+            if not words or words[0].upper() != DIRECTIVE:
+                continue
+            _check_loop(func, loop)
+            count += 1
+            snapshots, disk = _numbers(func, loop, words[1:])
+            site_id = f"{func.site_name}/loop#{count}"
+            checkpointed = site_id not in nocheckpoint and "loop" not in nocheckpoint
+            site = by_id.setdefault(site_id, LoopSite(site_id, key, func.path, loop.lineno, checkpointed,
+                                                      snapshots, disk))
+            if site not in sites:
+                sites.append(site)
+            by_loop[(key, loop.lineno)] = site
+    return sites, by_loop
+
+
+def _directive_words_before(func, line):
+    directives = func.user.source.directives
+    lines = func.user.source.text.splitlines()
+    k = line - 1
+    while k >= 1:
+        if k in directives:
+            return directives[k].words
+        text = lines[k - 1].strip() if k - 1 < len(lines) else ""
+        if text and not text.startswith("#"):
+            return None
+        k -= 1
+    return None
+
+
+def _where(func, node):
+    return f"{func.path}:{node.lineno}:{node.col_offset + 1}"
+
+
+def _check_loop(func, loop):
+    """A loop site is a ``for`` over a range that runs to its end."""
+    if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Call)
+            and isinstance(loop.iter.func, ast.Name) and loop.iter.func.id == "range"):
+        raise UsageError(f"{_where(func, loop)}: '# $AD {DIRECTIVE}' is on a loop that is not "
+                         f"'for n in range(...)'; {HINT}")
+    for node in _own_statements(loop.body):
+        if isinstance(node, (ast.Break, ast.Return)):
+            raise UsageError(f"{_where(func, node)}: a loop under '# $AD {DIRECTIVE}' must run all its "
+                             "iterations (a schedule knows their number in advance), and this "
+                             f"{type(node).__name__.lower()} may leave it early; move the test after the "
+                             "loop, or remove the directive")
+
+
+def _own_statements(stmts):
+    """Statements of a loop body, not those of loops nested in it (their breaks are their own)."""
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, ast.If):
+            yield from _own_statements(stmt.body + stmt.orelse)
+        elif isinstance(stmt, (ast.For, ast.While)):
+            yield from (n for n in ast.walk(stmt) if isinstance(n, ast.Return))
+
+
+def _numbers(func, loop, words):
+    """(snapshots, disk) from the directive's words: ``snapshots=N``, ``disk=M``, or one number N."""
+    found = {"snapshots": DEFAULT_SNAPSHOTS, "disk": 0}
+    for k, word in enumerate(words):
+        key, sep, value = word.partition("=")
+        if not sep and k == 0:
+            key, value = "snapshots", word
+        if key.lower() not in found or not value.isdigit():
+            raise UsageError(f"{func.path}:{loop.lineno - 1}: '# $AD {DIRECTIVE}' does not understand "
+                             f"{word!r}; {HINT}")
+        found[key.lower()] = int(value)
+    if found["snapshots"] + found["disk"] < 1:
+        raise UsageError(f"{func.path}:{loop.lineno - 1}: a binomial schedule needs at least one snapshot; {HINT}")
+    return found["snapshots"], found["disk"]
+
+
+# -- what the loop reads and writes -------------------------------------------------------------
+
+def written_names(gen, loop):
+    """Names whose values the loop's body may change: rebound, updated in place, passed to a call
+    that updates them, or sharing memory with an array it updates."""
+    body = ast.Module(body=loop.body, type_ignores=[])
+    written = {n.id for n in ast.walk(body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    for node in ast.walk(body):
+        piece = gen.pieces.get(id(node))
+        effect = getattr(piece, "effect", None)
+        if effect is None:
+            continue
+        written |= effect.full_writes | effect.partial_writes | effect.whole_writes | effect.alias_writes
+        if effect.call is not None:
+            written |= {base for _, base, _ in effect.call.written_args}
+    return written
+
+
+def rebound_names(loop):
+    body = ast.Module(body=loop.body, type_ignores=[])
+    return {n.id for n in ast.walk(body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def read_names(loop):
+    body = ast.Module(body=loop.body, type_ignores=[])
+    return {n.id for n in ast.walk(body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def invariant_reads(gen, loop):
+    """What the loop's re-run iterations read: every name its body reads, but the loop index.  The
+    state among them is stored by the schedule, the rest the TBR analysis keeps (as loop reads)."""
+    return read_names(loop) - {loop.target.id}
+
+
+def loop_state(gen, loop):
+    """The loop state in a stable order: [(name, restored in place)]."""
+    written = written_names(gen, loop) & gen.func.locals
+    needed = gen.tbr.needed_before_loop.get(id(loop), set())
+    state = sorted((written & (read_names(loop) | set(needed))) - {loop.target.id})
+    rebound = rebound_names(loop)
+    out = []
+    for n in state:
+        kind = gen._kind_of_name(n)
+        if kind is None or not (kind.array or kind.scalar):
+            raise UsageError(f"{gen.func.path}:{loop.lineno}: the loop state of this loop site holds {n!r}, "
+                             f"which is {kind or 'of unknown kind'}; a loop site's state is made of arrays and "
+                             "numbers (keep containers outside the loop, or remove the directive)")
+        in_place = bool(kind.array) and n not in rebound
+        if kind.array and not in_place:
+            _refuse_shared(gen, loop, n)
+        out.append((n, in_place))
+    return out
+
+
+def _refuse_shared(gen, loop, n):
+    for group in gen.pctx.summaries.sharing.get(gen.key, ()):
+        if n in group and len(group) > 1:
+            others = ", ".join(sorted(group - {n}))
+            raise UsageError(f"{gen.func.path}:{loop.lineno}: this loop site rebinds {n!r}, which may share "
+                             f"memory with {others}; restoring its state would separate them. Update {n!r} in "
+                             f"place ({n}[...] = ...), or remove the directive")
+
+
+# -- emission -----------------------------------------------------------------------------------
+
+def _header(site):
+    kept = f"{site.snapshots} snapshots in memory" + (f", {site.disk} on disk" if site.disk else "")
+    return f"loop site {site.id}: binomial checkpointing, {kept}"
+
+
+def _store(var, state):
+    return f"{var}.store({', '.join(n for n, _ in state)})"
+
+
+def _restore(var, state):
+    targets = ", ".join(f"{n}[...]" if in_place else n for n, in_place in state)
+    value = f"{var}.restore()"
+    return f"{targets} = {value}"
+
+
+def _primal(lines, stmts, indent):
+    for stmt in stmts:
+        lines.stmt(indent, stmt)
+
+
+def emit_forward(gen, lines, loop, site, indent, forward_body):
+    """The loop's forward sweep: the schedule's actions up to the turn; the schedule goes on the
+    tape for the backward sweep."""
+    var = gen.namer.fresh("loop")
+    action = gen.namer.fresh("action")
+    state = loop_state(gen, loop)
+    target = loop.target.id
+    lines.add(indent, f"# {_header(site)}; its state: {', '.join(n for n, _ in state) or 'none'}")
+    bound = gen.bound_before.get(id(loop), frozenset())
+    for n, _ in state:
+        if n not in bound:
+            lines.add(indent, f"{n} = None  # stored before the loop first sets it")
+    lines.add(indent, f"{var} = ad.LoopSchedule(tape, {ast.unparse(loop.iter)}, {site.snapshots}, "
+                      f"{site.disk})  # line {loop.lineno}")
+    lines.add(indent, f"for {action}, {target} in {var}.forward():")
+    _branches(lines, var, action, state, loop, indent + 1, forward_body, None)
+    lines.add(indent, f"tape.push({var})")
+
+
+def emit_backward(gen, lines, loop, site, indent, forward_body, backward_body):
+    """The loop's backward sweep: the rest of the schedule's actions."""
+    var = gen.namer.fresh("loop")
+    action = gen.namer.fresh("action")
+    state = loop_state(gen, loop)
+    target = loop.target.id
+    lines.add(indent, f"{var} = tape.pop()  # line {loop.lineno}: {_header(site)}, reversed")
+    lines.add(indent, f"for {action}, {target} in {var}.backward():")
+    _branches(lines, var, action, state, loop, indent + 1, forward_body, backward_body)
+
+
+def _branches(lines, var, action, state, loop, indent, forward_body, backward_body):
+    lines.add(indent, f"if {action} is ad.STORE:")
+    lines.add(indent + 1, _store(var, state))
+    if backward_body is not None:
+        lines.add(indent, f"elif {action} is ad.RESTORE:")
+        lines.add(indent + 1, _restore(var, state) if state else f"{var}.restore()")
+    lines.add(indent, f"elif {action} is ad.ADVANCE:")
+    _primal(lines, loop.body, indent + 1)
+    if backward_body is None:
+        lines.add(indent, "else:  # ad.TAPE")
+        lines.extend(forward_body(indent + 1))
+        return
+    lines.add(indent, f"elif {action} is ad.TAPE:")
+    lines.extend(forward_body(indent + 1))
+    lines.add(indent, "else:  # ad.REVERSE")
+    lines.extend(backward_body)
