@@ -150,7 +150,7 @@ class LoopSchedule:
             self._cleanup = weakref.finalize(self, shutil.rmtree, self._directory, True)
         path = os.path.join(self._directory, f"snapshot{len(self._files)}.npz")
         kinds = [type(v) for v in state]
-        np.savez(path, *[np.asarray(v) for v in state])
+        np.savez(path, *[np.asarray(0.0 if v is None else v) for v in state])     # None: unset yet
         size = os.path.getsize(path)
         self._files.append((path, kinds, size))
         self.disk_bytes += size
@@ -161,8 +161,8 @@ class LoopSchedule:
         start = time.perf_counter()
         path, kinds, _ = self._files[-1]
         with np.load(path, allow_pickle=False) as saved:
-            state = tuple(saved[f"arr_{k}"] if kind is np.ndarray else kind(saved[f"arr_{k}"][()])
-                          for k, kind in enumerate(kinds))
+            state = tuple(saved[f"arr_{k}"] if kind is np.ndarray else None if kind is type(None)
+                          else kind(saved[f"arr_{k}"][()]) for k, kind in enumerate(kinds))
         if not keep:
             self._files.pop()
             os.remove(path)

@@ -98,6 +98,7 @@ class FunctionGen:
         self.recomputed = {}            # id(loop) -> Recomputed: indices its reverse computes again
         self.counted_loops = set()
         self.loop_sites = {}            # id(loop) -> LoopSite: loops a binomial schedule reverses
+        self.advanced_calls = set()     # callees their advances call as primal
         self.tbr = None
         self.bound_before, self.bound_end = definitely_bound(self.func)
         self.maybe_before = maybe_bound(self.func)
@@ -208,6 +209,10 @@ class FunctionGen:
         """A loop site's re-run iterations read what its body reads (loopsite.py); its range is
         kept by its schedule."""
         self.loop_sites[id(loop)] = site
+        for node in ast.walk(ast.Module(body=loop.body, type_ignores=[])):
+            callee = self.func.callees.get(id(node)) if isinstance(node, ast.Call) else None
+            if callee is not None and callee.kind == "user":
+                self.advanced_calls.add(callee.key)      # the schedule's advances call it plainly
         reads = loopsite.invariant_reads(self, loop)
         prefix = recomputed_prefix(loop, self.func.node.body, set(self.func.params), self._inactive_scalar)
         if prefix is not None:

@@ -146,6 +146,42 @@ def read_names(loop):
     return {n.id for n in ast.walk(body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
+def exposed_reads(loop):
+    """Names an iteration may read before it sets them (so an earlier iteration's value, or the
+    one from before the loop): over-approximated, a name counts as set only by an assignment of
+    the body's own block, not one in a branch or a nested loop."""
+    exposed, defined = set(), set()
+    for stmt in loop.body:
+        exposed |= _reads_of(stmt) - defined
+        if isinstance(stmt, ast.Assign):
+            defined |= {n.id for t in stmt.targets for n in ast.walk(t)
+                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and not isinstance(t, ast.Subscript)}
+    return exposed - {loop.target.id}
+
+
+def _reads_of(stmt):
+    """Every name a statement reads, an in-place target (x[i] = ..., x += ...) included."""
+    names = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            names.add(node.value.id)
+    return names
+
+
+def in_place_names(gen, loop):
+    """Names whose arrays the body may update in place (directly, through a call or an alias)."""
+    out = set()
+    for node in ast.walk(ast.Module(body=loop.body, type_ignores=[])):
+        effect = getattr(gen.pieces.get(id(node)), "effect", None)
+        if effect is not None:
+            out |= effect.partial_writes | effect.whole_writes | effect.alias_writes
+            if effect.call is not None:
+                out |= {base for _, base, _ in effect.call.written_args}
+    return out
+
+
 def invariant_reads(gen, loop):
     """What the loop's re-run iterations read: every name its body reads, but the loop index.  The
     state among them is stored by the schedule, the rest the TBR analysis keeps (as loop reads)."""
@@ -156,7 +192,7 @@ def loop_state(gen, loop):
     """The loop state in a stable order: [(name, restored in place)]."""
     written = written_names(gen, loop) & gen.func.locals
     needed = gen.tbr.needed_before_loop.get(id(loop), set())
-    state = sorted((written & (read_names(loop) | set(needed))) - {loop.target.id})
+    state = sorted((written & (exposed_reads(loop) | set(needed))) - {loop.target.id})
     rebound = rebound_names(loop)
     out = []
     for n in state:
@@ -167,17 +203,23 @@ def loop_state(gen, loop):
                              "numbers (keep containers outside the loop, or remove the directive)")
         in_place = bool(kind.array) and n not in rebound
         if kind.array and not in_place:
-            _refuse_shared(gen, loop, n)
+            _refuse_shared(gen, loop, n, state)
         out.append((n, in_place))
     return out
 
 
-def _refuse_shared(gen, loop, n):
+def _refuse_shared(gen, loop, n, state):
+    """A rebound name of the state is restored as a copy of its own: refused when another name of
+    the state may share memory with it and the body updates one of them in place (the restored
+    names would no longer see each other's updates).  A name sharing memory with it outside the
+    state is not read by an iteration before the iteration rebinds it, so it does not matter."""
+    updated = in_place_names(gen, loop)
     for group in gen.pctx.summaries.sharing.get(gen.key, ()):
-        if n in group and len(group) > 1:
-            others = ", ".join(sorted(group - {n}))
+        if n in group and len(group & set(state)) > 1 and group & updated:
+            others = ", ".join(sorted((group & set(state)) - {n}))
             raise UsageError(f"{gen.func.path}:{loop.lineno}: this loop site rebinds {n!r}, which may share "
-                             f"memory with {others}; restoring its state would separate them. Update {n!r} in "
+                             f"memory with {others}, which it updates in place; restoring the loop state would "
+                             f"separate them. Update {n!r} in "
                              f"place ({n}[...] = ...), or remove the directive")
 
 

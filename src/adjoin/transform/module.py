@@ -362,6 +362,7 @@ def variants(pctx):
         for piece in gen.pieces.values():
             if piece.call is not None and (piece.call.passive or pctx.checkpointed(piece.call.site)):
                 pctx.plain_calls.add(piece.call.callee)
+        pctx.plain_calls |= gen.advanced_calls
     return needed
 
 
