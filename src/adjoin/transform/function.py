@@ -10,9 +10,10 @@ import ast
 import copy
 
 from ..analysis.activity import storage_name
-from ..analysis.effects import _basic_index, _whole as _whole_index, constant_region
 from ..analysis.bound import definitely_bound, maybe_bound
+from ..analysis.entry_access import _whole as _whole_index, constant_region
 from ..analysis.indices import recomputed_prefix
+from ..analysis.points_to import _basic_index
 from ..analysis.tbr import CallEffect, StatementEffect, run_tbr
 from ..runtime.profiler import (BEGIN_ADVANCE, BEGIN_REVERSE, BEGIN_SPLIT_REVERSE, INLINE_STATEMENT,
                                 SNAPSHOT_READ, SNAPSHOT_WRITE, SPLIT_TURN, TURN)
