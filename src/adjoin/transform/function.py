@@ -155,12 +155,12 @@ class FunctionGen:
                     if found is None:
                         found = kind
                     elif found != kind:
-                        from ..analysis.kinds import join
+                        from ..analysis.kind_lattice import join
                         found = join(found, kind)
         if n in self.func.params:
             param_kind = self.pctx.kinds.param_kinds.get(self.key, {}).get(n)
             if param_kind is not None:
-                from ..analysis.kinds import join
+                from ..analysis.kind_lattice import join
                 found = join(found, param_kind) if found is not None else param_kind
         return found
 
