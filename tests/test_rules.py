@@ -909,7 +909,7 @@ def test_every_primitive_returning_a_view_is_known_as_one(key, args, kwargs, req
     """The effects analysis must know every primitive whose result may share memory with its
     first argument (a write through the result changes the argument): a missing one is a silently
     wrong gradient, not a refusal."""
-    from adjoin.analysis.effects import VIEW_RULES
+    from adjoin.analysis.points_to import VIEW_RULES
     rng = np.random.default_rng(zlib.crc32(request.node.callspec.id.encode()))
     values, options = draw(args, rng), {k: draw(v, rng) for k, v in kwargs.items()}
     result = call(key, list(values), options)

@@ -166,19 +166,7 @@ class Varied:
         if isinstance(node, ast.Name):
             return node.id in self.names and self.numeric(node)
         if isinstance(node, ast.BinOp):
-            a = self.varied(node.left)
-            b = self.varied(node.right)
-            if (a or b) and (self.sequence(node.left) or self.sequence(node.right)):
-                self.refuse(node, "arithmetic on lists or tuples of values that carry derivatives",
-                            "compute on their items, or keep them in an array")
-                return False
-            if isinstance(node.op, (ast.FloorDiv,)) and (a or b):
-                return False
-            if isinstance(node.op, (ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)):
-                if a or b:
-                    self.refuse(node, f"bitwise operator on a value that carries a derivative")
-                return False
-            return (a or b) and self.numeric(node)
+            return self.varied_binop(node)
         if isinstance(node, ast.UnaryOp):
             v = self.varied(node.operand)
             return v and not isinstance(node.op, (ast.Not, ast.Invert))
@@ -225,6 +213,23 @@ class Varied:
         if isinstance(node, (ast.JoinedStr, ast.FormattedValue)):
             return False
         return False
+
+    def varied_binop(self, node):
+        """``varied`` of a binary operation: refuses arithmetic on sequences and bitwise operators
+        on varied operands; floor division carries no derivative."""
+        a = self.varied(node.left)
+        b = self.varied(node.right)
+        if (a or b) and (self.sequence(node.left) or self.sequence(node.right)):
+            self.refuse(node, "arithmetic on lists or tuples of values that carry derivatives",
+                        "compute on their items, or keep them in an array")
+            return False
+        if isinstance(node.op, (ast.FloorDiv,)) and (a or b):
+            return False
+        if isinstance(node.op, (ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)):
+            if a or b:
+                self.refuse(node, f"bitwise operator on a value that carries a derivative")
+            return False
+        return (a or b) and self.numeric(node)
 
     def call(self, node):
         callee = self.func.callees.get(id(node))

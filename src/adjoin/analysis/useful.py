@@ -22,7 +22,7 @@ import ast
 
 from .activity import storage_name
 from .calls import bind_rule_call, sequence_items
-from .effects import names_read
+from .liveness import names_read
 from .flow import simple_statements
 
 

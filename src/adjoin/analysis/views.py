@@ -13,7 +13,7 @@ copy).
 import ast
 import copy
 
-from .kinds import INT, Kind
+from .kind_lattice import INT, Kind
 
 
 def inline_views(program, kinds):

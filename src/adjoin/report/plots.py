@@ -168,15 +168,7 @@ def plot_tape(profile, path, runs=None, budget=None):
     """The tape's size over the adjoint's run time: one curve per run (default: the profile's own
     raw events), with the budget and the model's predicted peaks as lines; below, on the same time
     axis, each run's advances and reversals of checkpointed calls shaded."""
-    if runs is None:
-        if profile.events is None:
-            raise UsageError("the tape over time needs the raw events of a run: a profile read from "
-                             "a file has none; profile again, or give the case to run (--case)")
-        runs = [TapeRun("profiled run", profile.events, profile.peak_tape_bytes,
-                        profile.predict(profile.profiled_off).peak_tape_bytes)]
-    runs = [run for run in runs if run.events]
-    if not runs:
-        raise UsageError("the runs have no profiling events (the head calls no user function)")
+    runs = _runs_to_draw(profile, runs)
     plt = _matplotlib()
     fig = plt.Figure(figsize=(11, 5.6 + 0.4 * len(runs)), layout="constrained")
     grid = fig.add_gridspec(2, 1, height_ratios=(5, 0.3 + 0.55 * len(runs)))
@@ -187,8 +179,6 @@ def plot_tape(profile, path, runs=None, budget=None):
     peak = max([peak, budget or 0] + [run.predicted_peak or 0 for run in runs])
     scale, unit = _byte_unit(peak)
     time_scale, time_unit = _time_unit(end)
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
     for k, run in enumerate(runs):
         colour = RUN_COLOURS[k % len(RUN_COLOURS)]
         t, b = tape_curve(run.events)
@@ -204,6 +194,35 @@ def plot_tape(profile, path, runs=None, budget=None):
                               (bottom, 0.38), facecolors=COLOURS[kind], linewidth=0)
     if budget is not None:
         ax.axhline(budget / scale, color=COLOURS["budget"], linestyle="--", linewidth=1.2)
+    _tape_legend(ax, runs, budget)
+    ax.set_ylim(0, peak / scale * 1.08 or 1.0)
+    ax.set_xlim(0, end / time_scale or 1.0)
+    ax.set_ylabel(f"tape size ({unit})")
+    ax.grid(alpha=0.3)
+    ax.tick_params(labelbottom=False)
+    compared = ", placements compared (measured)" if len(runs) > 1 else ""
+    ax.set_title(f"Tape size over the adjoint run of {profile.head}{compared}")
+    _label_lanes(lanes, runs, time_unit)
+    return _save(fig, path)
+
+
+def _runs_to_draw(profile, runs):
+    """The runs plot_tape draws: ``runs`` (default: the profile's own), those with events."""
+    if runs is None:
+        if profile.events is None:
+            raise UsageError("the tape over time needs the raw events of a run: a profile read from "
+                             "a file has none; profile again, or give the case to run (--case)")
+        runs = [TapeRun("profiled run", profile.events, profile.peak_tape_bytes,
+                        profile.predict(profile.profiled_off).peak_tape_bytes)]
+    runs = [run for run in runs if run.events]
+    if not runs:
+        raise UsageError("the runs have no profiling events (the head calls no user function)")
+    return runs
+
+
+def _tape_legend(ax, runs, budget):
+    """The tape axis' legend: the runs' curves, then the predicted peaks' and the budget's lines."""
+    from matplotlib.lines import Line2D
     handles, labels = ax.get_legend_handles_labels()
     if any(run.predicted_peak is not None for run in runs):
         handles.append(Line2D([], [], color="black", linestyle=":", linewidth=1.0))
@@ -212,13 +231,11 @@ def plot_tape(profile, path, runs=None, budget=None):
         handles.append(Line2D([], [], color=COLOURS["budget"], linestyle="--"))
         labels.append(f"memory budget {human_bytes(budget)}")
     ax.legend(handles, labels, loc="upper right", fontsize=8, framealpha=0.9)
-    ax.set_ylim(0, peak / scale * 1.08 or 1.0)
-    ax.set_xlim(0, end / time_scale or 1.0)
-    ax.set_ylabel(f"tape size ({unit})")
-    ax.grid(alpha=0.3)
-    ax.tick_params(labelbottom=False)
-    compared = ", placements compared (measured)" if len(runs) > 1 else ""
-    ax.set_title(f"Tape size over the adjoint run of {profile.head}{compared}")
+
+
+def _label_lanes(lanes, runs, time_unit):
+    """Names the lanes of advances and reversals below the tape, one per run, and their legend."""
+    from matplotlib.patches import Patch
     lanes.set_yticks([len(runs) - 1 - k + 0.5 for k in range(len(runs))],
                      [_short(run.label, 30) for run in runs], fontsize=8)
     lanes.set_ylim(0, len(runs))
@@ -229,7 +246,6 @@ def plot_tape(profile, path, runs=None, budget=None):
                   "reversals: a checkpointed call's own adjoint (lower half)"],
                  fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.45 - 0.3 / len(runs)), ncol=2,
                  frameon=False)
-    return _save(fig, path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,7 +282,22 @@ def plot_deltas(profile, path):
     ax.set_xlabel(f"ΔPM: change of peak tape if the site is not checkpointed (bytes; symlog scale, "
                   f"linear within ±{human_bytes(linthresh)})")
     ax.set_ylabel(f"ΔT: time spared if the site is not checkpointed ({time_unit})")
-    # label the most telling points first (largest ΔT, extreme ΔPM), never over another label
+    labelled = _label_sites(ax, rows, time_scale)
+    more = "" if labelled == len(rows) else f"; {labelled} of {len(rows)} labelled"
+    ax.set_title(f"Checkpoint sites of {profile.head}: time spared against peak memory cost, "
+                 f"per site{more}")
+    ax.grid(alpha=0.3)
+    if rows:
+        ax.legend(fontsize=8, loc="best", title="the paper's groups (marker size: instances)",
+                  title_fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no checkpoint site ran", transform=ax.transAxes, ha="center", va="center")
+    return _save(fig, path)
+
+
+def _label_sites(ax, rows, time_scale):
+    """Labels the scatter's points by callee, the most telling first (largest ΔT, extreme ΔPM),
+    at most LABELLED_SITES and never one over another; returns how many were labelled."""
     by_time = sorted(rows, key=lambda r: -r.delta_t)
     by_memory = sorted(rows, key=lambda r: -abs(r.delta_pm))
     order = []
@@ -288,16 +319,7 @@ def plot_deltas(profile, path):
         taken.append(box)
         ax.annotate(text, (r.delta_pm, r.delta_t / time_scale), fontsize=7, xytext=(4, 2),
                     textcoords="offset points", zorder=4)
-    more = "" if len(taken) == len(rows) else f"; {len(taken)} of {len(rows)} labelled"
-    ax.set_title(f"Checkpoint sites of {profile.head}: time spared against peak memory cost, "
-                 f"per site{more}")
-    ax.grid(alpha=0.3)
-    if rows:
-        ax.legend(fontsize=8, loc="best", title="the paper's groups (marker size: instances)",
-                  title_fontsize=8)
-    else:
-        ax.text(0.5, 0.5, "no checkpoint site ran", transform=ax.transAxes, ha="center", va="center")
-    return _save(fig, path)
+    return len(taken)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -436,26 +458,7 @@ def plot_tree(profile, path):
     plt = _matplotlib()
     root = call_frames(profile)
     total = root.seconds or 1.0
-    boxes = []                 # (x, depth, width, colour, label)
-    names = {}
-    advances = []              # (x, depth, width)
-
-    def place(frame, x, depth):
-        colour = COLOURS["head"] if depth == 0 else COLOURS["checkpointed" if frame.checkpointed else "split"]
-        label = names.get(frame.site, frame.callee)
-        label = label if frame.instances == 1 else f"{label} ×{frame.instances}"
-        boxes.append((x, depth, frame.seconds, colour, label))
-        if frame.advance > 0:
-            advances.append((x, depth, frame.advance))
-        inner = x + frame.advance
-        callees = [child.callee for child in frame.children.values()]
-        for child in frame.children.values():
-            if callees.count(child.callee) > 1:      # siblings tell apart by the site's ordinal
-                names[child.site] = f"{child.callee}#{child.site.rpartition('#')[2]}"
-            if child.seconds >= total / TREE_RESOLUTION:
-                place(child, inner, depth + 1)
-            inner += child.seconds
-    place(root, 0.0, 0)
+    boxes, advances = icicle_boxes(root, total)
     depth = max(b[1] for b in boxes) + 1
     time_scale, time_unit = _time_unit(total)
     fig = plt.Figure(figsize=(13, 1.6 + 0.42 * depth), layout="constrained")
@@ -484,6 +487,40 @@ def plot_tree(profile, path):
                   "call's instances, advance included")
     ax.set_title(f"Checkpoint call tree of {profile.head}: calls merged per call path, "
                  "width = adjoint time, colour = decision in the profiled run")
+    _tree_legend(ax, depth)
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def icicle_boxes(root, total):
+    """The icicle of the Frame ``root``: ([(x, depth, width, colour, label)] of its boxes,
+    [(x, depth, width)] of their advances), boxes narrower than ``total`` / TREE_RESOLUTION
+    left out with what is below them."""
+    boxes = []
+    names = {}
+    advances = []
+
+    def place(frame, x, depth):
+        colour = COLOURS["head"] if depth == 0 else COLOURS["checkpointed" if frame.checkpointed else "split"]
+        label = names.get(frame.site, frame.callee)
+        label = label if frame.instances == 1 else f"{label} ×{frame.instances}"
+        boxes.append((x, depth, frame.seconds, colour, label))
+        if frame.advance > 0:
+            advances.append((x, depth, frame.advance))
+        inner = x + frame.advance
+        callees = [child.callee for child in frame.children.values()]
+        for child in frame.children.values():
+            if callees.count(child.callee) > 1:      # siblings tell apart by the site's ordinal
+                names[child.site] = f"{child.callee}#{child.site.rpartition('#')[2]}"
+            if child.seconds >= total / TREE_RESOLUTION:
+                place(child, inner, depth + 1)
+            inner += child.seconds
+    place(root, 0.0, 0)
+    return boxes, advances
+
+
+def _tree_legend(ax, depth):
+    """The icicle's legend, below a tree ``depth`` calls deep."""
     from matplotlib.patches import Patch
     ax.legend([Patch(color=COLOURS["checkpointed"]), Patch(color=COLOURS["split"]),
                Patch(facecolor=COLOURS["checkpointed"], edgecolor="none", alpha=0.55),
@@ -492,8 +529,6 @@ def plot_tree(profile, path):
                "lighter part: snapshot + advance (recomputation)", "the head"],
               fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.5 / depth - 0.12), ncol=4,
               frameon=False)
-    ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import copy
 from dataclasses import dataclass, field
 
 from ..analysis.calls import bind_rule_call, sequence_items
-from ..analysis.effects import _basic_index
+from ..analysis.points_to import _basic_index
 from .templates import instantiate, parse_template, shape_only_names, substitute, template_names
 
 _OPS = {ast.Add: "op.add", ast.Sub: "op.sub", ast.Mult: "op.mul", ast.Div: "op.truediv",

@@ -10,9 +10,10 @@ import ast
 import copy
 
 from ..analysis.activity import storage_name
-from ..analysis.effects import _basic_index, _whole as _whole_index, constant_region
 from ..analysis.bound import definitely_bound, maybe_bound
+from ..analysis.entry_access import _whole as _whole_index, constant_region
 from ..analysis.indices import recomputed_prefix
+from ..analysis.points_to import _basic_index
 from ..analysis.tbr import CallEffect, StatementEffect, run_tbr
 from ..runtime.profiler import (BEGIN_ADVANCE, BEGIN_REVERSE, BEGIN_SPLIT_REVERSE, INLINE_STATEMENT,
                                 SNAPSHOT_READ, SNAPSHOT_WRITE, SPLIT_TURN, TURN)
@@ -156,12 +157,12 @@ class FunctionGen:
                     if found is None:
                         found = kind
                     elif found != kind:
-                        from ..analysis.kinds import join
+                        from ..analysis.kind_lattice import join
                         found = join(found, kind)
         if n in self.func.params:
             param_kind = self.pctx.kinds.param_kinds.get(self.key, {}).get(n)
             if param_kind is not None:
-                from ..analysis.kinds import join
+                from ..analysis.kind_lattice import join
                 found = join(found, param_kind) if found is not None else param_kind
         return found
 

@@ -13,7 +13,8 @@ from ..version import __version__
 from ..analysis.activity import infer_activity
 from ..analysis.bound import refuse_unbound_reads
 from ..analysis.effects import infer_effects
-from ..analysis.kinds import UNKNOWN, infer_kinds, of_value
+from ..analysis.kind_lattice import UNKNOWN, of_value
+from ..analysis.kinds import infer_kinds
 from ..analysis.polymorphism import specialize_on_kinds
 from ..analysis.useful import restrict_to_useful
 from ..analysis.views import inline_views
