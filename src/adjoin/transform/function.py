@@ -18,8 +18,9 @@ from ..runtime.profiler import (BEGIN_ADVANCE, BEGIN_REVERSE, BEGIN_SPLIT_REVERS
                                 SNAPSHOT_READ, SNAPSHOT_WRITE, SPLIT_TURN, TURN)
 from ..runtime.verify import Point
 from . import verify
-from .adjoint import (FunctionContext, ExprAdjoint, assign, call, const, ctx_dense, name, primal_reads,
-                      reverse_assign, reverse_augassign, store_copy)
+from .adjoint import primal_reads, reverse_assign, reverse_augassign
+from .code import assign, call, const, name, store_copy
+from .expression import FunctionContext, ExprAdjoint, ctx_dense
 
 
 class Lines:

@@ -18,7 +18,7 @@ pushes and pops.  With verify mode off none of this is in the generated code.
 """
 import ast
 
-from .adjoint import call, name
+from .code import call, name
 
 
 class VerifyPoints:
