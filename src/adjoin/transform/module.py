@@ -21,6 +21,7 @@ from ..frontend.program import load_program
 from ..frontend.source import MISSING, is_user_function, resolve
 from .function import FunctionGen
 from .tidy import drop_dead_resets
+from .variants import emit
 from .verify import VerifyPoints
 from ..rules import RULES
 
@@ -401,7 +402,7 @@ def module_source(pctx, wrt):
         if not modes or key not in pctx.functions_gen:
             continue
         gen = pctx.functions_gen[key]
-        text = gen.emit([m for m in ("b", "fwd", "bwd") if m in modes], head=(key == program.head))
+        text = emit(gen, [m for m in ("b", "fwd", "bwd") if m in modes], head=(key == program.head))
         lines.append(text)
     return drop_dead_resets("\n".join(lines).rstrip() + "\n", unparsed=USER_IMPORT)
 
