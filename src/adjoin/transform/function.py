@@ -43,7 +43,8 @@ class CallPiece:
 
 
 class FunctionGen:
-    """Generates the adjoint parts of one function."""
+    """The plan of one function's adjoint: its prepared statements (``pieces``), their TBR
+    result (``tbr``), and what the sweeps and variants ask of it."""
 
     def __init__(self, pctx, key):
         self.pctx = pctx
@@ -345,6 +346,7 @@ def region(stmt, base):
 
 
 def _breaks(stmts):
+    """Whether a loop body may be left by ``break`` (normalization leaves breaks only there and in ifs)."""
     for stmt in stmts:
         if isinstance(stmt, ast.Break):
             return True
@@ -354,6 +356,7 @@ def _breaks(stmts):
 
 
 def if_chain(stmt):
+    """``if/elif/else`` as [(test, body)], the ``else`` last with test None (its body maybe empty)."""
     branches = [(stmt.test, stmt.body)]
     orelse = stmt.orelse
     while len(orelse) == 1 and isinstance(orelse[0], ast.If):
