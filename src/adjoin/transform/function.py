@@ -346,7 +346,7 @@ def region(stmt, base):
 
 
 def _breaks(stmts):
-    """Whether a loop body may be left by ``break`` (normalization leaves breaks only there and in ifs)."""
+    """Whether a loop with this body may be left by ``break`` (in it or in its branches, not in inner loops)."""
     for stmt in stmts:
         if isinstance(stmt, ast.Break):
             return True
