@@ -18,7 +18,8 @@ import copy
 from ..analysis.calls import bind_rule_call, sequence_items
 from ..errors import UnsupportedError
 from ..rules import tangent_templates
-from .adjoint import _OPS, _UNARY, ExprAdjoint, _simple, assign, call, const, name, rebuild, store_copy
+from .code import assign, call, const, name, store_copy
+from .expression import _OPS, _UNARY, ExprAdjoint, _simple, rebuild
 from .templates import instantiate, template_names
 
 NONE = ast.Constant(value=None)

@@ -11,7 +11,8 @@ from ..errors import UnsupportedError
 from ..frontend.program import _Namer
 from ..rules import RULES
 from ..version import __version__
-from .adjoint import FunctionContext, assign, call, const, name
+from .code import assign, call, const, name
+from .expression import FunctionContext
 from .module import USER_IMPORT, ProgramContext, _bindings, analyze
 from .tangent import TangentExpr, tangent_target
 
