@@ -397,5 +397,11 @@ def test_random_programs_with_loop_sites(program, args, schedule, tmp_path_facto
         want = gradient(plain.f, ("x", "a"), dict(x=x, a=a, n=n))
     except adjoin.AdjoinError:
         return                          # refused without loop sites: test_random_programs covers it
-    got = gradient(looped.f, ("x", "a"), dict(x=x, a=a, n=n))
+    try:
+        got = gradient(looped.f, ("x", "a"), dict(x=x, a=a, n=n))
+    except adjoin.AdjoinError as error:
+        # the one refusal a loop site adds: a rebound name of its state sharing memory with another
+        # name of the state that the loop updates in place (programgen's 'second_names' family)
+        assert "restoring the loop state would separate them" in str(error), str(error)
+        return
     assert_same(got, want, f"schedule {schedule}")

@@ -3,6 +3,7 @@ import json
 
 from .. import api
 from ..case import shown
+from ..transform.loopsite import LoopSite
 from .arguments import checkpoint_arguments, json_argument
 from .common import (OK, case_inputs, load_placement, load_subject, make_console,
                      warn_checkpoint_choices)
@@ -26,7 +27,8 @@ def run_sites(options):
                for site in sites]
     if options.json:
         print(json.dumps([{"id": site.id, "caller": site.caller, "callee": site.callee,
-                           "file": site.file, "line": site.line, "checkpointed": checkpointed}
+                           "file": site.file, "line": site.line, "checkpointed": checkpointed,
+                           **_schedule(site, placement)}
                           for site, checkpointed in decided], indent=2))
         return OK
     from ..report.terminal import KEEP, PATH, readable_table
@@ -37,8 +39,7 @@ def run_sites(options):
     # the site id names caller and callee already: the call column only when there is room (--wide)
     wide = getattr(options, "wide", False)
     cells = [(site.id,) + ((f"{site.caller} → {site.callee}",) if wide else ()) +
-             (f"{shown(site.file)}:{site.line}",
-              "checkpoint (joint)" if checkpointed else "[yellow]nocheckpoint (split)[/yellow]")
+             (f"{shown(site.file)}:{site.line}", decision_text(site, checkpointed, placement))
              for site, checkpointed in decided]
     columns = (("site", "left", KEEP),) + ((("call", "left", PATH),) if wide else ()) + (
         ("where", "left", PATH), ("decision", "left", KEEP))
@@ -46,3 +47,23 @@ def run_sites(options):
     off = sum(not checkpointed for _, checkpointed in decided)
     console.print(f"{len(sites)} sites, {len(sites) - off} checkpointed, {off} not")
     return OK
+
+
+def _schedule(site, placement):
+    """A loop site's snapshots in memory and on disk under ``placement`` ({} for a call site)."""
+    if not isinstance(site, LoopSite):
+        return {}
+    snapshots, disk = placement.schedule(site.id, (site.snapshots, site.disk)) if placement else \
+        (site.snapshots, site.disk)
+    return {"snapshots": snapshots, "disk": disk}
+
+
+def decision_text(site, checkpointed, placement):
+    """How a site runs: joint or split for a call site; for a loop site, its schedule."""
+    if isinstance(site, LoopSite):
+        if not checkpointed:
+            return "[yellow]nocheckpoint (every iteration taped)[/yellow]"
+        numbers = _schedule(site, placement)
+        disk = f" + {numbers['disk']} on disk" if numbers["disk"] else ""
+        return f"binomial, {numbers['snapshots']} snapshots in memory{disk}"
+    return "checkpoint (joint)" if checkpointed else "[yellow]nocheckpoint (split)[/yellow]"

@@ -51,7 +51,7 @@ def find_loop_sites(program, nocheckpoint=()):
             count += 1
             snapshots, disk = _numbers(func, loop, words[1:])
             site_id = f"{func.site_name}/loop#{count}"
-            checkpointed = site_id not in nocheckpoint and "loop" not in nocheckpoint
+            checkpointed = site_id not in nocheckpoint
             site = by_id.setdefault(site_id, LoopSite(site_id, key, func.path, loop.lineno, checkpointed,
                                                       snapshots, disk))
             if site not in sites:
