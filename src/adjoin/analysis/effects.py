@@ -11,7 +11,8 @@ parameters whose arrays a function reads and writes, and which parameters its re
 import ast
 from dataclasses import dataclass, field
 
-from ..frontend.program import Problems, other_rows as _other_rows
+from ..frontend.calls import other_rows as _other_rows
+from ..frontend.problems import Problems
 from ..rules import RULES
 from .activity import storage_name
 from .calls import bind_rule_call
