@@ -9,7 +9,7 @@ something with no derivative rule is refused here.
 import ast
 
 from ..errors import UnsupportedError
-from ..frontend.program import Problems
+from ..frontend.problems import Problems
 from .calls import bind_rule_call, sequence_items
 from .flow import simple_statements
 

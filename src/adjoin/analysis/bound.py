@@ -7,7 +7,7 @@ rather than failing inside the adjoint.
 """
 import ast
 
-from ..frontend.program import Problems
+from ..frontend.problems import Problems
 from .flow import Forward
 
 

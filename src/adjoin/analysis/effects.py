@@ -14,7 +14,7 @@ entry_access.py (which parameters' entry values are read, and overwritten after 
 """
 from dataclasses import dataclass, field
 
-from ..frontend.program import Problems
+from ..frontend.problems import Problems
 from .entry_access import EntryAccess
 from .liveness import Liveness
 from .points_to import DISTINCT, PointsTo, _root, share

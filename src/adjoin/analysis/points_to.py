@@ -7,7 +7,7 @@ is refused (effects.py runs the analysis and keeps what the summaries need).
 """
 import ast
 
-from ..frontend.program import other_rows as _other_rows
+from ..frontend.calls import other_rows as _other_rows
 from ..rules import RULES
 from .activity import storage_name
 from .calls import bind_rule_call

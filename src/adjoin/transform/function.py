@@ -52,7 +52,7 @@ class FunctionGen:
         self.pctx = pctx
         self.key = key
         self.func = pctx.program.functions[key]
-        from ..frontend.program import _Namer
+        from ..frontend.names import Namer as _Namer
         taken = set(self.func.locals) | pctx.global_names | {"tape", "ad", "np", "math"}
         self.namer = _Namer(taken)
         self.ctx = FunctionContext(self.func, dict(pctx.kinds.expr_kinds.get(key, {})),

@@ -312,7 +312,7 @@ def _bindings(pctx):
     taken = set(imports) | {"np", "math", "ad", "tape", "prof", "verify"} | set().union(
         *(f.locals for f in program.functions.values()))
     pctx.global_names = set(taken)
-    from ..frontend.program import _Namer
+    from ..frontend.names import Namer as _Namer
     namer = _Namer(taken)
     for key in program.functions:
         pctx.names[(key, "primal")] = key

@@ -8,7 +8,7 @@ import ast
 import copy
 
 from ..errors import UnsupportedError
-from ..frontend.program import _Namer
+from ..frontend.names import Namer as _Namer
 from ..rules import RULES
 from ..version import __version__
 from .code import assign, call, const, name
