@@ -9,7 +9,8 @@ templates reuse (the gradient of one reduced group, ``div``'s guard) come from `
 import numpy as np
 
 from ..errors import UnsupportedError
-from .vjp import (_COPYING_PAD_MODES, _LINEAR_PAD_MODES, _MIRROR_PAD_MODES, chosen, clip_high,  # noqa: F401
+from .vjp_arrays import _COPYING_PAD_MODES, _LINEAR_PAD_MODES, _MIRROR_PAD_MODES
+from .vjp import (chosen, clip_high,  # noqa: F401
                   clip_low, clip_passes, div, interp_slope, max_adjoint, median_adjoint, norm_adjoint, pow_base,
                   pow_exponent, prod_adjoint, roll, std_adjoint, var_adjoint)
 
