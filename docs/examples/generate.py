@@ -5,7 +5,8 @@ docs/how-it-works.md.
     .venv/bin/python docs/examples/generate.py            # rewrite generated/ and the docs' code blocks
     .venv/bin/python docs/examples/generate.py --check    # only say what is out of date (exit 1 if any)
 
-Each small program here (tiny.py, control.py, pushes.py, directives.py, heat_region.py, aliasing.py) and the
+Each small program here (tiny.py, control.py, pushes.py, directives.py, heat_region.py, aliasing.py,
+loops.py) and the
 conformance program p22_heat_model are differentiated with ``adjoin.adjoint(...)`` and run once;
 the generated modules are written to ``generated/`` (the absolute paths in their docstrings are
 made relative; nothing else is changed). In the docs, a code block preceded by a marker
@@ -55,6 +56,7 @@ def programs():
     import control
     import directives
     import heat_region
+    import loops
     import pushes
     import tiny
     x = np.linspace(0.1, 1.0, 1000)
@@ -68,6 +70,7 @@ def programs():
         "pushes_shapes.py": adjoint_source(pushes.shapes, ("x", "w"), (np.linspace(0.0, 1.0, 5), 0.5)),
         "directives.py": adjoint_source(directives.cost, ("u0", "k"), (np.linspace(0.0, 1.0, 6), 0.1, 3)),
         "aliasing.py": adjoint_source(aliasing.second_name, ("a", "b"), (np.linspace(1.0, 2.0, 3), np.ones(3))),
+        "loops.py": adjoint_source(loops.cost, ("u0", "k"), (np.linspace(0.0, 1.0, 8), 0.1, 10)),
         "aliasing_verify.py": adjoint_source(aliasing.column, ("T0",), (np.linspace(9.0, 12.0, 8).reshape(4, 2),
                                                                         np.linspace(0.0, 1.0, 4)), verify=True),
     }
