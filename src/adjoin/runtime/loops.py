@@ -149,8 +149,8 @@ class LoopSchedule:
             self._directory = tempfile.mkdtemp(prefix="adjoin-snapshots-", dir=os.environ.get(SNAPSHOT_DIR_ENV))
             self._cleanup = weakref.finalize(self, shutil.rmtree, self._directory, True)
         path = os.path.join(self._directory, f"snapshot{len(self._files)}.npz")
-        kinds = [type(v) for v in state]
-        np.savez(path, *[np.asarray(0.0 if v is None else v) for v in state])     # None: unset yet
+        kinds, flat = _flattened(state)
+        np.savez(path, *flat)
         size = os.path.getsize(path)
         self._files.append((path, kinds, size))
         self.disk_bytes += size
@@ -161,8 +161,7 @@ class LoopSchedule:
         start = time.perf_counter()
         path, kinds, _ = self._files[-1]
         with np.load(path, allow_pickle=False) as saved:
-            state = tuple(saved[f"arr_{k}"] if kind is np.ndarray else None if kind is type(None)
-                          else kind(saved[f"arr_{k}"][()]) for k, kind in enumerate(kinds))
+            state = _rebuilt(kinds, [saved[f"arr_{k}"] for k in range(len(saved.files))])
         if not keep:
             self._files.pop()
             os.remove(path)
@@ -174,3 +173,34 @@ class LoopSchedule:
         if self._cleanup is not None:
             self._cleanup()
             self._files.clear()
+
+
+def _flattened(state):
+    """(kinds, arrays) for np.savez: a tuple or list of the state is saved item by item, a name not
+    set yet (None) as a placeholder."""
+    kinds, flat = [], []
+    for value in state:
+        if isinstance(value, (tuple, list)):
+            kinds.append((type(value), [type(v) for v in value]))
+            flat.extend(np.asarray(v) for v in value)
+        else:
+            kinds.append(type(value))
+            flat.append(np.asarray(0.0 if value is None else value))
+    return kinds, flat
+
+
+def _rebuilt(kinds, arrays):
+    """The state _flattened saved, from the arrays np.load gives back."""
+    arrays = iter(arrays)
+    def one(kind, array):
+        if kind is np.ndarray:
+            return array
+        return None if kind is type(None) else kind(array[()])
+    state = []
+    for kind in kinds:
+        if isinstance(kind, tuple):
+            container, items = kind
+            state.append(container(one(k, next(arrays)) for k in items))
+        else:
+            state.append(one(kind, next(arrays)))
+    return tuple(state)

@@ -11,6 +11,7 @@ it for the backward sweep as it keeps a checkpointed call's arguments (``invaria
 Placed not checkpointed, a loop site is an ordinary loop: every iteration taped.
 """
 import ast
+import copy
 from dataclasses import dataclass
 
 from ..errors import UsageError
@@ -197,15 +198,26 @@ def loop_state(gen, loop):
     out = []
     for n in state:
         kind = gen._kind_of_name(n)
+        if kind is not None and kind.cat == "tuple" and n in rebound and _flat_items(kind):
+            _refuse_shared(gen, loop, n, state)
+            out.append((n, False))        # a sequence the loop rebinds: restored as a copy
+            continue
         if kind is None or not (kind.array or kind.scalar):
             raise UsageError(f"{gen.func.path}:{loop.lineno}: the loop state of this loop site holds {n!r}, "
-                             f"which is {kind or 'of unknown kind'}; a loop site's state is made of arrays and "
-                             "numbers (keep containers outside the loop, or remove the directive)")
+                             f"which is {kind or 'of unknown kind'}; a loop site's state is made of arrays, numbers, "
+                             "and tuples or lists of them that the loop rebinds (keep other containers outside "
+                             "the loop, or remove the directive)")
         in_place = bool(kind.array) and n not in rebound
         if kind.array and not in_place:
             _refuse_shared(gen, loop, n, state)
         out.append((n, in_place))
     return out
+
+
+def _flat_items(kind):
+    """True for a tuple or list kind whose items are arrays and numbers."""
+    items = getattr(kind, "items", None) or ()
+    return bool(items) and all(item.array or item.scalar for item in items)
 
 
 def _refuse_shared(gen, loop, n, state):
@@ -241,7 +253,12 @@ def _restore(var, state):
 
 
 def _primal(lines, stmts, indent):
+    """An iteration's primal: the normalized statements (a block normalization emptied gets a pass)."""
     for stmt in stmts:
+        stmt = copy.deepcopy(stmt)
+        for node in ast.walk(stmt):
+            if isinstance(node, (ast.If, ast.For, ast.While)) and not node.body:
+                node.body = [ast.Pass()]
         lines.stmt(indent, stmt)
 
 
