@@ -78,6 +78,13 @@ CASES = {
     "index_rebound_after_its_use": (dict(x=np.linspace(-0.8, 0.9, 5), a=0.7), ("x", "a")),
     "index_first_set_in_a_branch": (dict(x=np.linspace(-0.8, 0.9, 5), a=0.7), ("x", "a")),
     "index_of_an_outer_loop_in_an_inner_prefix": (dict(x=np.linspace(-0.8, 0.9, 5), a=0.7), ("x", "a")),
+    "self_dot_summed": (dict(v=np.array([0.5, -1.0, 2.0]), w=np.array([0.1, 0.2])), ("v", "w")),
+    "self_matmul_of_a_row": (dict(A=np.array([[0.5, -1.0, 2.0], [1.0, 1.0, 1.0]]), w=np.array([[0.1], [0.2]])),
+                             ("A", "w")),
+    "fragment_carries_a_name_to_the_next_iteration": (dict(x=0.5, a=1.3), ("x", "a")),
+    "fragment_carries_in_a_while_loop": (dict(x=0.5, a=1.3), ("x", "a")),
+    "fragment_sets_a_name_on_one_branch": (dict(x=0.5, a=1.3), ("x", "a")),
+    "fragment_updates_an_accumulator": (dict(x=0.5, a=1.3), ("x", "a")),
 }
 
 # the truth, where the issue gives it
@@ -86,6 +93,8 @@ EXACT = {
     "list_returned": {"h": np.array([12.0, 48.0])},
     "repeated_index_store": {"x": np.array([2.0, 0.0, 6.0])},
     "float_into_int_array": {"x": np.array([0.0, 3.0, 4.0])},
+    "self_dot_summed": {"v": 2 * np.array([0.5, -1.0, 2.0]) * 3, "w": np.ones(2)},
+    "fragment_carries_a_name_to_the_next_iteration": {"x": 1.3 * 7.0, "a": 0.5 * 7.0},
 }
 
 

@@ -653,3 +653,55 @@ def index_of_an_outer_loop_in_an_inner_prefix(x, a):
             s = s + x[i] * x[k] * a
             s = s * 0.9
     return s
+
+
+def self_dot_summed(v, w):
+    # v @ v is a scalar: the shape shortcut for x * x must not give it v's shape
+    return np.sum(v @ v) + np.sum(w + v @ v)
+
+
+def self_matmul_of_a_row(A, w):
+    return np.sum(w + A[0] @ A[0])
+
+
+def fragment_carries_a_name_to_the_next_iteration(x, a):
+    s = 0.0
+    c = 1.0
+    for k in range(3):
+        # $AD CHECKPOINT-START
+        s = s + c * x * a
+        c = c * 2.0
+        # $AD CHECKPOINT-END
+    return s
+
+
+def fragment_carries_in_a_while_loop(x, a):
+    s = 0.0
+    c = 1.0
+    k = 0
+    while k < 3:
+        # $AD CHECKPOINT-START
+        s = s + c * x * a
+        c = c * 1.5 + a
+        # $AD CHECKPOINT-END
+        k = k + 1
+    return s
+
+
+def fragment_sets_a_name_on_one_branch(x, a):
+    y = x * 2.0
+    # $AD CHECKPOINT-START
+    if a > 10.0:
+        y = x * a
+    z = y * a
+    # $AD CHECKPOINT-END
+    return y + z
+
+
+def fragment_updates_an_accumulator(x, a):
+    s = x * 0.5
+    for k in range(2):
+        # $AD CHECKPOINT-START
+        s += a * x
+        # $AD CHECKPOINT-END
+    return s * s

@@ -5,7 +5,7 @@ import copy
 
 from .source import UserFunction, compiled_function
 from .specialize import NOTHING
-from .syntax import assigned_names, names_expr
+from .syntax import assigned_names, exposed_reads, names_expr
 
 
 def checkpoint_fragments(func):
@@ -53,6 +53,38 @@ class FragmentFunction(UserFunction):
     synthetic = True
 
 
+def _interface(inner, body, node, statements, locals_):
+    """(inputs, outputs) of a fragment: the names it may read that have a value before it (an
+    augmented assignment reads its target; a name it sets on some paths only keeps its old value
+    on the others), and the names it sets that are read after it, that are parameters, or that a
+    loop around it carries to its next run (read by the fragment itself)."""
+    stored = assigned_names(inner)
+    read = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    read |= {n.target.id for n in ast.walk(inner) if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name)}
+    outside = [s for s in ast.walk(ast.Module(body=body, type_ignores=[]))
+               if not any(s is t for t in ast.walk(inner))]
+    stored_outside = {n.id for n in outside if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    read_outside = {n.id for n in outside if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    params_ = set(a.arg for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs)
+    carried = exposed_reads(statements) if _inside_loop(body, statements[0]) else set()
+    outputs = sorted(n for n in stored if n in read_outside or n in params_ or n in carried)
+    bound_before = params_ | stored_outside
+    inputs = sorted(n for n in (read | set(outputs)) if n in locals_ and n in bound_before)
+    return inputs, outputs
+
+
+def _inside_loop(stmts, target):
+    """True when the statement ``target`` is inside a loop of ``stmts``."""
+    for stmt in stmts:
+        if isinstance(stmt, (ast.For, ast.While)) and any(n is target for n in ast.walk(stmt)):
+            return True
+        for field_name in ("body", "orelse"):
+            child = getattr(stmt, field_name, None)
+            if isinstance(child, list) and not isinstance(stmt, (ast.For, ast.While)) and _inside_loop(child, target):
+                return True
+    return False
+
+
 def outline_fragment(key, func, node, body, start, end, label, ordinal, keys, problems, locals_):
     """Replaces the statements between the directives by a call to a new function."""
     block, first, last = _find_block(body, start, end)
@@ -66,15 +98,7 @@ def outline_fragment(key, func, node, body, start, end, label, ordinal, keys, pr
         if isinstance(sub, (ast.Return, ast.Break, ast.Continue)) and _leaves_fragment(sub, statements):
             problems.add(func, sub, "a jump out of a checkpointed fragment", "end the fragment before it")
             return None
-    stored = assigned_names(inner)
-    read = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    outside = [s for s in ast.walk(ast.Module(body=body, type_ignores=[]))
-               if not any(s is t for t in ast.walk(inner))]
-    stored_outside = {n.id for n in outside if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    read_outside = {n.id for n in outside if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    params_ = set(a.arg for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs)
-    inputs = sorted(n for n in read if n in locals_ and (n in params_ or n in stored_outside))
-    outputs = sorted(n for n in stored if n in read_outside or n in params_ and n in stored)
+    inputs, outputs = _interface(inner, body, node, statements, locals_)
     name = f"{func.name}_{_identifier(label) if label else 'fragment'}{ordinal}"
     while name in func.globals or name in locals_ or name in keys.fragments:
         name += "_"

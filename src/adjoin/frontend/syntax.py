@@ -80,3 +80,26 @@ def plain_copy(call):
     refused, and so is a subscript ``dst``, as for ``.fill``)."""
     return (len(call.args) == 2 and not call.keywords and isinstance(call.args[0], ast.Name)
             and not isinstance(call.args[1], ast.Starred))
+
+
+def exposed_reads(stmts):
+    """Names a block may read before it sets them (so their values from before the block):
+    over-approximated, a name counts as set only by an assignment of the block itself, not one in
+    a branch or a nested loop; an in-place target (x[i] = ..., x += ...) counts as read."""
+    exposed, defined = set(), set()
+    for stmt in stmts:
+        exposed |= _reads_of(stmt) - defined
+        if isinstance(stmt, ast.Assign):
+            defined |= {n.id for t in stmt.targets if not isinstance(t, ast.Subscript) for n in ast.walk(t)
+                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return exposed
+
+
+def _reads_of(stmt):
+    names = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            names.add(node.value.id)
+    return names

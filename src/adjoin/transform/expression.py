@@ -214,8 +214,9 @@ class ExprAdjoint:
                 first = bind_rule_call(rule, node, callee.key)[0].get(rule.params[0])
                 if first is not None:
                     return self.shape_of(first)
-        if id(node) not in self.temps and isinstance(node, ast.BinOp):
-            # x * x, 2.0 * x, x ** 2: the shape of x (a number operand does not broadcast)
+        if id(node) not in self.temps and isinstance(node, ast.BinOp) and not isinstance(node.op, ast.MatMult):
+            # x * x, 2.0 * x, x ** 2: the shape of x (a number operand does not broadcast; an
+            # element-wise operator only: v @ v is a number)
             if _same_value(node.left, node.right) or _is_number(node.right):
                 return self.shape_of(node.left)
             if _is_number(node.left) and not isinstance(node.op, ast.Pow):

@@ -15,6 +15,7 @@ import copy
 from dataclasses import dataclass
 
 from ..errors import UsageError
+from ..frontend import syntax
 from ..runtime.loops import DEFAULT_SNAPSHOTS
 
 DIRECTIVE = "BINOMIAL-CKP"
@@ -148,27 +149,9 @@ def read_names(loop):
 
 
 def exposed_reads(loop):
-    """Names an iteration may read before it sets them (so an earlier iteration's value, or the
-    one from before the loop): over-approximated, a name counts as set only by an assignment of
-    the body's own block, not one in a branch or a nested loop."""
-    exposed, defined = set(), set()
-    for stmt in loop.body:
-        exposed |= _reads_of(stmt) - defined
-        if isinstance(stmt, ast.Assign):
-            defined |= {n.id for t in stmt.targets for n in ast.walk(t)
-                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and not isinstance(t, ast.Subscript)}
-    return exposed - {loop.target.id}
-
-
-def _reads_of(stmt):
-    """Every name a statement reads, an in-place target (x[i] = ..., x += ...) included."""
-    names = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    for node in ast.walk(stmt):
-        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-            names.add(node.target.id)
-        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
-            names.add(node.value.id)
-    return names
+    """Names an iteration may read before it sets them (an earlier iteration's value, or the one
+    from before the loop), the loop index left out."""
+    return syntax.exposed_reads(loop.body) - {loop.target.id}
 
 
 def in_place_names(gen, loop):
