@@ -85,6 +85,7 @@ CASES = {
     "fragment_carries_in_a_while_loop": (dict(x=0.5, a=1.3), ("x", "a")),
     "fragment_sets_a_name_on_one_branch": (dict(x=0.5, a=1.3), ("x", "a")),
     "fragment_updates_an_accumulator": (dict(x=0.5, a=1.3), ("x", "a")),
+    "reversed_loops": (dict(b=4.0 + np.linspace(0.0, 1.0, 6), d=np.linspace(-1.0, 1.0, 6)), ("b", "d")),
 }
 
 # the truth, where the issue gives it
@@ -314,3 +315,15 @@ def test_comments_added_since_the_import_change_nothing(tmp_path):
     module = _import_file(path, "commented_model")
     path.write_text("import numpy as np\n# a comment\n\n\ndef f(x):\n    # squares\n    return np.sum(x * x)\n")
     assert np.allclose(adjoin.grad(module.f, wrt="x")(np.ones(3)), 2.0)
+
+
+def test_reversed_range_with_a_step_other_than_a_positive_number_is_refused(tmp_path):
+    path = tmp_path / "backwards.py"
+    path.write_text("def f(x, k):\n    s = 0.0\n    for i in reversed(range(0, 6, k)):\n        s = s + x * i\n    return s\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import backwards
+        with pytest.raises(adjoin.AdjoinError, match=r"backwards.py:3:.*step that is not a positive whole number"):
+            adjoin.grad(backwards.f, wrt="x")(0.5, 2)
+    finally:
+        sys.path.remove(str(tmp_path))

@@ -705,3 +705,31 @@ def fragment_updates_an_accumulator(x, a):
         s += a * x
         # $AD CHECKPOINT-END
     return s * s
+
+
+def _back_substitute(cp, dp, x):
+    n = x.shape[0]
+    x[n - 1] = dp[n - 1]
+    for i in reversed(range(n - 1)):
+        x[i] = dp[i] - cp[i] * x[i + 1]
+
+
+def reversed_loops(b, d):
+    # a tridiagonal solve (Thomas): forward elimination, then back substitution over reversed(range)
+    n = d.shape[0]
+    cp = np.zeros(n)
+    dp = np.zeros(n)
+    cp[0] = 0.5 / b[0]
+    dp[0] = d[0] / b[0]
+    for i in range(1, n):
+        m = b[i] - 0.3 * cp[i - 1]
+        cp[i] = 0.5 / m
+        dp[i] = (d[i] - 0.3 * dp[i - 1]) / m
+    x = np.zeros(n)
+    _back_substitute(cp, dp, x)
+    s = 0.0
+    for v in reversed(x):
+        s = 0.5 * s + v * v
+    for j in reversed(range(1, n, 2)):
+        s = s + x[j] * b[j]
+    return s

@@ -11,7 +11,7 @@ from .load import RULE_OBJECTS
 from .source import MISSING, is_user_function, resolve
 from .specialize import callee_binding
 from .syntax import assigned_names, fills, is_local_root, is_range, loop_sequences, names_only, parallel_store, \
-    plain_copy
+    plain_copy, reversed_range
 from .values import constant_value, default_constant, default_values, function_table, scalar_type
 
 
@@ -171,14 +171,20 @@ class Checker:
         ``enumerate(...)`` or ``zip(...)``, which normalization writes as a loop over a range."""
         if stmt.orelse:
             self.bad(stmt, "'else' on a for loop", "use a flag variable")
-        if is_range(stmt.iter, self.func.globals):
+        backwards = reversed_range(stmt.iter, self.func.globals)
+        if backwards is not None and len(backwards.args) == 3 and not (
+                isinstance(backwards.args[2], ast.Constant) and type(backwards.args[2].value) is int
+                and backwards.args[2].value > 0):
+            self.bad(backwards.args[2], "reversed(range(...)) with a step that is not a positive whole number",
+                     "write the range itself backwards: range(last, first - 1, -step)")
+        if is_range(stmt.iter, self.func.globals) or backwards is not None:
             if not isinstance(stmt.target, ast.Name):
                 self.bad(stmt.target, "a for loop over range(...) whose target is not a single name",
                          "loop over range(...) with one index variable")
             elif stmt.target.id in assigned_names(ast.Module(body=stmt.body, type_ignores=[])):
                 self.bad(stmt, f"assigning the loop variable {stmt.target.id!r} inside its loop",
                          "use another variable")
-            for arg in stmt.iter.args:
+            for arg in (backwards or stmt.iter).args:
                 self.expr(arg)
             return
         if not names_only(stmt.target):

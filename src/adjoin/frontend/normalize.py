@@ -21,7 +21,7 @@ from .directives import checkpoint_fragments, outline_fragment, outline_inactive
 from .load import resolve_call
 from .names import RESERVED, Namer
 from .source import MISSING, UserFunction, resolve
-from .syntax import assigned_names, fills, is_local_root, is_range, loop_sequences, names_expr, names_only, \
+from .syntax import assigned_names, fills, is_local_root, is_range, loop_sequences, reversed_range, names_expr, names_only, \
     parallel_store, plain_copy, storage_root
 
 
@@ -162,7 +162,9 @@ class _Normalizer:
             return before + [stmt]
         if isinstance(stmt, ast.For):
             stmt.iter = self.calls.hoist(stmt.iter, before)
-            if not is_range(stmt.iter, self.func.globals):
+            if reversed_range(stmt.iter, self.func.globals) is not None:
+                stmt = self.over_reversed_range(stmt, before)
+            elif not is_range(stmt.iter, self.func.globals):
                 stmt = self.over_range(stmt, before)
             stmt.body = self.block(stmt.body)
             return before + [stmt]
@@ -254,6 +256,33 @@ class _Normalizer:
             return (self.namer.fresh("result"),)
         return tuple(self.namer.fresh(f"result{k}") for k in range(self.arity))
 
+    def over_reversed_range(self, loop, before):
+        """``for i in reversed(range(a, b, s))`` -> ``for k in range(count): i = a + (count - 1 - k) * s``
+        (the checker allows a step only as a positive number), the bounds computed once before."""
+        args = reversed_range(loop.iter, self.func.globals).args
+        start = args[0] if len(args) > 1 else ast.Constant(value=0)
+        stop = args[1] if len(args) > 1 else args[0]
+        step = args[2] if len(args) > 2 else ast.Constant(value=1)
+        first, count = self.namer.fresh("start"), self.namer.fresh("count")
+        span = ast.BinOp(left=ast.BinOp(left=stop, op=ast.Sub(), right=ast.Name(id=first, ctx=ast.Load())),
+                         op=ast.Add(), right=ast.Constant(value=step.value - 1))
+        before.append(ast.copy_location(ast.Assign(targets=[ast.Name(id=first, ctx=ast.Store())], value=start), loop))
+        before.append(ast.copy_location(ast.Assign(
+            targets=[ast.Name(id=count, ctx=ast.Store())],
+            value=ast.Call(func=ast.Name(id="max", ctx=ast.Load()), args=[
+                ast.Constant(value=0), ast.BinOp(left=span, op=ast.FloorDiv(), right=ast.Constant(value=step.value))],
+                keywords=[])), loop))
+        index = self.namer.fresh("index")
+        back = ast.BinOp(left=ast.BinOp(left=ast.Name(id=count, ctx=ast.Load()), op=ast.Sub(), right=ast.Constant(value=1)),
+                         op=ast.Sub(), right=ast.Name(id=index, ctx=ast.Load()))
+        value = ast.BinOp(left=ast.Name(id=first, ctx=ast.Load()), op=ast.Add(),
+                          right=ast.BinOp(left=back, op=ast.Mult(), right=ast.Constant(value=step.value)))
+        take = ast.copy_location(ast.Assign(targets=[ast.Name(id=loop.target.id, ctx=ast.Store())], value=value), loop)
+        rng = ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=[ast.Name(id=count, ctx=ast.Load())], keywords=[])
+        loop = ast.copy_location(ast.For(target=ast.Name(id=index, ctx=ast.Store()), iter=rng,
+                                         body=[take] + loop.body, orelse=[], type_comment=None), loop)
+        return ast.fix_missing_locations(loop)
+
     def over_range(self, loop, before):
         """``for v in x``, ``for i, v in enumerate(x, 1)``, ``for a, b in zip(x, y)`` -> a loop over
         ``range(len(...))`` whose body first takes the items (``v = x[k]``).  A sequence that is no
@@ -261,7 +290,7 @@ class _Normalizer:
         keeps the object it started with."""
         kind, parts = loop_sequences(loop.iter, self.func.globals)
         start = parts[1] if kind == "enumerate" and len(parts) > 1 else None
-        sequences = parts[:1] if kind in ("enumerate", "items") else parts
+        sequences = parts[:1] if kind in ("enumerate", "items", "reversed") else parts
         zipped = kind == "enumerate" and loop_sequences(parts[0], self.func.globals)[0] == "zip"
         if zipped:                       # enumerate(zip(x, y)): the index, then the pairs
             sequences = loop_sequences(parts[0], self.func.globals)[1]
@@ -280,7 +309,11 @@ class _Normalizer:
         count = lengths[0]
         for length in lengths[1:]:
             count = ast.Call(func=ast.Name(id="min", ctx=ast.Load()), args=[count, length], keywords=[])
-        items = [ast.Subscript(value=ast.Name(id=h, ctx=ast.Load()), slice=ast.Name(id=index, ctx=ast.Load()),
+        position = ast.Name(id=index, ctx=ast.Load())
+        if kind == "reversed":           # reversed(x): x[len(x) - 1 - k]
+            position = ast.BinOp(left=ast.BinOp(left=copy.deepcopy(count), op=ast.Sub(), right=ast.Constant(value=1)),
+                                 op=ast.Sub(), right=position)
+        items = [ast.Subscript(value=ast.Name(id=h, ctx=ast.Load()), slice=copy.deepcopy(position),
                                ctx=ast.Load()) for h in held]
         if zipped:
             items = [ast.Tuple(elts=items, ctx=ast.Load())]
@@ -288,7 +321,7 @@ class _Normalizer:
             counter = ast.Name(id=index, ctx=ast.Load()) if start is None else ast.BinOp(
                 left=ast.Name(id=index, ctx=ast.Load()), op=ast.Add(), right=start)
             items = [counter] + items
-        value = items[0] if kind == "items" else ast.Tuple(elts=items, ctx=ast.Load())
+        value = items[0] if kind in ("items", "reversed") else ast.Tuple(elts=items, ctx=ast.Load())
         take = [ast.copy_location(a, loop) for a in self.unpack(loop.target, value)]
         rng = ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=[count], keywords=[])
         loop = ast.copy_location(ast.For(target=ast.Name(id=index, ctx=ast.Store()), iter=rng,

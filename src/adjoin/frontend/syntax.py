@@ -49,10 +49,22 @@ def names_only(target):
     return isinstance(target, (ast.Tuple, ast.List)) and all(names_only(e) for e in target.elts)
 
 
+def reversed_range(expr, fn_globals):
+    """The range of ``reversed(range(...))``, else None."""
+    if (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and len(expr.args) == 1
+            and not expr.keywords and resolve(expr.func, fn_globals) is reversed
+            and is_range(expr.args[0], fn_globals)):
+        return expr.args[0]
+    return None
+
+
 def loop_sequences(expr, fn_globals):
-    """("enumerate", [seq, start?]), ("zip", [seqs]) or ("items", [expr]) for a loop's iterable."""
+    """("enumerate", [seq, start?]), ("zip", [seqs]), ("reversed", [seq]) or ("items", [expr])
+    for a loop's iterable."""
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
         target = resolve(expr.func, fn_globals)
+        if target is reversed and len(expr.args) == 1 and not expr.keywords:
+            return "reversed", list(expr.args)
         if target is enumerate and 1 <= len(expr.args) <= 2 and not expr.keywords:
             return "enumerate", list(expr.args)
         if target is enumerate and len(expr.args) == 1 and [k.arg for k in expr.keywords] == ["start"]:
