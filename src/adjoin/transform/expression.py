@@ -439,6 +439,23 @@ def _check_given(ctx, key, rule, node, active_params, mapping):
                 f"{key.split('.', 1)[1]} here: its argument(s) {', '.join(sorted(missing))} must be given")
 
 
+# Primitives computed again by generated code through a quicker helper giving the same array
+# (runtime/vjp.py; the tangent's ad module has it too): np.roll's general axes handling costs as
+# much as the copies themselves on the small grids of stencil code.
+QUICKER = {"np.roll": "ad.roll"}
+
+
+def quicker(stmt, callees):
+    """A copy of ``stmt`` whose calls to the primitives of QUICKER call the quicker helper."""
+    memo = {}
+    new = copy.deepcopy(stmt, memo)
+    for node in ast.walk(stmt):
+        callee = callees.get(id(node)) if isinstance(node, ast.Call) else None
+        if callee is not None and callee.key in QUICKER:
+            memo[id(node)].func = ast.parse(QUICKER[callee.key], mode="eval").body
+    return new
+
+
 def rebuild(node, value, callees, unevaluated=lambda node, field_name: False):
     """A copy of ``node`` whose operands are ``value(operand)`` (temps where computed already).
     A method call keeps its method and rebuilds its object; the fields ``unevaluated`` names are
@@ -453,6 +470,8 @@ def rebuild(node, value, callees, unevaluated=lambda node, field_name: False):
                 callee = callees.get(id(node))
                 if isinstance(field_value, ast.Attribute) and callee and callee.key.startswith("method."):
                     func.value = value(field_value.value)
+                if callee is not None and callee.key in QUICKER:
+                    func = ast.parse(QUICKER[callee.key], mode="eval").body
                 setattr(new, field_name, func)
             elif unevaluated(node, field_name):
                 setattr(new, field_name, copy.deepcopy(field_value))

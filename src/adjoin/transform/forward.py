@@ -13,6 +13,7 @@ import copy
 from . import loopsite, verify
 from .calls import forward_call
 from .code import Lines, assign, call, const, name, tape_push
+from .expression import quicker
 from .function import if_chain, region
 
 
@@ -64,7 +65,7 @@ class ForwardSweep:
             lines.stmt(indent, tape_push(region(stmt, n)))
         for n in full:
             lines.stmt(indent, self.save(stmt, n))
-        lines.stmt(indent, stmt, line_comment)
+        lines.stmt(indent, quicker(stmt, gen.func.callees), line_comment)
 
     def save(self, stmt, n):
         """The push saving ``n`` before ``stmt`` rebinds it: its value, or only its shape when the

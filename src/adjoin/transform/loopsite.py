@@ -11,12 +11,12 @@ it for the backward sweep as it keeps a checkpointed call's arguments (``invaria
 Placed not checkpointed, a loop site is an ordinary loop: every iteration taped.
 """
 import ast
-import copy
 from dataclasses import dataclass
 
 from ..errors import UsageError
 from ..frontend import syntax
 from ..runtime.loops import DEFAULT_SNAPSHOTS
+from .expression import quicker
 
 DIRECTIVE = "BINOMIAL-CKP"
 HINT = ("write '# $AD BINOMIAL-CKP' on the line before a 'for n in range(...)' loop, optionally "
@@ -235,10 +235,11 @@ def _restore(var, state):
     return f"{targets} = {value}"
 
 
-def _primal(lines, stmts, indent):
-    """An iteration's primal: the normalized statements (a block normalization emptied gets a pass)."""
+def _primal(lines, stmts, indent, callees):
+    """An iteration's primal: the normalized statements (a block normalization emptied gets a
+    pass), quicker helpers for the primitives that have one."""
     for stmt in stmts:
-        stmt = copy.deepcopy(stmt)
+        stmt = quicker(stmt, callees)
         for node in ast.walk(stmt):
             if isinstance(node, (ast.If, ast.For, ast.While)) and not node.body:
                 node.body = [ast.Pass()]
@@ -260,7 +261,7 @@ def emit_forward(gen, lines, loop, site, indent, forward_body):
     lines.add(indent, f"{var} = ad.LoopSchedule(tape, {ast.unparse(loop.iter)}, {site.snapshots}, "
                       f"{site.disk})  # line {loop.lineno}")
     lines.add(indent, f"for {action}, {target} in {var}.forward():")
-    _branches(lines, var, action, state, loop, indent + 1, forward_body, None)
+    _branches(lines, var, action, state, loop, indent + 1, forward_body, None, gen.func.callees)
     lines.add(indent, f"tape.push({var})")
 
 
@@ -272,17 +273,17 @@ def emit_backward(gen, lines, loop, site, indent, forward_body, backward_body):
     target = loop.target.id
     lines.add(indent, f"{var} = tape.pop()  # line {loop.lineno}: {_header(site)}, reversed")
     lines.add(indent, f"for {action}, {target} in {var}.backward():")
-    _branches(lines, var, action, state, loop, indent + 1, forward_body, backward_body)
+    _branches(lines, var, action, state, loop, indent + 1, forward_body, backward_body, gen.func.callees)
 
 
-def _branches(lines, var, action, state, loop, indent, forward_body, backward_body):
+def _branches(lines, var, action, state, loop, indent, forward_body, backward_body, callees):
     lines.add(indent, f"if {action} is ad.STORE:")
     lines.add(indent + 1, _store(var, state))
     if backward_body is not None:
         lines.add(indent, f"elif {action} is ad.RESTORE:")
         lines.add(indent + 1, _restore(var, state) if state else f"{var}.restore()")
     lines.add(indent, f"elif {action} is ad.ADVANCE:")
-    _primal(lines, loop.body, indent + 1)
+    _primal(lines, loop.body, indent + 1, callees)
     if backward_body is None:
         lines.add(indent, "else:  # ad.TAPE")
         lines.extend(forward_body(indent + 1))
