@@ -42,6 +42,12 @@ REDUCTIONS = {
                      "append": "ad.diff_adjoint(g, a, n, axis, prepend, append, 'append')"},
                     defaults={"n": 1, "axis": -1, "prepend": None, "append": None},
                     result="like", view=True),
+    # the trapezoidal rule along an axis: samples y at points x (or spacing dx)
+    "np.trapezoid": rule("y x dx axis",
+                         {"y": "ad.trapezoid_adjoint(g, y, x, dx, axis, 'y')",
+                          "x": "ad.trapezoid_adjoint(g, y, x, dx, axis, 'x')",
+                          "dx": "ad.trapezoid_adjoint(g, y, x, dx, axis, 'dx')"},
+                         defaults={"x": None, "dx": 1.0, "axis": -1}, result="reduce"),
 }
 
 

@@ -29,6 +29,9 @@ TANGENTS = {
     "np.linalg.norm": {"x": _REDUCE.format(weights="ad.norm_adjoint(ad.ones_like(ans), x, ans, ord, axis, "
                                                    "keepdims)")},
     "np.cumsum": {"a": "np.cumsum(d, axis, dtype)"},
+    "np.trapezoid": {"y": "ad.trapezoid_tangent(d, y, x, dx, axis, 'y')",
+                     "x": "ad.trapezoid_tangent(d, y, x, dx, axis, 'x')",
+                     "dx": "ad.trapezoid_tangent(d, y, x, dx, axis, 'dx')"},
     "np.diff": {"a": "ad.diff_tangent(d, a, n, axis, prepend, append, 'a')",
                 "prepend": "ad.diff_tangent(d, a, n, axis, prepend, append, 'prepend')",
                 "append": "ad.diff_tangent(d, a, n, axis, prepend, append, 'append')"},

@@ -8,6 +8,8 @@ templates reuse (the gradient of one reduced group, ``div``'s guard) come from `
 """
 import numpy as np
 
+_trapezoid = getattr(np, "trapezoid", None) or getattr(np, "trapz")    # NumPy 2 renamed trapz
+
 from ..errors import UnsupportedError
 from .vjp_arrays import _COPYING_PAD_MODES, _LINEAR_PAD_MODES, _MIRROR_PAD_MODES
 from .vjp import (chosen, clip_high,  # noqa: F401
@@ -174,3 +176,23 @@ def interp_values_tangent(d, x, xp, left, right, period):
         raise UnsupportedError("np.interp with period: differentiate it without a period")
     return np.interp(x, xp, d, None if left is None else 0.0, None if right is None else 0.0)
 
+
+
+def trapezoid_tangent(d, y, x, dx, axis, part):
+    """Tangent of ``np.trapezoid(y, x, dx, axis)`` along ``part`` ('y', 'x' or 'dx'): linear in y,
+    and in dx; along x, the adjoint's weights applied to the direction."""
+    if part == "y":
+        return _trapezoid(d, x, dx, axis)
+    if part == "dx":
+        return _trapezoid(y, None, 1.0, axis) * d
+    y = np.asarray(y, dtype=float)
+    ax = axis % y.ndim
+    d = np.asarray(d, dtype=float)
+    if d.ndim == 1 and y.ndim > 1:                  # points along the axis, shared by every row
+        shape = [1] * y.ndim
+        shape[ax] = -1
+        d = np.reshape(d, shape)
+    sums = y[tuple(slice(1, None) if k == ax else slice(None) for k in range(y.ndim))] + \
+        y[tuple(slice(None, -1) if k == ax else slice(None) for k in range(y.ndim))]
+    widths = np.diff(d, axis=ax)
+    return np.sum(0.5 * widths * sums, axis=ax)

@@ -354,5 +354,5 @@ from .vjp_arrays import (  # noqa: E402,F401  (re-exported for generated code)
     concatenate_adjoint, hstack_adjoint, vstack_adjoint, dstack_adjoint, column_stack_adjoint,
     pad_adjoint, pad_values_adjoint, append_adjoint, norm_adjoint, einsum_adjoint, interp_slope,
     interp_values, median_adjoint, convolve_adjoint, solve_b, solve_a, gradient_adjoint,
-    trace_adjoint,
+    trace_adjoint, trapezoid_adjoint,
 )

@@ -3,6 +3,8 @@ rest (re-exported by vjp.py, which generated code imports as ``ad``)."""
 
 import numpy as np
 
+_trapezoid = getattr(np, "trapezoid", None) or getattr(np, "trapz")    # NumPy 2 renamed trapz
+
 from ..errors import UnsupportedError
 from .support import sum_to
 from .vjp import _shaped, div, unselect
@@ -372,3 +374,51 @@ def trace_adjoint(g, a, offset, axis1, axis2):
     out = np.zeros(np.shape(a))
     out[tuple(index)] = g
     return out
+
+
+def _along(v, axis, ndim):
+    """A 1-D ``v`` shaped to broadcast along ``axis`` of an ``ndim``-dimensional array."""
+    shape = [1] * ndim
+    shape[axis] = -1
+    return np.reshape(v, shape)
+
+
+def _trapezoid_weights(y, x, dx, axis):
+    """The weight of each sample of ``y`` in ``np.trapezoid(y, x, dx, axis)``: half the width of
+    the intervals beside it (so the integral is the sum of weights times samples)."""
+    n = y.shape[axis]
+    if x is None:
+        w = np.full(n, float(dx))
+        if n:
+            w[0] *= 0.5
+            w[-1] *= 0.5
+        return _along(w if n > 1 else np.zeros(n), axis, y.ndim)
+    x = np.asarray(x, dtype=float)
+    widths = np.diff(_along(x, axis, y.ndim) if x.ndim == 1 else x, axis=axis)
+    pad = [(0, 0)] * widths.ndim
+    before, after = list(pad), list(pad)
+    before[axis], after[axis] = (1, 0), (0, 1)
+    return 0.5 * (np.pad(widths, before) + np.pad(widths, after))
+
+
+def trapezoid_adjoint(g, y, x, dx, axis, part):
+    """Adjoint of ``np.trapezoid(y, x, dx, axis)`` for ``part`` ('y', 'x' or 'dx')."""
+    y = np.asarray(y, dtype=float)
+    axis = axis % y.ndim
+    g = np.expand_dims(np.asarray(g, dtype=float), axis)
+    if part == "y":
+        return np.broadcast_to(g * _trapezoid_weights(y, x, dx, axis), y.shape).copy()
+    if part == "dx":
+        return float(np.sum(g * _trapezoid(y, axis=axis)))
+    # d/dx_j of the sum over intervals of (x[i+1] - x[i]) (y[i] + y[i+1]) / 2: the half sums of the
+    # interval before j minus the one after it
+    sums = y[tuple(slice(1, None) if k == axis else slice(None) for k in range(y.ndim))] + \
+        y[tuple(slice(None, -1) if k == axis else slice(None) for k in range(y.ndim))]
+    pad = [(0, 0)] * y.ndim
+    before, after = list(pad), list(pad)
+    before[axis], after[axis] = (1, 0), (0, 1)
+    dx_j = g * 0.5 * (np.pad(sums, before) - np.pad(sums, after))
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 1:
+        return np.sum(dx_j, axis=tuple(k for k in range(y.ndim) if k != axis))
+    return sum_to(dx_j, x)
