@@ -410,3 +410,4 @@ def test_random_programs_with_loop_sites(program, args, schedule, tmp_path_facto
         return
     event("loop sites differentiated")
     assert_same(got, want, f"schedule {schedule}")
+

@@ -82,8 +82,8 @@ class TBRResult:
                                                           # an in-place write through another name
                                                           # may change them
     needed_at_end: dict = field(default_factory=dict)     # name -> 'v' | 'b'
-    # id(loop) -> names the backward sweep needs (from before the loop) when the loop starts: a
-    # loop site's state must hold those the loop overwrites (transform/loopsite.py)
+    # id(loop) -> names the backward sweep of the code before the loop needs when the loop starts
+    # (the loop's own reads left out): a loop site's state holds those the loop overwrites
     needed_before_loop: dict = field(default_factory=dict)
     callee_needed_in: dict = field(default_factory=dict)  # callee -> set of params
 
@@ -116,9 +116,9 @@ class TBR(Forward):
         return names
 
     def before_loop(self, stmt, state):
+        self.result.needed_before_loop.setdefault(id(stmt), set()).update(state)
         state = dict(state)
         self.need(state, self.loop_reads.get(id(stmt), ()), VALUE)
-        self.result.needed_before_loop.setdefault(id(stmt), set()).update(state)
         for n in sorted(self.given(stmt)):
             if n in state:
                 self.result.loop_pushes.setdefault(id(stmt), set()).add(n)
