@@ -611,3 +611,40 @@ def test_check_dot_fails_when_the_adjoint_disagrees_with_the_tangent(capsys, mon
     text = " ".join(out.split())
     assert status == 1 and "dot-product test, a: the tangent gives" in text
     assert "the adjoint disagrees with the tangent (dot-product test)" in text
+
+
+# -- loop sites ------------------------------------------------------------------------------------
+
+LOOPED = '''import numpy as np
+
+
+def step(u, k):
+    u[1:-1] = u[1:-1] + k * (u[:-2] - 2.0 * u[1:-1] + u[2:])
+
+
+def cost(u0, k, nsteps):
+    u = u0.copy()
+    # $AD BINOMIAL-CKP snapshots=3 disk=1
+    for n in range(nsteps):
+        step(u, k)
+    return np.sum(u * u)
+'''
+
+
+@pytest.mark.adjoint
+def test_loop_sites_are_listed_turned_off_by_id_and_refused_by_profile(capsys, tmp_path):
+    module = tmp_path / "looped.py"
+    module.write_text(LOOPED)
+    status, out, err = run(capsys, "sites", f"{module}:cost")
+    assert status == 0 and "cost/loop#1" in out and "binomial, 3 snapshots in memory + 1 on disk" in out
+    status, out, err = run(capsys, "sites", f"{module}:cost", "--nocheckpoint", "cost/loop#1,cost/loop#2")
+    assert status == 0 and "every iteration taped" in out
+    assert "'cost/loop#2' matches no call" in err and "cost/loop#1'" not in err.split("loop#2")[0]
+    case = tmp_path / "case.toml"
+    case.write_text('module = "looped.py"\nhead = "cost"\nwrt = ["u0", "k"]\n'
+                    'inputs = "inputs"\n')
+    with module.open("a") as f:
+        f.write("\n\ndef inputs():\n    return dict(u0=np.linspace(0.0, 1.0, 8), k=0.1, nsteps=6)\n")
+    refused(capsys, "profile", case, "-o", tmp_path / "p.json", words=("loop sites", "--nocheckpoint cost/loop#1"))
+    status, out, err = run(capsys, "profile", case, "--nocheckpoint", "cost/loop#1", "-o", tmp_path / "p.json")
+    assert status == 0, err

@@ -1,10 +1,12 @@
 """The options several commands share, and the argparse types of their values."""
 import argparse
 import math
+import re
 from pathlib import Path
 
 from ..errors import UsageError
 
+LOOP_SITE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*/loop#[0-9]+$")
 VERIFY_HELP = ("check at run time every value the backward sweep assumes unchanged (slower; for "
                "debugging adjoin)")
 
@@ -16,6 +18,16 @@ def name_list(text):
     if bad:
         raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated names, e.g. a,b "
                                          f"(not a name: {bad[0]!r})")
+    return names
+
+
+def site_list(text):
+    """``'f,g,cost/loop#1'`` -> names of functions, and ids of loop sites, for --nocheckpoint."""
+    names = tuple(name.strip() for name in text.split(","))
+    bad = [name for name in names if not (name.isidentifier() or LOOP_SITE_ID.match(name))]
+    if bad:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated function names or loop site ids, "
+                                         f"e.g. step,cost/loop#1 (not one: {bad[0]!r})")
     return names
 
 
@@ -58,9 +70,9 @@ def set_argument(parser):
 
 
 def checkpoint_arguments(parser):
-    parser.add_argument("--nocheckpoint", type=name_list, default=(), metavar="F,G",
-                        help="do not checkpoint calls to these functions (split mode); "
-                             "Tapenade's -nocheckpoint")
+    parser.add_argument("--nocheckpoint", type=site_list, default=(), metavar="F,G",
+                        help="do not checkpoint calls to these functions (split mode; Tapenade's "
+                             "-nocheckpoint), nor these loop sites (every iteration taped), e.g. cost/loop#1")
     parser.add_argument("--placement", type=Path, metavar="P.toml",
                         help="a placement file deciding every site; wins over --nocheckpoint and "
                              "# $AD NOCHECKPOINT directives")

@@ -196,13 +196,17 @@ def warn_checkpoint_choices(options, head, placement, listed, example=None):
     closest name), and about a placement that is stale: naming sites that do not exist, or not
     listing some that do (they are checkpointed).  ``example``: the head's arguments, which
     decide what a function passed as an argument calls."""
+    from ..transform.loopsite import find_loop_sites
     from ..transform.module import find_sites
     if not getattr(options, "nocheckpoint", ()) and placement is None:
         return
     program = load_program_quietly(head, example)
     sites, _ = find_sites(program)
-    names = set()
+    sites = sites + find_loop_sites(program)[0]
+    names = {site.id for site in sites if site.callee == "loop"}
     for site in sites:
+        if site.callee == "loop":
+            continue
         names.add(site.id.split("/", 1)[1].rsplit("#", 1)[0])
         names.add(site.callee)
         function = program.functions.get(site.callee)
