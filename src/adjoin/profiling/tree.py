@@ -83,6 +83,13 @@ class TreeBuilder:
         self.shapes = {}             # (site, bytes, children's shapes) -> a small number
         self.writing = None          # the instance whose snapshot is being written
         self.reading = None          # the instance whose snapshot is being read
+        self._handlers = {           # event kind -> the method that takes it
+            ev.SNAPSHOT_WRITE: self._snapshot_write, ev.BEGIN_ADVANCE: self._begin_advance,
+            ev.END_ADVANCE: self._end_advance, ev.TURN: self._turn,
+            ev.SNAPSHOT_READ: self._snapshot_read, ev.BEGIN_REVERSE: self._begin_reverse,
+            ev.END_REVERSE: self._end_reverse, ev.END_SPLIT_REVERSE: self._end_reverse,
+            ev.BEGIN_SPLIT: self._begin_split, ev.SPLIT_TURN: self._split_turn,
+            ev.END_SPLIT: self._end_split, ev.BEGIN_SPLIT_REVERSE: self._begin_split_reverse}
 
     def feed(self, events, header):
         """Takes one batch of a Recorder's raw events (a Recorder's sink)."""
@@ -95,94 +102,111 @@ class TreeBuilder:
 
     def __call__(self, kind, site, nbytes, t, extra, extra_t):
         """One timed event (see profiler.timed)."""
-        stack = self.stack
-        current = stack[-1]
-        if kind == ev.SNAPSHOT_WRITE:
-            node = _new(site, True)
-            node.sw_bytes = nbytes
-            node.sw_t = t
-            _attach(current, node, nbytes)
-            self.writing = node
-        elif kind == ev.BEGIN_ADVANCE:
-            node = self.writing
-            if node is None:             # an empty snapshot: no snapshot-write event
-                node = _new(site, True)
-                node.sw_t = t
-                _attach(current, node, nbytes)
-            elif node.site != site:
-                raise TreeError(f"advance of {site} after the snapshot of {node.site}")
-            else:
-                node.S = nbytes - node.sw_bytes
-                node.W = t - node.sw_t
-                current.parts += node.S
-                self.writing = None
-            node.ba_t = t
-        elif kind == ev.END_ADVANCE:
-            node = _last_child(current, site)
-            node.P = t - node.ba_t
-            current.fwd += t - node.sw_t
-        elif kind == ev.TURN:
-            current.turn_t = t
-            current.Tj = nbytes - current.base - current.parts
-            current.F = t - current.t_begin - current.fwd
-            current.Ts = current.Tj + extra
-            current.L = extra_t
-            current.function = site
-        elif kind == ev.SNAPSHOT_READ:
-            node = _next_to_reverse(current, site)
-            node.sr_t = t
-            stack.append(node)
-            self.reading = node
-        elif kind == ev.BEGIN_REVERSE:
-            node = self.reading
-            if node is None:             # an empty snapshot: no snapshot-read event
-                node = _next_to_reverse(current, site)
-                node.sr_t = t
-                stack.append(node)
-            elif node.site != site:
-                raise TreeError(f"reversal of {site} after the snapshot of {node.site} was read")
-            else:
-                node.R = t - node.sr_t
-                self.reading = None
-            node.base = nbytes
-            node.t_begin = t
-        elif kind == ev.END_REVERSE or kind == ev.END_SPLIT_REVERSE:
-            node = stack.pop()
-            if node.site != site:
-                raise TreeError(f"end of the reversal of {site} while in {node.site}")
-            node.B = t - node.turn_t - node.bwd
-            parent = stack[-1]
-            parent.bwd += t - node.sr_t
-            self._finished(parent, node)
-        elif kind == ev.BEGIN_SPLIT:
-            node = _new(site, False)
-            node.S = extra
-            node.W = extra_t
-            node.base = nbytes
-            node.t_begin = t
-            _attach(current, node, nbytes)
-            stack.append(node)
-        elif kind == ev.SPLIT_TURN:
-            current.split_locals = extra
-            current.L = extra_t
-        elif kind == ev.END_SPLIT:
-            node = stack.pop()
-            if node.site != site:
-                raise TreeError(f"end of split {site} while in {node.site}")
-            pushed = nbytes - node.base
-            node.Ts = pushed - node.parts
-            node.Tj = node.Ts - node.split_locals
-            node.F = max(t - node.t_begin - node.fwd - node.L, 0.0)     # as in joint mode
-            parent = stack[-1]
-            parent.parts += pushed
-            parent.fwd += t - node.t_begin
-        elif kind == ev.BEGIN_SPLIT_REVERSE:
-            # a split reversal is its backward sweep alone: it ends like a joint one (END_REVERSE)
-            node = _next_to_reverse(current, site)
-            node.sr_t = node.turn_t = t
-            stack.append(node)
-        else:
+        handler = self._handlers.get(kind)
+        if handler is None:
             raise TreeError(f"unknown event {kind}")
+        handler(site, nbytes, t, extra, extra_t)
+
+    # -- checkpointed (joint) instances ---------------------------------------------------------
+    def _snapshot_write(self, site, nbytes, t, extra, extra_t):
+        node = _new(site, True)
+        node.sw_bytes = nbytes
+        node.sw_t = t
+        _attach(self.stack[-1], node, nbytes)
+        self.writing = node
+
+    def _begin_advance(self, site, nbytes, t, extra, extra_t):
+        node = self.writing
+        if node is None:             # an empty snapshot: no snapshot-write event
+            node = _new(site, True)
+            node.sw_t = t
+            _attach(self.stack[-1], node, nbytes)
+        elif node.site != site:
+            raise TreeError(f"advance of {site} after the snapshot of {node.site}")
+        else:
+            node.S = nbytes - node.sw_bytes
+            node.W = t - node.sw_t
+            self.stack[-1].parts += node.S
+            self.writing = None
+        node.ba_t = t
+
+    def _end_advance(self, site, nbytes, t, extra, extra_t):
+        current = self.stack[-1]
+        node = _last_child(current, site)
+        node.P = t - node.ba_t
+        current.fwd += t - node.sw_t
+
+    def _turn(self, site, nbytes, t, extra, extra_t):
+        current = self.stack[-1]
+        current.turn_t = t
+        current.Tj = nbytes - current.base - current.parts
+        current.F = t - current.t_begin - current.fwd
+        current.Ts = current.Tj + extra
+        current.L = extra_t
+        current.function = site
+
+    def _snapshot_read(self, site, nbytes, t, extra, extra_t):
+        node = _next_to_reverse(self.stack[-1], site)
+        node.sr_t = t
+        self.stack.append(node)
+        self.reading = node
+
+    def _begin_reverse(self, site, nbytes, t, extra, extra_t):
+        node = self.reading
+        if node is None:             # an empty snapshot: no snapshot-read event
+            node = _next_to_reverse(self.stack[-1], site)
+            node.sr_t = t
+            self.stack.append(node)
+        elif node.site != site:
+            raise TreeError(f"reversal of {site} after the snapshot of {node.site} was read")
+        else:
+            node.R = t - node.sr_t
+            self.reading = None
+        node.base = nbytes
+        node.t_begin = t
+
+    def _end_reverse(self, site, nbytes, t, extra, extra_t):
+        """The end of a joint reversal or of a split backward sweep."""
+        node = self.stack.pop()
+        if node.site != site:
+            raise TreeError(f"end of the reversal of {site} while in {node.site}")
+        node.B = t - node.turn_t - node.bwd
+        parent = self.stack[-1]
+        parent.bwd += t - node.sr_t
+        self._finished(parent, node)
+
+    # -- split instances ------------------------------------------------------------------------
+    def _begin_split(self, site, nbytes, t, extra, extra_t):
+        node = _new(site, False)
+        node.S = extra
+        node.W = extra_t
+        node.base = nbytes
+        node.t_begin = t
+        _attach(self.stack[-1], node, nbytes)
+        self.stack.append(node)
+
+    def _split_turn(self, site, nbytes, t, extra, extra_t):
+        current = self.stack[-1]
+        current.split_locals = extra
+        current.L = extra_t
+
+    def _end_split(self, site, nbytes, t, extra, extra_t):
+        node = self.stack.pop()
+        if node.site != site:
+            raise TreeError(f"end of split {site} while in {node.site}")
+        pushed = nbytes - node.base
+        node.Ts = pushed - node.parts
+        node.Tj = node.Ts - node.split_locals
+        node.F = max(t - node.t_begin - node.fwd - node.L, 0.0)     # as in joint mode
+        parent = self.stack[-1]
+        parent.parts += pushed
+        parent.fwd += t - node.t_begin
+
+    def _begin_split_reverse(self, site, nbytes, t, extra, extra_t):
+        # a split reversal is its backward sweep alone: it ends like a joint one (_end_reverse)
+        node = _next_to_reverse(self.stack[-1], site)
+        node.sr_t = node.turn_t = t
+        self.stack.append(node)
 
     def _finished(self, parent, node):
         """Merges a finished instance with the run of identical siblings that follows it."""
