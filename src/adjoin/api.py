@@ -196,6 +196,7 @@ class Adjoint:
         events are only needed for a trace or a tape plot).  ``progress``, when given, is called
         with a short text as each run starts."""
         from .profiling.profile import Profile
+        from .profiling.traffic import calibrate_for
         from .profiling.tree import TreeBuilder, fit_to_plain_run
         from .profiling.worker import TreeProcess, cores
         from .runtime.profiler import Recorder
@@ -228,7 +229,10 @@ class Adjoint:
             seconds = plain_seconds
         off = {s.id for s in pctx.sites if not pctx.checkpointed(s)}
         wrt = tuple(pctx.user_name[p] for p in wrt)       # as the user names them
-        profile = Profile(pctx.program.head, wrt, pctx.sites, off, tree, tape.peak_bytes, seconds, ratio)
+        say("calibrating what tape traffic costs")
+        traffic = calibrate_for(tree, recorder.value_bytes)      # in this process, as the runs
+        profile = Profile(pctx.program.head, wrt, pctx.sites, off, tree, tape.peak_bytes, seconds, ratio,
+                          traffic=traffic)
         profile.events = recorder.events if keep_events else None   # for a trace; not saved
         return profile
 
