@@ -42,6 +42,10 @@ def _as_placement(placement):
 
 
 VERIFY_ENV = "ADJOIN_VERIFY"
+# the profile times the plain adjoint (no hooks) this many times at most, until this long in all:
+# a short adjoint's single run is mostly noise, a long one's is enough
+PLAIN_RUNS = 5
+PLAIN_SECONDS = 1.0
 
 
 def verify_default(verify):
@@ -182,13 +186,14 @@ class Adjoint:
         value, grads, _ = self._run(args, kwargs, tape, prof=recorder)
         return value, self._shape_result(grads), recorder, tape
 
-    def profile(self, *args, warmup=True, keep_events=True, background=None, repeat=1, progress=None,
+    def profile(self, *args, warmup=True, keep_events=True, background=None, repeat=None, progress=None,
                 **kwargs):
         """Runs the adjoint with profiling hooks: a Profile (checkpoint tree, ΔT, ΔPM).
 
         ``warmup`` runs it once first, unrecorded, so that the recorded times are not those of a
         first run (imports, caches), then times a plain run (no hooks), ``repeat`` times (the
-        median is kept): the profiled times are fitted to it (profiling/tree.fit_to_plain_run),
+        median is kept; by default as many times as fit PLAIN_SECONDS, at most PLAIN_RUNS: a short
+        adjoint's single run is mostly noise): the profiled times are fitted to it (profiling/tree.fit_to_plain_run),
         so that predictions carry no profiling overhead.  The checkpoint tree is built as the run
         goes, in a helper process on another core when ``background`` (the default when this
         process may use two cores or more), else in this process.  With ``keep_events=False`` the
@@ -200,7 +205,7 @@ class Adjoint:
         from .profiling.tree import TreeBuilder, fit_to_plain_run
         from .profiling.worker import TreeProcess, cores
         from .runtime.profiler import Recorder
-        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+        if repeat is not None and (isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1):
             raise UsageError(f"repeat must be a whole number of runs, at least 1 (got {repeat!r})")
         values = self._bind(args, kwargs)
         if background is None:
@@ -215,9 +220,12 @@ class Adjoint:
                 say("warm-up run")
                 self._run(args, kwargs, Tape(self.max_tape_bytes), prof=Recorder(keep=False))
                 self._specialize(values)        # compiled before the clock starts
+                sink.ready()                    # the helper has imported: it leaves the core alone
                 times = []
-                for k in range(repeat):
-                    say("timing the adjoint without hooks" + (f" ({k + 1}/{repeat})" if repeat > 1 else ""))
+                while not times or (len(times) < repeat if repeat is not None else
+                                    len(times) < PLAIN_RUNS and sum(times) < PLAIN_SECONDS):
+                    say("timing the adjoint without hooks" + (f" ({len(times) + 1}/{repeat})"
+                                                              if repeat not in (None, 1) else ""))
                     start = time.perf_counter()
                     self._run(args, kwargs, Tape(self.max_tape_bytes))
                     times.append(time.perf_counter() - start)

@@ -91,6 +91,9 @@ class TreeBuilder:
             ev.BEGIN_SPLIT: self._begin_split, ev.SPLIT_TURN: self._split_turn,
             ev.END_SPLIT: self._end_split, ev.BEGIN_SPLIT_REVERSE: self._begin_split_reverse}
 
+    def ready(self):
+        """Nothing to wait for (TreeProcess waits for its helper to start)."""
+
     def feed(self, events, header):
         """Takes one batch of a Recorder's raw events (a Recorder's sink)."""
         for event in timed(events, header):

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..errors import AdjoinError
 
 _END = "end"
+_READY = b"r"                          # the helper's first byte out: it has imported what it needs
 _LENGTH = struct.Struct("<Q")          # each message: its length, then marshal's bytes
 
 
@@ -35,6 +36,20 @@ class TreeProcess:
         code = f"import sys; sys.path.insert(0, {src!r}); from adjoin.profiling.worker import serve; serve()"
         self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self._ready = False
+
+    def ready(self):
+        """Waits until the helper has started (imported adjoin): the plain run a profile is
+        fitted to must not share the machine with that import (on one core it doubled a short
+        adjoint's time)."""
+        if not self._ready:
+            try:
+                byte = self.process.stdout.read(1)
+            except OSError:
+                byte = b""
+            if byte != _READY:
+                self._failed()
+            self._ready = True
 
     def feed(self, events, header):
         self._send((header, events))
@@ -51,6 +66,7 @@ class TreeProcess:
     def finish(self, end):
         """The finished tree: (root, primal ratio)."""
         self._send((_END, end))
+        self.ready()
         try:
             self.process.stdin.close()
             result = pickle.load(self.process.stdout)
@@ -98,6 +114,8 @@ def serve(stdin=None, stdout=None):
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer
     builder = TreeBuilder()
+    stdout.write(_READY)
+    stdout.flush()
     while True:
         size, = _LENGTH.unpack(stdin.read(_LENGTH.size))
         first, second = marshal.loads(stdin.read(size))
