@@ -202,7 +202,7 @@ class Adjoint:
         with a short text as each run starts."""
         from .profiling.profile import Profile
         from .profiling.traffic import calibrate_for
-        from .profiling.tree import TreeBuilder, fit_to_plain_run
+        from .profiling.tree import TreeBuilder, advances_measured, estimate_unmeasured, fit_to_plain_run
         from .profiling.worker import TreeProcess, cores
         from .runtime.profiler import Recorder
         if repeat is not None and (isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1):
@@ -233,16 +233,31 @@ class Adjoint:
             say("profiled run")
             tree, ratio, seconds, tape, recorder = self._profiled_run(args, kwargs, sink, keep_events)
         if plain_seconds is not None and seconds > 0:
+            if not advances_measured(tree) and tree.children:     # every primal time estimated
+                ratio = estimate_unmeasured(tree, self._primal_seconds(values))
             fit_to_plain_run(tree, plain_seconds)
             seconds = plain_seconds
         off = {s.id for s in pctx.sites if not pctx.checkpointed(s)}
         wrt = tuple(pctx.user_name[p] for p in wrt)       # as the user names them
-        say("calibrating what tape traffic costs")
-        traffic = calibrate_for(tree, recorder.value_bytes)      # in this process, as the runs
+        traffic = calibrate_for(tree, recorder.value_bytes, progress=say)    # in this process
         profile = Profile(pctx.program.head, wrt, pctx.sites, off, tree, tape.peak_bytes, seconds, ratio,
                           traffic=traffic)
         profile.events = recorder.events if keep_events else None   # for a trace; not saved
         return profile
+
+    def _primal_seconds(self, values):
+        """Seconds of the head's primal on private copies of its arguments (the fastest of two
+        runs when one is short), or None when it cannot be called so."""
+        times = []
+        while len(times) < 2 and sum(times) < PLAIN_SECONDS:
+            private = {k: _private_copy(v) for k, v in values.items()}
+            start = time.perf_counter()
+            try:
+                self.fn(**private)
+            except Exception:           # a positional-only parameter, say: estimate without it
+                return None
+            times.append(time.perf_counter() - start)
+        return min(times)
 
     def _profiled_run(self, args, kwargs, sink, keep_events):
         """One run with the hooks on, its events going to ``sink`` (a TreeBuilder or TreeProcess):

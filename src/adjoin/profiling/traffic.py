@@ -128,12 +128,14 @@ def _stack_seconds(value, count, repeats, clock):
     return clock() - start
 
 
-def calibrate(max_depth, value_bytes, clock=time.perf_counter, rounds=ROUNDS):
+def calibrate(max_depth, value_bytes, clock=time.perf_counter, rounds=ROUNDS, progress=None):
     """The TrafficCost of this process and machine for episodes up to ``max_depth`` bytes deep,
-    values of ``value_bytes`` (see the module's docstring)."""
+    values of ``value_bytes`` (see the module's docstring); ``progress`` is told when it starts."""
     depths = depths_to_calibrate(max_depth, available_memory())
     if not depths:
         return TrafficCost(int(value_bytes))
+    if progress is not None:
+        progress("calibrating what tape traffic costs")
     started = clock()
     value, size = _value(value_bytes)
     plans = []
@@ -161,6 +163,6 @@ def deepest_episode(root):
     return simulator.tape(root, True, set(simulator.bit))
 
 
-def calibrate_for(root, value_bytes, clock=time.perf_counter):
+def calibrate_for(root, value_bytes, clock=time.perf_counter, progress=None):
     """The TrafficCost for every placement of the checkpoint tree ``root`` (calibrate)."""
-    return calibrate(deepest_episode(root), value_bytes, clock)
+    return calibrate(deepest_episode(root), value_bytes, clock, progress=progress)

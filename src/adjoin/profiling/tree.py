@@ -350,9 +350,16 @@ def robust_mean(values, weights):
     return sum(min(v, bound) * w for v, w in zip(values, weights)) / total
 
 
-def estimate_unmeasured(root):
+def advances_measured(root):
+    """Whether some instance ran an advance (was checkpointed) in the profiled run."""
+    return any(c.node.measured_joint or advances_measured(c.node) for c in root.children)
+
+
+def estimate_unmeasured(root, primal_seconds=None):
     """Primal times of instances profiled in split mode (no advance ran): their forward sweep time,
-    scaled by the ratio primal / forward sweep seen on the instances that did run an advance."""
+    scaled by the ratio primal / forward sweep seen on the instances that did run an advance;
+    when none did (every site off), by ``primal_seconds`` (the head's primal, timed) over the
+    root's whole forward sweep, else 1."""
     pairs = []
 
     def forward_total(node):
@@ -368,7 +375,12 @@ def estimate_unmeasured(root):
             collect(c.node)
     collect(root)
     pairs.sort()
-    ratio = pairs[len(pairs) // 2] if pairs else 1.0
+    if pairs:
+        ratio = pairs[len(pairs) // 2]
+    elif primal_seconds and forward_total(root) > 0:
+        ratio = primal_seconds / forward_total(root)
+    else:
+        ratio = 1.0
 
     def fill(node):
         for c in node.children:

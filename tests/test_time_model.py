@@ -156,3 +156,29 @@ def test_profiles_calibrate_save_and_predict_alike_from_any_placement(model, tmp
     # the every-site-off episode is the deepest: it is charged, and the default's much less
     off_profile = profiles["off"]
     assert off_profile.simulator.traffic_seconds(set(ids)) >= off_profile.simulator.traffic_seconds(set())
+
+
+def test_every_site_off_estimates_primal_times_from_the_heads_primal():
+    from adjoin.profiling.tree import advances_measured, estimate_unmeasured
+    b = Node("a/b#1", "b", measured_joint=False, S=5, Tj=200, Ts=300, F=0.2, B=0.1)
+    a = Node("r/a#1", "a", measured_joint=False, S=10, Tj=1000, Ts=1500, F=0.5, B=0.5,
+             children=[Child(b, 50)])
+    root = Node("", "root", Tj=100, Ts=100, F=0.3, B=1.0, children=[Child(a, 100, count=2)])
+    assert not advances_measured(root)
+    forward = 0.3 + 2 * (0.5 + 0.2)            # the root's whole forward sweep
+    ratio = estimate_unmeasured(root, primal_seconds=0.7)
+    assert ratio == pytest.approx(0.7 / forward)
+    assert a.P == pytest.approx(ratio * 0.7) and b.P == pytest.approx(ratio * 0.2)
+    assert not a.P_measured and a.R == a.W
+    assert estimate_unmeasured(root) == 1.0 and a.P == pytest.approx(0.7)    # nothing to go by
+    a.measured_joint, a.P = True, 0.35
+    assert advances_measured(root)
+    # an advance measured: its ratio P / forward sweep wins over the head's primal
+    assert estimate_unmeasured(root, primal_seconds=10.0) == pytest.approx(0.35 / 0.7)
+
+
+def test_a_profile_under_every_site_off_times_the_primal(model):
+    args = dict(u0=np.linspace(0, 1, 64), c=0.5, n=20)
+    ids = [s.id for s in adjoin.checkpoint_sites(model.run, example=args)]
+    profile = adjoin.adjoint(model.run, wrt="u0", placement=adjoin.Placement(ids)).profile(**args)
+    assert profile.primal_ratio != 1.0 and 0 < profile.primal_ratio < math.inf
