@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import copy
 import json
+import os
 import statistics
 import sys
 import time
@@ -54,15 +55,29 @@ def median_interval(values):
     return x[k - 1], x[n - k]
 
 
+HELPER_CPU = None            # --helper-cpu: the CPU the helper process is moved to
+
+
 def profiled_seconds(adj, inputs, background):
     """Seconds of one adjoint run as `adjoin profile` makes it: hooks on, the tree built and
     finished.  The helper process is started before the clock, as `profile` starts it before its
-    warm-up run."""
+    warm-up run, and waited for until it has imported adjoin, as `profile` waits before its plain
+    run.  (The traffic calibration `profile` makes after the run is not part of it.)"""
     arguments = copy.deepcopy(inputs)
     with TreeProcess() if background else contextlib.nullcontext(TreeBuilder()) as sink:
         if background:
-            time.sleep(1.0)         # the helper imports adjoin (about 0.3 s)
+            if HELPER_CPU is not None:
+                os.sched_setaffinity(sink.process.pid, {HELPER_CPU})
+            sink.ready()
         return timed(lambda: adj._profiled_run((), arguments, sink, keep_events=False))
+
+
+def hooks_only_seconds(adj, inputs):
+    """Seconds of one hooked run whose events go nowhere (no tree): what the hooks alone cost."""
+    from adjoin.runtime.profiler import Recorder
+    from adjoin.runtime.tape import Tape
+    arguments = copy.deepcopy(inputs)
+    return timed(lambda: adj._run((), arguments, Tape(), prof=Recorder(keep=False)))
 
 
 def main():
@@ -76,7 +91,10 @@ def main():
                         help="the profile times the plain adjoint this many times (default 1)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--overhead-only", action="store_true", help="measure the hooks' overhead only")
+    parser.add_argument("--helper-cpu", type=int, help="move the helper process to this CPU (pinned runs)")
     options = parser.parse_args()
+    global HELPER_CPU
+    HELPER_CPU = options.helper_cpu
     case = load_case(options.case, [f"size={options.size}"])
     inputs = case.build_inputs()
     out = {"case": options.case, "size": options.size, "runs": options.runs}
@@ -85,17 +103,22 @@ def main():
     hooked = adjoin.adjoint(case.head, wrt=case.wrt)
     plain(**copy.deepcopy(inputs))
     hooked.record(**copy.deepcopy(inputs))
-    without, inline, background = [], [], []
-    cpu = {"plain": [], "inline": [], "background": []}
+    without, inline, background, hooks = [], [], [], []
+    cpu = {"plain": [], "inline": [], "background": [], "hooks": []}
     for _ in range(options.runs):
         arguments = copy.deepcopy(inputs)
         without.append(timed(lambda: plain(**arguments)))
         cpu["plain"].append(CPU[-1])
-        inline.append(profiled_seconds(hooked, inputs, background=False))
-        cpu["inline"].append(CPU[-1])
         background.append(profiled_seconds(hooked, inputs, background=True))
         cpu["background"].append(CPU[-1])
+        hooks.append(hooks_only_seconds(hooked, inputs))
+        cpu["hooks"].append(CPU[-1])
+        inline.append(profiled_seconds(hooked, inputs, background=False))
+        cpu["inline"].append(CPU[-1])
     t0, t1, t2 = (statistics.median(x) for x in (without, inline, background))
+    th = statistics.median(hooks)
+    print(f"hooks alone (events recorded, no tree): {th:.3f} s, {(th - t0) / t0:+.1%}; paired "
+          f"{statistics.median([h / p - 1 for h, p in zip(hooks, without)]):+.1%}", flush=True)
     # each run against the plain run just before it: a slow spell of the machine falls on both
     paired = {name: [t / p - 1 for t, p in zip(runs, without)] for name, runs in
               (("inline", inline), ("background", background))}

@@ -182,3 +182,21 @@ def test_a_profile_under_every_site_off_times_the_primal(model):
     ids = [s.id for s in adjoin.checkpoint_sites(model.run, example=args)]
     profile = adjoin.adjoint(model.run, wrt="u0", placement=adjoin.Placement(ids)).profile(**args)
     assert profile.primal_ratio != 1.0 and 0 < profile.primal_ratio < math.inf
+
+
+def test_median_tree_takes_each_nodes_median_time_over_runs():
+    from adjoin.profiling.tree import median_tree
+    trees = []
+    for k, scale in enumerate((1.0, 3.0, 2.0)):
+        tree = _tree()
+        a = tree.children[0].node
+        a.P, a.children[0].node.B, tree.F = scale, 10 * scale, 100 * scale
+        trees.append(tree)
+    merged = median_tree(trees)
+    assert merged is trees[0]
+    a = merged.children[0].node
+    assert (a.P, a.children[0].node.B, merged.F) == (2.0, 20.0, 200.0)
+    other = _tree()
+    other.children[0].node.Tj += 8                      # another structure: left alone
+    assert median_tree([other, _tree()]).children[0].node.P == 0.5
+    assert median_tree([other]) is other

@@ -46,6 +46,9 @@ VERIFY_ENV = "ADJOIN_VERIFY"
 # a short adjoint's single run is mostly noise, a long one's is enough
 PLAIN_RUNS = 5
 PLAIN_SECONDS = 1.0
+# an adjoint shorter than this is profiled up to PROFILED_RUNS times, its tree's times the medians
+SHORT_ADJOINT = 0.2
+PROFILED_RUNS = 5
 
 
 def verify_default(verify):
@@ -232,6 +235,8 @@ class Adjoint:
                 plain_seconds = statistics.median(times)
             say("profiled run")
             tree, ratio, seconds, tape, recorder = self._profiled_run(args, kwargs, sink, keep_events)
+        if plain_seconds is not None and plain_seconds < SHORT_ADJOINT:
+            tree = self._median_of_profiled_runs(args, kwargs, tree, plain_seconds, say)
         if plain_seconds is not None and seconds > 0:
             if not advances_measured(tree) and tree.children:     # every primal time estimated
                 ratio = estimate_unmeasured(tree, self._primal_seconds(values))
@@ -244,6 +249,17 @@ class Adjoint:
                           traffic=traffic)
         profile.events = recorder.events if keep_events else None   # for a trace; not saved
         return profile
+
+    def _median_of_profiled_runs(self, args, kwargs, tree, plain_seconds, say):
+        """The tree of a short adjoint with the median times of up to PROFILED_RUNS profiled runs
+        (as many as fit PLAIN_SECONDS; built in this process): one run of a few milliseconds is
+        mostly noise."""
+        from .profiling.tree import TreeBuilder, median_tree
+        trees = [tree]
+        while len(trees) < PROFILED_RUNS and (len(trees) + 1) * plain_seconds < PLAIN_SECONDS:
+            say(f"profiled run ({len(trees) + 1}/{PROFILED_RUNS})")
+            trees.append(self._profiled_run(args, kwargs, TreeBuilder(), False)[0])
+        return median_tree(trees)
 
     def _primal_seconds(self, values):
         """Seconds of the head's primal on private copies of its arguments (the fastest of two

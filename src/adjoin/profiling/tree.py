@@ -393,6 +393,36 @@ def estimate_unmeasured(root, primal_seconds=None):
     return ratio
 
 
+TIMES = ("P", "W", "R", "F", "B", "L")
+
+
+def median_tree(trees):
+    """The first of ``trees`` (profiles of the same run: the same structure and bytes) with, on
+    every node, the median of its times over all of them; the first unchanged when they differ
+    in structure (a run whose bytes depend on timing, say)."""
+    first = trees[0]
+    if len(trees) < 2:
+        return first
+    pairs, stack, seen = [], [tuple(trees)], set()
+    while stack:
+        nodes = stack.pop()
+        if id(nodes[0]) in seen:
+            continue
+        seen.add(id(nodes[0]))
+        shapes = {(n.site, n.S, n.Tj, n.Ts, tuple((c.own_before, c.count) for c in n.children))
+                  for n in nodes}
+        if len(shapes) != 1:
+            return first
+        pairs.append(nodes)
+        stack.extend(tuple(c.node for c in children) for children in zip(*(n.children for n in nodes)))
+    for nodes in pairs:
+        for name in TIMES:
+            values = sorted(getattr(n, name) for n in nodes)
+            k = len(values) // 2
+            setattr(nodes[0], name, values[k] if len(values) % 2 else (values[k - 1] + values[k]) / 2)
+    return first
+
+
 def fit_to_plain_run(root, plain_seconds):
     """Makes the tree's times add up to a plain run's (no hooks): what the hooks cost beyond what
     the recorder left out of its clocks is taken from the sweeps' own times F and B, the only

@@ -180,16 +180,21 @@ class Recorder:
                     flush()
             return hook
 
-        def measuring(kind, measure):
-            """A hook that measures something (``measure(name, tape, values)``: extra bytes and
-            seconds): the turn of a joint (TURN) or split (SPLIT_TURN) forward sweep, with the
-            locals a split forward sweep pushes there; a split call's start (BEGIN_SPLIT), with
-            what it would save if it were checkpointed."""
+        def measuring(kind, measure, cached=None):
+            """A hook that measures (``measure(name, tape, values)``: extra bytes and seconds): a
+            turn (TURN, SPLIT_TURN), the locals a split forward sweep pushes there; a split call's
+            start (BEGIN_SPLIT), what it would save if checkpointed.  ``cached``: (name, bytes)
+            -> the seconds already found, taken without calling ``measure``."""
             def hook(name, tape, values):
                 nonlocal calls
                 calls += 1
                 now = clock()
-                extra, extra_seconds = measure(name, tape, values)
+                extra_seconds = None
+                if cached is not None and tape.bytes < self._sample_at:
+                    extra = _bytes(values)
+                    extra_seconds = cached.get((name, extra))
+                if type(extra_seconds) is not float:
+                    extra, extra_seconds = measure(name, tape, values)
                 seconds = clock() - now
                 self.measure_seconds += seconds
                 put((kind, name, tape.bytes, now, extra, seconds, extra_seconds))
@@ -201,8 +206,8 @@ class Recorder:
         self.end_reverse = ending(END_REVERSE)
         self.end_split = ending(END_SPLIT)
         self.end_split_reverse = ending(END_SPLIT_REVERSE)
-        self.turn = measuring(TURN, self._turn_locals)
-        self.split_turn = measuring(SPLIT_TURN, self._turn_locals)
+        self.turn = measuring(TURN, self._turn_locals, self._locals)
+        self.split_turn = measuring(SPLIT_TURN, self._turn_locals, self._locals)
 
     def _snapshot_copy(self, site, tape, snapshot):
         """What a split call would save if it were checkpointed: its size, and the time a copy
@@ -243,9 +248,10 @@ class Recorder:
         scratch tape for the first few turns of each function and size, then their median: the
         copies cost as much as the pushes they stand for, timing every turn would double them,
         and one slow first copy (memory touched for the first time) must not count for all."""
-        if not split_locals:
-            return 0.0
         key = (function, nbytes)
+        if not split_locals:
+            self._locals[key] = 0.0         # found without a call from now on
+            return 0.0
         sample = self._locals.get(key)
         if type(sample) is float:
             return sample
