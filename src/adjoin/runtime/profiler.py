@@ -243,11 +243,13 @@ class Recorder:
         self._sample_at = 2 * tape.bytes + 1
 
     def _locals_seconds(self, function, nbytes, split_locals):
-        """Seconds a split forward sweep of ``function`` spends pushing ``split_locals`` (copies)
-        and its backward sweep popping them, which a joint adjoint does not do.  Timed on a
-        scratch tape for the first few turns of each function and size, then their median: the
-        copies cost as much as the pushes they stand for, timing every turn would double them,
-        and one slow first copy (memory touched for the first time) must not count for all."""
+        """Seconds a split forward sweep of ``function`` spends pushing ``split_locals`` and its
+        backward sweep popping them, which a joint adjoint does not do.  Timed on a scratch tape
+        for the first few turns of each function and size, then their median: the copies cost as
+        much as the pushes they stand for, timing every turn would double them, and one slow
+        first copy (memory touched for the first time) must not count for all.  A split forward
+        sweep *moves* a dying local array that is not a view onto the tape (Tape.move: no copy):
+        such an array is timed as the push of a float, which has the same bookkeeping."""
         key = (function, nbytes)
         if not split_locals:
             self._locals[key] = 0.0         # found without a call from now on
@@ -256,10 +258,12 @@ class Recorder:
         if type(sample) is float:
             return sample
         scratch = Tape()
+        pushed = [0.0 if type(value) is ndarray and value.base is None else value
+                  for value in split_locals]
         start = self.clock()
-        for value in split_locals:
+        for value in pushed:
             scratch.push(value)
-        for _ in split_locals:
+        for _ in pushed:
             scratch.pop()
         seconds = max(self.clock() - start - self.clock_cost, 0.0)
         if sample is None:
