@@ -5,7 +5,7 @@ the default's peak: adjoin's advice (``auto``), the paper's ranking (``ratio``: 
 each turned off while the budget holds) and a measured search: on models with at most
 --max-sites sites every one of the 2^n placements, else --random random placements that fit the
 budget (their peak is predicted exactly; each site off with a probability drawn per placement,
-seeded).  Every distinct placement is generated, run once unmeasured, then all are run in turn
+seeded; the draws for the largest budget that fit a smaller one count for it too).  Every distinct placement is generated, run once unmeasured, then all are run in turn
 (round robin) at least --runs times, short adjoints more (--min-seconds each); the time of a
 placement is its median.  Per budget: the fastest measured placement whose measured peak fits,
 and how far the advice, the paper's ranking and the best random placement are from it.
@@ -47,17 +47,23 @@ def load(name, sizes):
     return head, wrt, inputs, f"{name} (size {size})"
 
 
-def random_fitting(profile, ids, budget, count, rng, tries=20000):
-    """Up to ``count`` distinct random placements (frozensets of sites off) predicted to fit."""
-    found = set()
+def random_fitting(profile, ids, budget, count, rng, drawn=(), tries=20000):
+    """``count`` distinct random placements (frozensets of sites off) predicted to fit ``budget``
+    (fewer if ``tries`` draws do not find them): those of ``drawn`` (placements drawn for a larger
+    budget: a draw that fits the larger budget and this one is a draw that fits this one), then
+    new draws."""
+    found = [off for off in drawn if profile.predict(adjoin.Placement(off)).peak_tape_bytes <= budget]
+    found = found[:count]
+    seen = set(found)
     for _ in range(tries):
+        if len(found) >= count:
+            break
         q = rng.random()
         off = frozenset(i for i in ids if rng.random() < q)
-        if off not in found and profile.predict(adjoin.Placement(off)).peak_tape_bytes <= budget:
-            found.add(off)
-            if len(found) == count:
-                break
-    return sorted(found, key=sorted)
+        if off not in seen and profile.predict(adjoin.Placement(off)).peak_tape_bytes <= budget:
+            seen.add(off)
+            found.append(off)
+    return found
 
 
 def measure_in_turn(head, wrt, inputs, offs, runs, min_seconds):
@@ -90,14 +96,17 @@ def model(name, options, rng):
     plan = {}
     everything = ([frozenset(i for i, b in zip(ids, bits) if b)
                    for bits in itertools.product((False, True), repeat=len(ids))] if exhaustive else [])
-    for label_b, factor in BUDGETS:
-        budget = int(base * factor)
+    drawn = []
+    for label_b, factor in sorted(BUDGETS, key=lambda b: -b[1]):     # the largest first: its draws
+        budget = int(base * factor)                                    # that fit serve the others
         entry = {"budget": budget}
         for strategy, key in (("auto", "advice"), ("ratio", "paper")):
             advice = advise(profile, budget, strategy)
             entry[key] = (frozenset(advice.placement.nocheckpoint) & frozenset(ids), advice.predicted)
-        entry["search"] = everything or random_fitting(profile, ids, budget, options.random, rng)
+        entry["search"] = everything or random_fitting(profile, ids, budget, options.random, rng, drawn)
+        drawn += [off for off in entry["search"] if off not in drawn]
         plan[label_b] = entry
+    plan = {label_b: plan[label_b] for label_b, _ in BUDGETS}
     offs = list(dict.fromkeys([frozenset()] + [p for e in plan.values()
                                                for p in [e["advice"][0], e["paper"][0], *e["search"]]]))
     print(f"{label}: {len(ids)} sites, profiled in {time.perf_counter() - start:.1f} s; measuring "
