@@ -238,9 +238,9 @@ class Adjoint:
         if plain_seconds is not None and plain_seconds < SHORT_ADJOINT:
             tree = self._median_of_profiled_runs(args, kwargs, tree, plain_seconds, say)
         if plain_seconds is not None and seconds > 0:
-            if not advances_measured(tree) and tree.children:     # every primal time estimated
-                ratio = estimate_unmeasured(tree, self._primal_seconds(values))
             fit_to_plain_run(tree, plain_seconds)
+            if not advances_measured(tree) and tree.children:     # every primal time estimated:
+                ratio = estimate_unmeasured(tree, self._primal_seconds(values))   # from the fitted F
             seconds = plain_seconds
         off = {s.id for s in pctx.sites if not pctx.checkpointed(s)}
         wrt = tuple(pctx.user_name[p] for p in wrt)       # as the user names them
