@@ -56,6 +56,7 @@ def median_interval(values):
 
 
 HELPER_CPU = None            # --helper-cpu: the CPU the helper process is moved to
+SPENT = []                   # per profiled run: seconds handing batches over, measuring in hooks, events
 
 
 def profiled_seconds(adj, inputs, background):
@@ -69,7 +70,11 @@ def profiled_seconds(adj, inputs, background):
             if HELPER_CPU is not None:
                 os.sched_setaffinity(sink.process.pid, {HELPER_CPU})
             sink.ready()
-        return timed(lambda: adj._profiled_run((), arguments, sink, keep_events=False))
+        result = []
+        seconds = timed(lambda: result.append(adj._profiled_run((), arguments, sink, keep_events=False)))
+        recorder = result[0][4]
+        SPENT.append((recorder.flush_seconds, recorder.measure_seconds, recorder.count))
+        return seconds
 
 
 def hooks_only_seconds(adj, inputs):
@@ -116,6 +121,10 @@ def main():
         inline.append(profiled_seconds(hooked, inputs, background=False))
         cpu["inline"].append(CPU[-1])
     t0, t1, t2 = (statistics.median(x) for x in (without, inline, background))
+    spent = SPENT[0::2]          # the background runs (each round: background, then inline)
+    print(f"helper process: {spent[0][2]:,d} events; handing batches over took "
+          f"{statistics.median(s[0] for s in spent):.3f} s, measuring in hooks "
+          f"{statistics.median(s[1] for s in spent):.3f} s (medians)", flush=True)
     th = statistics.median(hooks)
     print(f"hooks alone (events recorded, no tree): {th:.3f} s, {(th - t0) / t0:+.1%}; paired "
           f"{statistics.median([h / p - 1 for h, p in zip(hooks, without)]):+.1%}", flush=True)
