@@ -37,6 +37,8 @@ MAX_DEPTH = 512 << 10 << 10  # deeper stacks cost as much per byte (main memory)
 MEMORY_FRACTION = 0.25       # calibration never takes more than this share of the available memory
 WORK = 4 << 20               # bytes pushed at least per timed measurement (small depths repeat)
 ROUNDS = 2                   # measurements per depth, the fastest kept, taken round robin
+SHALLOW_ROUNDS = 8           # up to this many for depths whose measurement pushes little,
+SHALLOW_WORK = 64 << 20      # as long as they push less than this in all
 SMALLEST_VALUE = 8           # a float: pushed as such, not as an array
 LARGEST_VALUE = 8 << 20
 
@@ -143,15 +145,22 @@ def calibrate(max_depth, value_bytes, clock=time.perf_counter, rounds=ROUNDS, pr
         count = max(1, depth // size)
         plans.append((count, max(1, -(-WORK // (count * size)))))
     _stack_seconds(value, plans[-1][0], 1, clock)        # the deepest once, untimed: memory touched
+    # shallow depths are cheap to time: more rounds there (a slow one would set the baseline)
+    rounds_of = [max(rounds, min(SHALLOW_ROUNDS, SHALLOW_WORK // (count * repeats * size)))
+                 for count, repeats in plans]
     best = [math.inf] * len(depths)
-    for _ in range(rounds):
+    for r in range(max(rounds_of)):
         for k, (count, repeats) in enumerate(plans):
-            seconds = _stack_seconds(value, count, repeats, clock)
-            best[k] = min(best[k], seconds / (count * repeats * size))
-    extra, highest = [], 0.0
-    for cost in best:
-        highest = max(highest, cost - best[0])          # deeper never costs less: noise otherwise
-        extra.append(highest)
+            if r < rounds_of[k]:
+                seconds = _stack_seconds(value, count, repeats, clock)
+                best[k] = min(best[k], seconds / (count * repeats * size))
+    # a shallower stack never costs more than a deeper one: a depth slower than every deeper one
+    # was interrupted, and counts at the deeper ones' cost (from the deepest, so that one slow
+    # shallow round cannot raise every depth below it)
+    extra = [max(cost - best[0], 0.0) for cost in best]
+    for k in range(len(extra) - 2, -1, -1):
+        extra[k] = min(extra[k], extra[k + 1])
+    extra[0] = 0.0
     return TrafficCost(size, depths, tuple(extra), clock() - started)
 
 
