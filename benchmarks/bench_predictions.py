@@ -91,6 +91,15 @@ def profile_under(head, wrt, inputs, off):
     return profile, time.perf_counter() - start
 
 
+def variants(profile):
+    """{name: Simulator} of the same tree with other traffic terms: as calibrated (scale 1, not
+    fitted to a run of the other extreme placement) and none (the model before issue 16)."""
+    from dataclasses import replace
+    from adjoin.profiling.model import Simulator
+    return {"calibrated": Simulator(profile.tree, replace(profile.traffic, scale=1.0), profile.profiled_off),
+            "no traffic": Simulator(profile.tree, None, profile.profiled_off)}
+
+
 def percentile(values, q):
     """The q-th percentile (0-100) of values, linear between order statistics."""
     x = sorted(values)
@@ -127,7 +136,9 @@ def model(name, options, rng):
             p = profile.predict(adjoin.Placement(off))
             row["predicted"][kind] = {"seconds": p.seconds, "peak": p.peak_tape_bytes,
                                       "error": (p.seconds - seconds) / seconds,
-                                      "peak_exact": p.peak_tape_bytes == peak}
+                                      "peak_exact": p.peak_tape_bytes == peak,
+                                      "variants": {name: (simulator.evaluate(off).seconds - seconds) / seconds
+                                                   for name, simulator in variants(profile).items()}}
         rows.append(row)
         print(f"  {placement:>15} ({len(off):2d} off): measured {seconds * 1e3:9.2f} ms ({runs} runs), "
               f"peak {peak:>11,d}; errors " + ", ".join(
@@ -140,11 +151,16 @@ def model(name, options, rng):
                          "max": max(errors), "within_3": sum(e <= 0.03 for e in errors) / len(errors),
                          "within_6": sum(e <= 0.06 for e in errors) / len(errors),
                          "peaks_exact": all(r["predicted"][kind]["peak_exact"] for r in rows),
-                         "traffic": profile.traffic.to_json()}
+                         "traffic": profile.traffic.to_json(),
+                         "variants": {name: {"median": statistics.median(v), "max": max(v)} for name, v in
+                                      ((n, [abs(r["predicted"][kind]["variants"][n]) for r in rows])
+                                       for n in ("calibrated", "no traffic"))}}
         s = summary[kind]
         print(f"  from the {kind} profile: |error| median {s['median']:.1%}, 90th percentile "
               f"{s['p90']:.1%}, max {s['max']:.1%}; within 3 %: {s['within_3']:.0%}, within 6 %: "
-              f"{s['within_6']:.0%}; peaks exact: {s['peaks_exact']}", flush=True)
+              f"{s['within_6']:.0%}; peaks exact: {s['peaks_exact']}; traffic scale "
+              f"{profile.traffic.scale:.2f}; " + ", ".join(f"{n}: median {v['median']:.1%}, max {v['max']:.1%}"
+                                                          for n, v in s["variants"].items()), flush=True)
     return {"model": label, "sites": len(ids), "rows": rows, "summary": summary}
 
 
@@ -156,6 +172,14 @@ def markdown(results):
             lines.append(f"| {result['model']} | {result['sites']} | {len(result['rows'])} | {kind} | "
                          f"{s['median']:.1%} | {s['p90']:.1%} | {s['max']:.1%} | {s['within_3']:.0%} | "
                          f"{s['within_6']:.0%} |")
+    lines += ["", "The same predictions with other traffic terms (every model and profile pooled):", "",
+              "| traffic term | median | 90th pct | max | within 3 % | within 6 % |", "|---|---|---|---|---|---|"]
+    for name in ("fitted", "calibrated", "no traffic"):
+        errors = [abs(r["predicted"][k]["error"] if name == "fitted" else r["predicted"][k]["variants"][name])
+                  for res in results for r in res["rows"] for k in r["predicted"]]
+        lines.append(f"| {name} | {statistics.median(errors):.1%} | {percentile(errors, 90):.1%} | "
+                     f"{max(errors):.1%} | {sum(e <= 0.03 for e in errors) / len(errors):.0%} | "
+                     f"{sum(e <= 0.06 for e in errors) / len(errors):.0%} |")
     every = [abs(r["predicted"][k]["error"]) for res in results for r in res["rows"] for k in r["predicted"]]
     lines.append("")
     lines.append(f"All {len(every)} predictions: |error| median {statistics.median(every):.1%}, 90th "

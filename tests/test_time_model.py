@@ -200,3 +200,24 @@ def test_median_tree_takes_each_nodes_median_time_over_runs():
     other.children[0].node.Tj += 8                      # another structure: left alone
     assert median_tree([other, _tree()]).children[0].node.P == 0.5
     assert median_tree([other]) is other
+
+
+def test_the_traffic_scale_is_fitted_to_a_run_of_the_other_extreme():
+    from dataclasses import replace
+    cost = replace(LINEAR, extra=(1e-3, 1e-3))          # a millisecond a byte
+    simulator = Simulator(_tree(), cost, frozenset())
+    every = frozenset({"r/a#1", "a/b#1"})
+    assert tr.other_extreme(simulator, frozenset(), sorted(every)) == every
+    difference = (_episodes(every) - _episodes(set())) * 1e-3
+    without = Simulator(_tree()).evaluate(every).seconds
+    for scale in (0.0, 0.5, 2.0):
+        fitted = tr.fit_scale(cost, simulator, every, without + scale * difference)
+        assert fitted.scale == pytest.approx(scale)
+        again = Simulator(_tree(), fitted, frozenset()).evaluate(every).seconds
+        assert again == pytest.approx(without + scale * difference)
+    assert tr.fit_scale(cost, simulator, every, without - difference).scale == tr.SCALE_RANGE[0]
+    assert tr.fit_scale(cost, simulator, every, without + 9 * difference).scale == tr.SCALE_RANGE[1]
+    # nothing to learn when the placements' traffic is the same
+    assert tr.fit_scale(TrafficCost(), simulator, every, 5.0) == TrafficCost()
+    assert TrafficCost.from_json(replace(cost, scale=2.5).to_json()).scale == 2.5
+    assert replace(cost, scale=2.0)(10) == pytest.approx(2 * cost(10))

@@ -2,6 +2,7 @@
 import contextlib
 import copy
 import inspect
+import math
 import os
 import statistics
 import sys
@@ -245,10 +246,43 @@ class Adjoint:
         off = {s.id for s in pctx.sites if not pctx.checkpointed(s)}
         wrt = tuple(pctx.user_name[p] for p in wrt)       # as the user names them
         traffic = calibrate_for(tree, recorder.value_bytes, progress=say)    # in this process
+        if traffic.depths and plain_seconds is not None:
+            traffic = self._scale_traffic(args, kwargs, tree, off, pctx.sites, traffic, say)
         profile = Profile(pctx.program.head, wrt, pctx.sites, off, tree, tape.peak_bytes, seconds, ratio,
                           traffic=traffic)
         profile.events = recorder.events if keep_events else None   # for a trace; not saved
         return profile
+
+    def _scale_traffic(self, args, kwargs, tree, off, sites, traffic, say):
+        """``traffic`` scaled to a run of the extreme placement whose tape differs most from the
+        profiled one's (every site off, or every site checkpointed), timed in turn with the
+        profiled placement (profiling/traffic.fit_scale); as calibrated when that placement's
+        predicted peak would take more than half the memory available or the tape's limit."""
+        from .profiling.model import Simulator
+        from .profiling.traffic import fit_scale, other_extreme
+        from .runtime.tape import available_memory
+        simulator = Simulator(tree, traffic, off)
+        other = other_extreme(simulator, off, [s.id for s in sites])
+        limit = min(Tape(self.max_tape_bytes).max_bytes, 0.5 * (available_memory() or math.inf))
+        if other == frozenset(off) or simulator.evaluate(other).peak_tape_bytes > limit:
+            return traffic
+        say("timing the placement whose tape differs most (every site " +
+            ("off" if other else "checkpointed") + "), to scale the traffic's cost")
+        pair = (self, Adjoint(self.fn, self.wrt_given, Placement(sorted(other)), verify=self.verify,
+                              max_tape_bytes=self.max_tape_bytes))
+        pctx = pair[1]._specialize(self._bind(args, kwargs))[3]
+        if {s.id for s in pctx.sites if not pctx.checkpointed(s)} != other:
+            return traffic
+        pair[1]._run(args, kwargs, Tape(self.max_tape_bytes))          # its first run, untimed
+        times = ([], [])
+        while len(times[0]) < PLAIN_RUNS and sum(times[0]) + sum(times[1]) < 2 * PLAIN_SECONDS:
+            for adj, spent in zip(pair, times):
+                start = time.perf_counter()
+                adj._run(args, kwargs, Tape(self.max_tape_bytes))
+                spent.append(time.perf_counter() - start)
+        # the other's time as it compares with the profiled placement's plain time
+        seconds = statistics.median(times[1]) * simulator.evaluate(off).seconds / statistics.median(times[0])
+        return fit_scale(traffic, simulator, other, seconds)
 
     def _median_of_profiled_runs(self, args, kwargs, tree, plain_seconds, say):
         """The tree of a short adjoint with the median times of up to PROFILED_RUNS profiled runs

@@ -80,7 +80,7 @@ def profile_schema(version):
     if version >= 5:
         top["traffic"] = {"type": "object", "properties": {
             "value_bytes": _BYTES, "depths": {"type": "array", "items": _BYTES},
-            "extra": {"type": "array", "items": _SECONDS}, "seconds": _SECONDS},
+            "extra": {"type": "array", "items": _SECONDS}, "seconds": _SECONDS, "scale": _SECONDS},
             "required": ["value_bytes", "depths", "extra", "seconds"], "additionalProperties": False}
     required = [key for key in top if key not in ("primal_ratio",)]
     return {"type": "object", "properties": top, "required": required,

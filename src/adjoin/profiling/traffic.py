@@ -56,6 +56,7 @@ class TrafficCost:
     depths: tuple = ()
     extra: tuple = ()
     seconds: float = 0.0
+    scale: float = 1.0          # fitted to a run of another placement (fit_scale); 1: as calibrated
 
     def per_byte(self, depth):
         """Extra seconds per byte of an episode ``depth`` bytes deep."""
@@ -73,15 +74,16 @@ class TrafficCost:
 
     def __call__(self, depth):
         """Extra seconds of one episode whose forward sweep pushes ``depth`` bytes."""
-        return depth * self.per_byte(depth) if self.depths else 0.0
+        return self.scale * depth * self.per_byte(depth) if self.depths else 0.0
 
     def to_json(self):
         return {"value_bytes": self.value_bytes, "depths": list(self.depths),
-                "extra": list(self.extra), "seconds": self.seconds}
+                "extra": list(self.extra), "seconds": self.seconds, "scale": self.scale}
 
     @classmethod
     def from_json(cls, data):
-        return cls(data["value_bytes"], tuple(data["depths"]), tuple(data["extra"]), data["seconds"])
+        return cls(data["value_bytes"], tuple(data["depths"]), tuple(data["extra"]), data["seconds"],
+                   data.get("scale", 1.0))
 
 
 NONE = TrafficCost()
@@ -175,3 +177,30 @@ def deepest_episode(root):
 def calibrate_for(root, value_bytes, clock=time.perf_counter, progress=None):
     """The TrafficCost for every placement of the checkpoint tree ``root`` (calibrate)."""
     return calibrate(deepest_episode(root), value_bytes, clock, progress=progress)
+
+
+# the scale fitted to a run of another placement stays within these bounds
+SCALE_RANGE = (0.0, 4.0)
+MIN_DIFFERENCE = 0.01       # the other placement's traffic must differ by this share of its time
+
+
+def other_extreme(simulator, profiled_off, sites):
+    """The placement (sites off) whose stack episodes differ most from the profiled one's: every
+    site off, or every site checkpointed (the one a fit of the scale learns the most from)."""
+    candidates = [frozenset(), frozenset(sites)]
+    return max(candidates, key=lambda off: abs(simulator.traffic_seconds(off) - simulator.profiled_traffic))
+
+
+def fit_scale(traffic, simulator, other_off, other_seconds):
+    """``traffic`` with its scale fitted so that the model predicts ``other_seconds`` (a plain
+    run of the placement ``other_off``, timed in turn with the profiled one's) for that
+    placement, within SCALE_RANGE; unchanged when the placements' traffic differs by less than
+    MIN_DIFFERENCE of that time (nothing to learn).  ``simulator``: the tree's, with ``traffic``
+    at scale 1 and the profiled placement."""
+    from dataclasses import replace
+    difference = simulator.traffic_seconds(other_off) - simulator.profiled_traffic
+    if not traffic.depths or abs(difference) < MIN_DIFFERENCE * other_seconds:
+        return traffic
+    without = simulator.evaluate(other_off).seconds - difference      # the model with no traffic
+    scale = (other_seconds - without) / difference
+    return replace(traffic, scale=min(max(scale, SCALE_RANGE[0]), SCALE_RANGE[1]))
