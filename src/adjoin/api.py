@@ -225,15 +225,7 @@ class Adjoint:
                 self._run(args, kwargs, Tape(self.max_tape_bytes), prof=Recorder(keep=False))
                 self._specialize(values)        # compiled before the clock starts
                 sink.ready()                    # the helper has imported: it leaves the core alone
-                times = []
-                while not times or (len(times) < repeat if repeat is not None else
-                                    len(times) < PLAIN_RUNS and sum(times) < PLAIN_SECONDS):
-                    say("timing the adjoint without hooks" + (f" ({len(times) + 1}/{repeat})"
-                                                              if repeat not in (None, 1) else ""))
-                    start = time.perf_counter()
-                    self._run(args, kwargs, Tape(self.max_tape_bytes))
-                    times.append(time.perf_counter() - start)
-                plain_seconds = statistics.median(times)
+                plain_seconds = self._plain_seconds(args, kwargs, repeat, say)
             say("profiled run")
             tree, ratio, seconds, tape, recorder = self._profiled_run(args, kwargs, sink, keep_events)
         if plain_seconds is not None and plain_seconds < SHORT_ADJOINT:
@@ -252,6 +244,19 @@ class Adjoint:
                           traffic=traffic)
         profile.events = recorder.events if keep_events else None   # for a trace; not saved
         return profile
+
+    def _plain_seconds(self, args, kwargs, repeat, say):
+        """The median time of the plain adjoint (no hooks), run ``repeat`` times, or by default
+        as many times as fit PLAIN_SECONDS, at most PLAIN_RUNS."""
+        times = []
+        while not times or (len(times) < repeat if repeat is not None else
+                            len(times) < PLAIN_RUNS and sum(times) < PLAIN_SECONDS):
+            say("timing the adjoint without hooks" + (f" ({len(times) + 1}/{repeat})"
+                                                      if repeat not in (None, 1) else ""))
+            start = time.perf_counter()
+            self._run(args, kwargs, Tape(self.max_tape_bytes))
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
 
     def _scale_traffic(self, args, kwargs, tree, off, sites, traffic, say):
         """``traffic`` scaled to a run of the extreme placement whose tape differs most from the
