@@ -221,3 +221,30 @@ def test_the_traffic_scale_is_fitted_to_a_run_of_the_other_extreme():
     assert tr.fit_scale(TrafficCost(), simulator, every, 5.0) == TrafficCost()
     assert TrafficCost.from_json(replace(cost, scale=2.5).to_json()).scale == 2.5
     assert replace(cost, scale=2.0)(10) == pytest.approx(2 * cost(10))
+
+
+@pytest.mark.parametrize("name, size", [("burgers", 0.3), ("shallow_water", 0.15)])
+def test_profiles_under_the_default_every_site_off_and_the_advice_predict_each_other(name, size):
+    from pathlib import Path
+    from adjoin.case import load_case
+    case = load_case(Path(__file__).resolve().parents[1] / "examples" / name / "case.toml", [f"size={size}"])
+    args = case.build_inputs()
+    ids = [s.id for s in adjoin.checkpoint_sites(case.head, example=args)]
+
+    def profile_of(off):
+        adj = adjoin.adjoint(case.head, wrt=case.wrt, placement=adjoin.Placement(sorted(off)))
+        return adj.profile(**copy.deepcopy(args), keep_events=False)
+    default = profile_of(())
+    advice = frozenset(default.advise(int(1.5 * default.peak_tape_bytes)).placement.nocheckpoint)
+    profiles = [default, profile_of(ids), profile_of(advice)]
+    rng = np.random.default_rng(3)
+    placements = [frozenset(), frozenset(ids), advice] + [frozenset(i for i in ids if rng.random() < 0.5)
+                                                         for _ in range(3)]
+    for off in placements:
+        run = adjoin.adjoint(case.head, wrt=case.wrt, placement=adjoin.Placement(sorted(off))).measure(
+            **copy.deepcopy(args))
+        predictions = [p.predict(adjoin.Placement(off)) for p in profiles]
+        assert {p.peak_tape_bytes for p in predictions} == {run.peak_tape_bytes}, sorted(off)
+        assert all(math.isfinite(p.seconds) and p.seconds > 0 for p in predictions)
+    for profile in profiles:        # the profiled placement: at the plain run it was fitted to
+        assert profile.predict(adjoin.Placement(profile.profiled_off)).seconds == pytest.approx(profile.seconds)
