@@ -40,6 +40,7 @@ class Node:
 
 
 _FIELDS = frozenset(Node.__dataclass_fields__)
+TIMES = ("P", "W", "R", "F", "B", "L")      # a node's times (the rest are bytes and structure)
 
 
 @dataclass
@@ -245,8 +246,8 @@ def complete(root, end, shapes=None):
     Runs of identical siblings were merged as the instances finished; ``shapes`` is the
     builder's table naming them."""
     finish_root(root, end)
-    ratio = estimate_unmeasured(root)
-    return unify(root, shapes), ratio
+    root = unify(root, shapes)          # first: the estimate then runs on the distinct nodes
+    return root, estimate_unmeasured(root)
 
 
 def finish_root(root, end_t):
@@ -306,16 +307,18 @@ def unify(root, shapes=None):
     def walk(node, weight):
         for c in node.children:
             walk(c.node, weight * c.count)
-        groups.setdefault(_shape(node, shapes), []).append((node, weight))
+        number = getattr(node, "shape", None)
+        groups.setdefault(_shape(node, shapes) if number is None else number, []).append((node, weight))
     walk(root, 1)
     first_of = {}
+    times = attrgetter(*TIMES)
     for number, members in groups.items():
         first = members[0][0]
         if len(members) > 1:
-            nodes = [n for n, _ in members]
+            columns = zip(*[times(n) for n, _ in members])
             weights = [w for _, w in members]
-            for name in ("P", "W", "R", "F", "B", "L"):
-                setattr(first, name, robust_mean(list(map(attrgetter(name), nodes)), weights))
+            for name, values in zip(TIMES, columns):
+                setattr(first, name, robust_mean(values, weights))
         first_of[number] = first
     for first in first_of.values():
         for child in first.children:
@@ -341,6 +344,7 @@ def robust_mean(values, weights):
     mean = sum(map(mul, values, weights)) / total
     if len(values) < 3 or max(values) <= OUTLIER * min(values) + STALL_SECONDS:
         return mean                 # (the median is at least the smallest: nothing to bound)
+    values = list(values)
     half, seen = total / 2.0, 0
     for median, w in sorted(zip(values, weights)):
         seen += w
@@ -348,6 +352,18 @@ def robust_mean(values, weights):
             break
     bound = OUTLIER * median + STALL_SECONDS
     return sum(min(v, bound) * w for v, w in zip(values, weights)) / total
+
+
+def _distinct(root):
+    """Every distinct node of the tree (a graph once unified), each once."""
+    seen, stack, out = set(), [root], []
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            out.append(node)
+            stack.extend(c.node for c in node.children)
+    return out
 
 
 def advances_measured(root):
@@ -360,20 +376,19 @@ def estimate_unmeasured(root, primal_seconds=None):
     scaled by the ratio primal / forward sweep seen on the instances that did run an advance;
     when none did (every site off), by ``primal_seconds`` (the head's primal, timed) over the
     root's whole forward sweep, else 1."""
-    pairs = []
+    pairs, totals = [], {}
 
     def forward_total(node):
-        return node.F + sum(c.count * (forward_total(c.node) if not c.node.measured_joint else
-                                       c.node.W + c.node.P) for c in node.children)
+        total = totals.get(id(node))
+        if total is None:
+            total = totals[id(node)] = node.F + sum(
+                c.count * (forward_total(c.node) if not c.node.measured_joint else c.node.W + c.node.P)
+                for c in node.children)
+        return total
 
-    def collect(node):
-        for c in node.children:
-            if c.node.measured_joint and c.node.P > 0:
-                inner = forward_total(c.node)
-                if inner > 0:
-                    pairs.append(c.node.P / inner)
-            collect(c.node)
-    collect(root)
+    for node in _distinct(root):
+        if node is not root and node.measured_joint and node.P > 0 and forward_total(node) > 0:
+            pairs.append(node.P / forward_total(node))
     pairs.sort()
     if pairs:
         ratio = pairs[len(pairs) // 2]
@@ -381,19 +396,12 @@ def estimate_unmeasured(root, primal_seconds=None):
         ratio = primal_seconds / forward_total(root)
     else:
         ratio = 1.0
-
-    def fill(node):
-        for c in node.children:
-            fill(c.node)
-            if not c.node.measured_joint:
-                c.node.P = ratio * forward_total(c.node)
-                c.node.R = c.node.W
-                c.node.P_measured = False
-    fill(root)
+    for node in _distinct(root):
+        if not node.measured_joint:
+            node.P = ratio * forward_total(node)
+            node.R = node.W
+            node.P_measured = False
     return ratio
-
-
-TIMES = ("P", "W", "R", "F", "B", "L")
 
 
 def median_tree(trees):
