@@ -197,7 +197,7 @@ def test_profile_files_hold_each_distinct_node_once_and_versions_1_and_2_still_r
     path = tmp_path / "profile.json"
     profile.save(path)
     data = json.loads(path.read_text())
-    assert data["version"] == 4
+    assert data["version"] == 5
     assert len(data["tree"]["nodes"]) == 3              # f, g and the head
     placements = ([], ["alternating/f#1"], ["alternating/g#1"], ["alternating/f#1", "alternating/g#1"])
     again = Profile.load(path)
@@ -212,6 +212,7 @@ def test_profile_files_hold_each_distinct_node_once_and_versions_1_and_2_still_r
     expected = [Profile.load(zero).predict(adjoin.Placement(off)) for off in placements]
     for node in data["tree"]["nodes"]:
         del node["L"]
+    del data["traffic"]                                 # version 5's tape traffic (none here)
     del data["sources"]                                 # version 4's absolute paths
     for row in data["sites"]:
         del row["file_given"]
@@ -329,8 +330,12 @@ def test_the_model_charges_split_locals_pushes_to_split_mode_only():
 def test_profile_times_the_plain_adjoint_repeat_times(model):
     steps = []
     adjoin.adjoint(model.alternating, wrt="x").profile(x=np.ones(5), n=3, repeat=3, progress=steps.append)
+    # a short adjoint is profiled five times (each node's times the median over the runs)
     assert steps == ["warm-up run"] + [f"timing the adjoint without hooks ({k}/3)" for k in (1, 2, 3)] + \
-        ["profiled run"]
+        ["profiled run"] + [f"profiled run ({k}/5)" for k in (2, 3, 4, 5)]
+    steps.clear()       # by default, a short adjoint's plain run is timed five times too
+    adjoin.adjoint(model.alternating, wrt="x").profile(x=np.ones(5), n=3, progress=steps.append)
+    assert steps.count("timing the adjoint without hooks") == 5
     for bad in (0, -1, 1.5, True):
         with pytest.raises(adjoin.AdjoinError, match="repeat must be a whole number"):
             adjoin.adjoint(model.alternating, wrt="x").profile(x=np.ones(5), n=3, repeat=bad)

@@ -2,6 +2,7 @@
 import contextlib
 import copy
 import inspect
+import math
 import os
 import statistics
 import sys
@@ -43,6 +44,13 @@ def _as_placement(placement):
 
 
 VERIFY_ENV = "ADJOIN_VERIFY"
+# the profile times the plain adjoint (no hooks) this many times at most, until this long in all:
+# a short adjoint's single run is mostly noise, a long one's is enough
+PLAIN_RUNS = 5
+PLAIN_SECONDS = 1.0
+# an adjoint shorter than this is profiled up to PROFILED_RUNS times, its tree's times the medians
+SHORT_ADJOINT = 0.2
+PROFILED_RUNS = 5
 
 
 def verify_default(verify):
@@ -183,13 +191,14 @@ class Adjoint:
         value, grads, _ = self._run(args, kwargs, tape, prof=recorder)
         return value, self._shape_result(grads), recorder, tape
 
-    def profile(self, *args, warmup=True, keep_events=True, background=None, repeat=1, progress=None,
+    def profile(self, *args, warmup=True, keep_events=True, background=None, repeat=None, progress=None,
                 **kwargs):
         """Runs the adjoint with profiling hooks: a Profile (checkpoint tree, ΔT, ΔPM).
 
         ``warmup`` runs it once first, unrecorded, so that the recorded times are not those of a
         first run (imports, caches), then times a plain run (no hooks), ``repeat`` times (the
-        median is kept): the profiled times are fitted to it (profiling/tree.fit_to_plain_run),
+        median is kept; by default as many times as fit PLAIN_SECONDS, at most PLAIN_RUNS: a short
+        adjoint's single run is mostly noise): the profiled times are fitted to it (profiling/tree.fit_to_plain_run),
         so that predictions carry no profiling overhead.  The checkpoint tree is built as the run
         goes, in a helper process on another core when ``background`` (the default when this
         process may use two cores or more), else in this process.  With ``keep_events=False`` the
@@ -197,10 +206,11 @@ class Adjoint:
         events are only needed for a trace or a tape plot).  ``progress``, when given, is called
         with a short text as each run starts."""
         from .profiling.profile import Profile
-        from .profiling.tree import TreeBuilder, fit_to_plain_run
+        from .profiling.traffic import calibrate_for
+        from .profiling.tree import TreeBuilder, advances_measured, estimate_unmeasured, fit_to_plain_run
         from .profiling.worker import TreeProcess, cores
         from .runtime.profiler import Recorder
-        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+        if repeat is not None and (isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1):
             raise UsageError(f"repeat must be a whole number of runs, at least 1 (got {repeat!r})")
         values = self._bind(args, kwargs)
         if background is None:
@@ -215,23 +225,95 @@ class Adjoint:
                 say("warm-up run")
                 self._run(args, kwargs, Tape(self.max_tape_bytes), prof=Recorder(keep=False))
                 self._specialize(values)        # compiled before the clock starts
-                times = []
-                for k in range(repeat):
-                    say("timing the adjoint without hooks" + (f" ({k + 1}/{repeat})" if repeat > 1 else ""))
-                    start = time.perf_counter()
-                    self._run(args, kwargs, Tape(self.max_tape_bytes))
-                    times.append(time.perf_counter() - start)
-                plain_seconds = statistics.median(times)
+                sink.ready()                    # the helper has imported: it leaves the core alone
+                plain_seconds = self._plain_seconds(args, kwargs, repeat, say)
             say("profiled run")
             tree, ratio, seconds, tape, recorder = self._profiled_run(args, kwargs, sink, keep_events)
+        if plain_seconds is not None and plain_seconds < SHORT_ADJOINT:
+            tree = self._median_of_profiled_runs(args, kwargs, tree, plain_seconds, say)
         if plain_seconds is not None and seconds > 0:
             fit_to_plain_run(tree, plain_seconds)
+            if not advances_measured(tree) and tree.children:     # every primal time estimated:
+                ratio = estimate_unmeasured(tree, self._primal_seconds(values))   # from the fitted F
             seconds = plain_seconds
         off = {s.id for s in pctx.sites if not pctx.checkpointed(s)}
         wrt = tuple(pctx.user_name[p] for p in wrt)       # as the user names them
-        profile = Profile(pctx.program.head, wrt, pctx.sites, off, tree, tape.peak_bytes, seconds, ratio)
+        traffic = calibrate_for(tree, recorder.value_bytes, progress=say)    # in this process
+        if traffic.depths and plain_seconds is not None:
+            traffic = self._scale_traffic(args, kwargs, tree, off, pctx.sites, traffic, say)
+        profile = Profile(pctx.program.head, wrt, pctx.sites, off, tree, tape.peak_bytes, seconds, ratio,
+                          traffic=traffic)
         profile.events = recorder.events if keep_events else None   # for a trace; not saved
         return profile
+
+    def _plain_seconds(self, args, kwargs, repeat, say):
+        """The median time of the plain adjoint (no hooks), run ``repeat`` times, or by default
+        as many times as fit PLAIN_SECONDS, at most PLAIN_RUNS."""
+        times = []
+        while not times or (len(times) < repeat if repeat is not None else
+                            len(times) < PLAIN_RUNS and sum(times) < PLAIN_SECONDS):
+            say("timing the adjoint without hooks" + (f" ({len(times) + 1}/{repeat})"
+                                                      if repeat not in (None, 1) else ""))
+            start = time.perf_counter()
+            self._run(args, kwargs, Tape(self.max_tape_bytes))
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    def _scale_traffic(self, args, kwargs, tree, off, sites, traffic, say):
+        """``traffic`` scaled to a run of the extreme placement whose tape differs most from the
+        profiled one's (every site off, or every site checkpointed), timed in turn with the
+        profiled placement (profiling/traffic.fit_scale); as calibrated when that placement's
+        predicted peak would take more than half the memory available or the tape's limit."""
+        from .profiling.model import Simulator
+        from .profiling.traffic import fit_scale, other_extreme
+        from .runtime.tape import available_memory
+        simulator = Simulator(tree, traffic, off)
+        other = other_extreme(simulator, off, [s.id for s in sites])
+        limit = min(Tape(self.max_tape_bytes).max_bytes, 0.5 * (available_memory() or math.inf))
+        if other == frozenset(off) or simulator.evaluate(other).peak_tape_bytes > limit:
+            return traffic
+        say("timing the placement whose tape differs most (every site " +
+            ("off" if other else "checkpointed") + "), to scale the traffic's cost")
+        pair = (self, Adjoint(self.fn, self.wrt_given, Placement(sorted(other)), verify=self.verify,
+                              max_tape_bytes=self.max_tape_bytes))
+        pctx = pair[1]._specialize(self._bind(args, kwargs))[3]
+        if {s.id for s in pctx.sites if not pctx.checkpointed(s)} != other:
+            return traffic
+        pair[1]._run(args, kwargs, Tape(self.max_tape_bytes))          # its first run, untimed
+        times = ([], [])
+        while len(times[0]) < PLAIN_RUNS and sum(times[0]) + sum(times[1]) < 2 * PLAIN_SECONDS:
+            for adj, spent in zip(pair, times):
+                start = time.perf_counter()
+                adj._run(args, kwargs, Tape(self.max_tape_bytes))
+                spent.append(time.perf_counter() - start)
+        # the other's time as it compares with the profiled placement's plain time
+        seconds = statistics.median(times[1]) * simulator.evaluate(off).seconds / statistics.median(times[0])
+        return fit_scale(traffic, simulator, other, seconds)
+
+    def _median_of_profiled_runs(self, args, kwargs, tree, plain_seconds, say):
+        """The tree of a short adjoint with the median times of up to PROFILED_RUNS profiled runs
+        (as many as fit PLAIN_SECONDS; built in this process): one run of a few milliseconds is
+        mostly noise."""
+        from .profiling.tree import TreeBuilder, median_tree
+        trees = [tree]
+        while len(trees) < PROFILED_RUNS and (len(trees) + 1) * plain_seconds < PLAIN_SECONDS:
+            say(f"profiled run ({len(trees) + 1}/{PROFILED_RUNS})")
+            trees.append(self._profiled_run(args, kwargs, TreeBuilder(), False)[0])
+        return median_tree(trees)
+
+    def _primal_seconds(self, values):
+        """Seconds of the head's primal on private copies of its arguments (the fastest of two
+        runs when one is short), or None when it cannot be called so."""
+        times = []
+        while len(times) < 2 and sum(times) < PLAIN_SECONDS:
+            private = {k: _private_copy(v) for k, v in values.items()}
+            start = time.perf_counter()
+            try:
+                self.fn(**private)
+            except Exception:           # a positional-only parameter, say: estimate without it
+                return None
+            times.append(time.perf_counter() - start)
+        return min(times)
 
     def _profiled_run(self, args, kwargs, sink, keep_events):
         """One run with the hooks on, its events going to ``sink`` (a TreeBuilder or TreeProcess):

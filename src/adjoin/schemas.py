@@ -52,7 +52,7 @@ def _node(version):
 
 
 def profile_schema(version):
-    """The schema of a profile file of ``version`` (1 to 4)."""
+    """The schema of a profile file of ``version`` (1 to 5)."""
     site = {"id": {"type": "string", "pattern": SITE_ID}, "callee": {"type": "string"},
             "file": {"type": "string"}, "line": _BYTES, "instances": _BYTES,
             "checkpointed": {"type": "boolean"}, "delta_t": _SECONDS,
@@ -84,6 +84,11 @@ def profile_schema(version):
         top["sources"] = {"type": "array", "items": {
             "type": "object", "properties": {"path": {"type": "string"}, "given": {"type": "string"}},
             "required": ["path", "given"], "additionalProperties": False}}
+    if version >= 5:
+        top["traffic"] = {"type": "object", "properties": {
+            "value_bytes": _BYTES, "depths": {"type": "array", "items": _BYTES},
+            "extra": {"type": "array", "items": _SECONDS}, "seconds": _SECONDS, "scale": _SECONDS},
+            "required": ["value_bytes", "depths", "extra", "seconds"], "additionalProperties": False}
     required = [key for key in top if key not in ("primal_ratio",)]
     return {"type": "object", "properties": top, "required": required,
             "additionalProperties": False, "$defs": {"node": _node(version)}}

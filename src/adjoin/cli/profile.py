@@ -23,9 +23,9 @@ def profile_arguments(parser):
     parser.add_argument("--no-background", dest="background", action="store_false", default=None,
                         help="build the checkpoint tree in this process (by default a helper "
                              "process builds it on another core, when there are two or more)")
-    parser.add_argument("--repeat", type=positive_int, default=1, metavar="N",
+    parser.add_argument("--repeat", type=positive_int, default=None, metavar="N",
                         help="time the adjoint without hooks N times and fit the profile's times "
-                             "to the median (default 1; more runs, steadier predicted times)")
+                             "to the median (default: up to 5 times, until 1 s)")
     checkpoint_arguments(parser)
     max_tape_argument(parser)
     force_argument(parser)

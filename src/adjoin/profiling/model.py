@@ -10,6 +10,12 @@ For an instance n in mode m (joint or split), with children in call order:
   ``L(n)`` in split mode: a split forward sweep pushes the locals its backward sweep needs (copies),
   which a joint adjoint keeps alive instead (DESIGN.md's model extended as Tj/Ts extends bytes).
 
+Tape traffic (traffic.py): every joint instance is a stack episode whose forward sweep pushes
+``Tape(n)`` bytes and whose backward sweep pops them; it costs ``X(Tape(n))`` seconds more than
+the same bytes would cost in the cache (calibrated when profiling).  The measured times hold the
+profiled placement's episodes, ``X0 = sum over them``, so a placement is predicted at
+``J(root) + sum over its episodes of X(Tape(n)) - X0``: the profiled placement at ``J(root)``.
+
 A run of ``count`` identical children peaks at its last one.  Results are cached per node and
 per the decisions of the sites below it, so searching many placements stays fast.
 """
@@ -24,16 +30,22 @@ class Prediction:
 
 
 class Simulator:
-    """Evaluates placements on a (merged) checkpoint tree."""
+    """Evaluates placements on a (merged) checkpoint tree.
 
-    def __init__(self, root):
+    ``traffic``: the extra seconds of a stack episode by its bytes (a traffic.TrafficCost; None:
+    none); ``profiled_off``: the sites not checkpointed in the profiled run, whose episodes the
+    measured times hold."""
+
+    def __init__(self, root, traffic=None, profiled_off=()):
         self.root = root
+        self.traffic = traffic if traffic is not None and traffic.depths else None
         self.bit = {}            # site id -> its bit in a placement mask
         self.below = {}          # id(node) -> mask of the sites in its subtree
         self.shape = {}          # id(node) -> id of the first node with the same bytes and times
         self.cache = {}
         self._shapes = {}
         self._index(root)
+        self.profiled_traffic = self._node(root, True, self.mask(profiled_off))[3]
 
     def _index(self, node):
         """Sites below each node (as a bit mask), and identical subtrees (their results are shared)."""
@@ -60,8 +72,12 @@ class Simulator:
 
     def evaluate(self, off):
         """Prediction for the placement whose non-checkpointed sites are ``off``."""
-        _, peak, seconds = self._node(self.root, True, self.mask(off))
-        return Prediction(seconds, peak)
+        _, peak, seconds, traffic = self._node(self.root, True, self.mask(off))
+        return Prediction(seconds + traffic - self.profiled_traffic, peak)
+
+    def traffic_seconds(self, off):
+        """The extra seconds of the placement's stack episodes (``X``, before ``X0`` is taken)."""
+        return self._node(self.root, True, self.mask(off))[3]
 
     def tape(self, node, joint, off):
         """Tape(node) in a mode, for the placement ``off`` (a set of site ids)."""
@@ -77,19 +93,23 @@ class Simulator:
         prefix = 0          # own bytes and children's parts pushed so far
         peak = 0
         seconds = node.F + node.B if joint else node.F + node.B + node.L
+        traffic = 0.0       # extra seconds of the stack episodes in its subtree
         for child in node.children:
             c = child.node
             checkpointed = not (self.bit[c.site] & relevant)
-            tape_c, peak_c, time_c = self._node(c, checkpointed, off)
+            tape_c, peak_c, time_c, traffic_c = self._node(c, checkpointed, off)
             part = c.S if checkpointed else tape_c
             m = child.count
             last = prefix + m * child.own_before + (m - 1) * part
             peak = max(peak, last + peak_c)
             prefix += m * (child.own_before + part)
             seconds += m * (time_c + (c.W + c.P + c.R if checkpointed else 0.0))
+            traffic += m * traffic_c
         children_parts = prefix - sum(ch.count * ch.own_before for ch in node.children)
         tape = own + children_parts
         peak = max(peak, tape)
-        result = (tape, peak, seconds)
+        if joint and self.traffic is not None:       # an episode: its forward sweep's tape
+            traffic += self.traffic(tape)
+        result = (tape, peak, seconds, traffic)
         self.cache[key] = result
         return result

@@ -7,7 +7,7 @@ sweep that encloses it.  Both come from the model (model.py) evaluated on the tr
 how nested checkpoints pass their costs to the enclosing levels: a site's instances carry the
 snapshots and tapes of everything below them.
 
-The file format (JSON, ``"format": "adjoin-profile"``, ``"version": 4``) is documented in
+The file format (JSON, ``"format": "adjoin-profile"``, ``"version": 5``) is documented in
 docs/profile-format.md; :func:`adjoin.schemas.profile_schema` is its exact form, checked when a
 file is read.  Source paths are stored absolute (and as given, for display), so that a profile
 read from another folder still knows which files are the user's.
@@ -20,12 +20,13 @@ from ..errors import UsageError
 from ..fileio import read_text, write_text_atomic
 from ..placement import Placement
 from .model import Prediction, Simulator
+from .traffic import NONE, TrafficCost
 from .tree import Child, Node
 
 FORMAT = "adjoin-profile"
-VERSION = 4                 # 1: the tree nested; 2: its distinct nodes listed once; 3: L;
-                            # 4: absolute source paths (file_given, sources)
-READABLE = (1, 2, 3, 4)
+VERSION = 5                 # 1: the tree nested; 2: its distinct nodes listed once; 3: L;
+                            # 4: absolute source paths (file_given, sources); 5: traffic
+READABLE = (1, 2, 3, 4, 5)
 HINT = "profile again ('adjoin profile CASE.toml -o PROFILE.json'); docs/profile-format.md describes the file"
 
 
@@ -48,11 +49,12 @@ class Profile:
     """The profile of one adjoint run (DESIGN.md, "Profiling events")."""
 
     def __init__(self, head, wrt, sites, off, tree, peak_tape_bytes, seconds, primal_ratio=1.0,
-                 files=None, sources=()):
+                 files=None, sources=(), traffic=None):
         """``files``: site id -> (absolute path, path as given) of the site's file; by default
         the sites' files, made absolute against the working folder.  ``sources``: more source
         files of the program (absolute), kept in the file so that commands reading the profile
-        know them."""
+        know them.  ``traffic``: what tape traffic costs by the depth of a stack episode
+        (traffic.TrafficCost, calibrated when profiling; None: nothing, as before version 5)."""
         self.head = head
         self.wrt = tuple(wrt)
         self.site_info = list(sites)            # [Site]
@@ -61,7 +63,8 @@ class Profile:
         self.peak_tape_bytes = int(peak_tape_bytes)
         self.seconds = float(seconds)
         self.primal_ratio = primal_ratio
-        self.simulator = Simulator(tree)
+        self.traffic = traffic if traffic is not None else NONE
+        self.simulator = Simulator(tree, self.traffic, self.profiled_off)
         self._sites = None
         self.events = None
         if files is None:
@@ -141,6 +144,7 @@ class Profile:
             "peak_tape_bytes": self.peak_tape_bytes,
             "seconds": self.seconds,
             "primal_ratio": self.primal_ratio,
+            "traffic": self.traffic.to_json(),
             "profiled_placement": {"nocheckpoint": sorted(self.profiled_off)},
             "sites": [asdict(row) for row in self.sites],
             "tree": _tree_json(self.tree),
@@ -167,12 +171,14 @@ class Profile:
         else:                       # paths as the profiled run named them: maybe relative
             files = {r["id"]: (r["file"], r["file"]) for r in data["sites"]}
             sources = []
+        traffic = TrafficCost.from_json(data["traffic"]) if version >= 5 else None
         try:
             sites = [Site(r["id"], "", r["callee"], r["file"], r["line"], r["checkpointed"])
                      for r in data["sites"]]
             return cls(data["head"], data["wrt"], sites, data["profiled_placement"]["nocheckpoint"],
                        _tree_from_json(data["tree"], version), data["peak_tape_bytes"],
-                       data["seconds"], data.get("primal_ratio", 1.0), files=files, sources=sources)
+                       data["seconds"], data.get("primal_ratio", 1.0), files=files, sources=sources,
+                       traffic=traffic)
         except (KeyError, IndexError, TypeError, ValueError, RecursionError) as error:
             what = f"no {error}" if isinstance(error, KeyError) else str(error) or type(error).__name__
             raise UsageError(f"{where}: a damaged adjoin profile ({what}); {HINT}") from None

@@ -40,6 +40,7 @@ class Node:
 
 
 _FIELDS = frozenset(Node.__dataclass_fields__)
+TIMES = ("P", "W", "R", "F", "B", "L")      # a node's times (the rest are bytes and structure)
 
 
 @dataclass
@@ -83,6 +84,16 @@ class TreeBuilder:
         self.shapes = {}             # (site, bytes, children's shapes) -> a small number
         self.writing = None          # the instance whose snapshot is being written
         self.reading = None          # the instance whose snapshot is being read
+        self._handlers = {           # event kind -> the method that takes it
+            ev.SNAPSHOT_WRITE: self._snapshot_write, ev.BEGIN_ADVANCE: self._begin_advance,
+            ev.END_ADVANCE: self._end_advance, ev.TURN: self._turn,
+            ev.SNAPSHOT_READ: self._snapshot_read, ev.BEGIN_REVERSE: self._begin_reverse,
+            ev.END_REVERSE: self._end_reverse, ev.END_SPLIT_REVERSE: self._end_reverse,
+            ev.BEGIN_SPLIT: self._begin_split, ev.SPLIT_TURN: self._split_turn,
+            ev.END_SPLIT: self._end_split, ev.BEGIN_SPLIT_REVERSE: self._begin_split_reverse}
+
+    def ready(self):
+        """Nothing to wait for (TreeProcess waits for its helper to start)."""
 
     def feed(self, events, header):
         """Takes one batch of a Recorder's raw events (a Recorder's sink)."""
@@ -95,94 +106,111 @@ class TreeBuilder:
 
     def __call__(self, kind, site, nbytes, t, extra, extra_t):
         """One timed event (see profiler.timed)."""
-        stack = self.stack
-        current = stack[-1]
-        if kind == ev.SNAPSHOT_WRITE:
-            node = _new(site, True)
-            node.sw_bytes = nbytes
-            node.sw_t = t
-            _attach(current, node, nbytes)
-            self.writing = node
-        elif kind == ev.BEGIN_ADVANCE:
-            node = self.writing
-            if node is None:             # an empty snapshot: no snapshot-write event
-                node = _new(site, True)
-                node.sw_t = t
-                _attach(current, node, nbytes)
-            elif node.site != site:
-                raise TreeError(f"advance of {site} after the snapshot of {node.site}")
-            else:
-                node.S = nbytes - node.sw_bytes
-                node.W = t - node.sw_t
-                current.parts += node.S
-                self.writing = None
-            node.ba_t = t
-        elif kind == ev.END_ADVANCE:
-            node = _last_child(current, site)
-            node.P = t - node.ba_t
-            current.fwd += t - node.sw_t
-        elif kind == ev.TURN:
-            current.turn_t = t
-            current.Tj = nbytes - current.base - current.parts
-            current.F = t - current.t_begin - current.fwd
-            current.Ts = current.Tj + extra
-            current.L = extra_t
-            current.function = site
-        elif kind == ev.SNAPSHOT_READ:
-            node = _next_to_reverse(current, site)
-            node.sr_t = t
-            stack.append(node)
-            self.reading = node
-        elif kind == ev.BEGIN_REVERSE:
-            node = self.reading
-            if node is None:             # an empty snapshot: no snapshot-read event
-                node = _next_to_reverse(current, site)
-                node.sr_t = t
-                stack.append(node)
-            elif node.site != site:
-                raise TreeError(f"reversal of {site} after the snapshot of {node.site} was read")
-            else:
-                node.R = t - node.sr_t
-                self.reading = None
-            node.base = nbytes
-            node.t_begin = t
-        elif kind == ev.END_REVERSE or kind == ev.END_SPLIT_REVERSE:
-            node = stack.pop()
-            if node.site != site:
-                raise TreeError(f"end of the reversal of {site} while in {node.site}")
-            node.B = t - node.turn_t - node.bwd
-            parent = stack[-1]
-            parent.bwd += t - node.sr_t
-            self._finished(parent, node)
-        elif kind == ev.BEGIN_SPLIT:
-            node = _new(site, False)
-            node.S = extra
-            node.W = extra_t
-            node.base = nbytes
-            node.t_begin = t
-            _attach(current, node, nbytes)
-            stack.append(node)
-        elif kind == ev.SPLIT_TURN:
-            current.split_locals = extra
-            current.L = extra_t
-        elif kind == ev.END_SPLIT:
-            node = stack.pop()
-            if node.site != site:
-                raise TreeError(f"end of split {site} while in {node.site}")
-            pushed = nbytes - node.base
-            node.Ts = pushed - node.parts
-            node.Tj = node.Ts - node.split_locals
-            node.F = max(t - node.t_begin - node.fwd - node.L, 0.0)     # as in joint mode
-            parent = stack[-1]
-            parent.parts += pushed
-            parent.fwd += t - node.t_begin
-        elif kind == ev.BEGIN_SPLIT_REVERSE:
-            # a split reversal is its backward sweep alone: it ends like a joint one (END_REVERSE)
-            node = _next_to_reverse(current, site)
-            node.sr_t = node.turn_t = t
-            stack.append(node)
-        else:
+        handler = self._handlers.get(kind)
+        if handler is None:
             raise TreeError(f"unknown event {kind}")
+        handler(site, nbytes, t, extra, extra_t)
+
+    # -- checkpointed (joint) instances ---------------------------------------------------------
+    def _snapshot_write(self, site, nbytes, t, extra, extra_t):
+        node = _new(site, True)
+        node.sw_bytes = nbytes
+        node.sw_t = t
+        _attach(self.stack[-1], node, nbytes)
+        self.writing = node
+
+    def _begin_advance(self, site, nbytes, t, extra, extra_t):
+        node = self.writing
+        if node is None:             # an empty snapshot: no snapshot-write event
+            node = _new(site, True)
+            node.sw_t = t
+            _attach(self.stack[-1], node, nbytes)
+        elif node.site != site:
+            raise TreeError(f"advance of {site} after the snapshot of {node.site}")
+        else:
+            node.S = nbytes - node.sw_bytes
+            node.W = t - node.sw_t
+            self.stack[-1].parts += node.S
+            self.writing = None
+        node.ba_t = t
+
+    def _end_advance(self, site, nbytes, t, extra, extra_t):
+        current = self.stack[-1]
+        node = _last_child(current, site)
+        node.P = t - node.ba_t
+        current.fwd += t - node.sw_t
+
+    def _turn(self, site, nbytes, t, extra, extra_t):
+        current = self.stack[-1]
+        current.turn_t = t
+        current.Tj = nbytes - current.base - current.parts
+        current.F = t - current.t_begin - current.fwd
+        current.Ts = current.Tj + extra
+        current.L = extra_t
+        current.function = site
+
+    def _snapshot_read(self, site, nbytes, t, extra, extra_t):
+        node = _next_to_reverse(self.stack[-1], site)
+        node.sr_t = t
+        self.stack.append(node)
+        self.reading = node
+
+    def _begin_reverse(self, site, nbytes, t, extra, extra_t):
+        node = self.reading
+        if node is None:             # an empty snapshot: no snapshot-read event
+            node = _next_to_reverse(self.stack[-1], site)
+            node.sr_t = t
+            self.stack.append(node)
+        elif node.site != site:
+            raise TreeError(f"reversal of {site} after the snapshot of {node.site} was read")
+        else:
+            node.R = t - node.sr_t
+            self.reading = None
+        node.base = nbytes
+        node.t_begin = t
+
+    def _end_reverse(self, site, nbytes, t, extra, extra_t):
+        """The end of a joint reversal or of a split backward sweep."""
+        node = self.stack.pop()
+        if node.site != site:
+            raise TreeError(f"end of the reversal of {site} while in {node.site}")
+        node.B = t - node.turn_t - node.bwd
+        parent = self.stack[-1]
+        parent.bwd += t - node.sr_t
+        self._finished(parent, node)
+
+    # -- split instances ------------------------------------------------------------------------
+    def _begin_split(self, site, nbytes, t, extra, extra_t):
+        node = _new(site, False)
+        node.S = extra
+        node.W = extra_t
+        node.base = nbytes
+        node.t_begin = t
+        _attach(self.stack[-1], node, nbytes)
+        self.stack.append(node)
+
+    def _split_turn(self, site, nbytes, t, extra, extra_t):
+        current = self.stack[-1]
+        current.split_locals = extra
+        current.L = extra_t
+
+    def _end_split(self, site, nbytes, t, extra, extra_t):
+        node = self.stack.pop()
+        if node.site != site:
+            raise TreeError(f"end of split {site} while in {node.site}")
+        pushed = nbytes - node.base
+        node.Ts = pushed - node.parts
+        node.Tj = node.Ts - node.split_locals
+        node.F = max(t - node.t_begin - node.fwd - node.L, 0.0)     # as in joint mode
+        parent = self.stack[-1]
+        parent.parts += pushed
+        parent.fwd += t - node.t_begin
+
+    def _begin_split_reverse(self, site, nbytes, t, extra, extra_t):
+        # a split reversal is its backward sweep alone: it ends like a joint one (_end_reverse)
+        node = _next_to_reverse(self.stack[-1], site)
+        node.sr_t = node.turn_t = t
+        self.stack.append(node)
 
     def _finished(self, parent, node):
         """Merges a finished instance with the run of identical siblings that follows it."""
@@ -218,8 +246,8 @@ def complete(root, end, shapes=None):
     Runs of identical siblings were merged as the instances finished; ``shapes`` is the
     builder's table naming them."""
     finish_root(root, end)
-    ratio = estimate_unmeasured(root)
-    return unify(root, shapes), ratio
+    root = unify(root, shapes)          # first: the estimate then runs on the distinct nodes
+    return root, estimate_unmeasured(root)
 
 
 def finish_root(root, end_t):
@@ -279,16 +307,18 @@ def unify(root, shapes=None):
     def walk(node, weight):
         for c in node.children:
             walk(c.node, weight * c.count)
-        groups.setdefault(_shape(node, shapes), []).append((node, weight))
+        number = getattr(node, "shape", None)
+        groups.setdefault(_shape(node, shapes) if number is None else number, []).append((node, weight))
     walk(root, 1)
     first_of = {}
+    times = attrgetter(*TIMES)
     for number, members in groups.items():
         first = members[0][0]
         if len(members) > 1:
-            nodes = [n for n, _ in members]
+            columns = zip(*[times(n) for n, _ in members])
             weights = [w for _, w in members]
-            for name in ("P", "W", "R", "F", "B", "L"):
-                setattr(first, name, robust_mean(list(map(attrgetter(name), nodes)), weights))
+            for name, values in zip(TIMES, columns):
+                setattr(first, name, robust_mean(values, weights))
         first_of[number] = first
     for first in first_of.values():
         for child in first.children:
@@ -314,6 +344,7 @@ def robust_mean(values, weights):
     mean = sum(map(mul, values, weights)) / total
     if len(values) < 3 or max(values) <= OUTLIER * min(values) + STALL_SECONDS:
         return mean                 # (the median is at least the smallest: nothing to bound)
+    values = list(values)
     half, seen = total / 2.0, 0
     for median, w in sorted(zip(values, weights)):
         seen += w
@@ -323,35 +354,81 @@ def robust_mean(values, weights):
     return sum(min(v, bound) * w for v, w in zip(values, weights)) / total
 
 
-def estimate_unmeasured(root):
+def _distinct(root):
+    """Every distinct node of the tree (a graph once unified), each once."""
+    seen, stack, out = set(), [root], []
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            out.append(node)
+            stack.extend(c.node for c in node.children)
+    return out
+
+
+def advances_measured(root):
+    """Whether some instance ran an advance (was checkpointed) in the profiled run."""
+    return any(c.node.measured_joint or advances_measured(c.node) for c in root.children)
+
+
+def estimate_unmeasured(root, primal_seconds=None):
     """Primal times of instances profiled in split mode (no advance ran): their forward sweep time,
-    scaled by the ratio primal / forward sweep seen on the instances that did run an advance."""
-    pairs = []
+    scaled by the ratio primal / forward sweep seen on the instances that did run an advance;
+    when none did (every site off), by ``primal_seconds`` (the head's primal, timed) over the
+    root's whole forward sweep, else 1."""
+    pairs, totals = [], {}
 
     def forward_total(node):
-        return node.F + sum(c.count * (forward_total(c.node) if not c.node.measured_joint else
-                                       c.node.W + c.node.P) for c in node.children)
+        total = totals.get(id(node))
+        if total is None:
+            total = totals[id(node)] = node.F + sum(
+                c.count * (forward_total(c.node) if not c.node.measured_joint else c.node.W + c.node.P)
+                for c in node.children)
+        return total
 
-    def collect(node):
-        for c in node.children:
-            if c.node.measured_joint and c.node.P > 0:
-                inner = forward_total(c.node)
-                if inner > 0:
-                    pairs.append(c.node.P / inner)
-            collect(c.node)
-    collect(root)
+    for node in _distinct(root):
+        if node is not root and node.measured_joint and node.P > 0 and forward_total(node) > 0:
+            pairs.append(node.P / forward_total(node))
     pairs.sort()
-    ratio = pairs[len(pairs) // 2] if pairs else 1.0
-
-    def fill(node):
-        for c in node.children:
-            fill(c.node)
-            if not c.node.measured_joint:
-                c.node.P = ratio * forward_total(c.node)
-                c.node.R = c.node.W
-                c.node.P_measured = False
-    fill(root)
+    if pairs:
+        ratio = pairs[len(pairs) // 2]
+    elif primal_seconds and forward_total(root) > 0:
+        ratio = primal_seconds / forward_total(root)
+    else:
+        ratio = 1.0
+    for node in _distinct(root):
+        if not node.measured_joint:
+            node.P = ratio * forward_total(node)
+            node.R = node.W
+            node.P_measured = False
     return ratio
+
+
+def median_tree(trees):
+    """The first of ``trees`` (profiles of the same run: the same structure and bytes) with, on
+    every node, the median of its times over all of them; the first unchanged when they differ
+    in structure (a run whose bytes depend on timing, say)."""
+    first = trees[0]
+    if len(trees) < 2:
+        return first
+    pairs, stack, seen = [], [tuple(trees)], set()
+    while stack:
+        nodes = stack.pop()
+        if id(nodes[0]) in seen:
+            continue
+        seen.add(id(nodes[0]))
+        shapes = {(n.site, n.S, n.Tj, n.Ts, tuple((c.own_before, c.count) for c in n.children))
+                  for n in nodes}
+        if len(shapes) != 1:
+            return first
+        pairs.append(nodes)
+        stack.extend(tuple(c.node for c in children) for children in zip(*(n.children for n in nodes)))
+    for nodes in pairs:
+        for name in TIMES:
+            values = sorted(getattr(n, name) for n in nodes)
+            k = len(values) // 2
+            setattr(nodes[0], name, values[k] if len(values) % 2 else (values[k - 1] + values[k]) / 2)
+    return first
 
 
 def fit_to_plain_run(root, plain_seconds):

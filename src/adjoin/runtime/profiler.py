@@ -74,6 +74,8 @@ class Recorder:
         self.flush_seconds = 0.0    # time spent handing batches to the sink
         self.measure_seconds = 0.0  # time spent measuring in hooks
         self._locals = {}           # (function, bytes) -> the seconds timed so far, then their median
+        self.value_bytes = 0        # the size of value that carries most of the tape's bytes
+        self._sample_at = 1         # the tape's bytes at which to sample it next (see _sample)
         self.clock_cost = self._clock_cost()
         self._make_hooks(batch=float("inf"))      # calibration hands nothing over
         self.put_cost, self.call_cost = self._calibrate()
@@ -155,10 +157,9 @@ class Recorder:
     def _make_hooks(self, batch):
         """Sets the hooks generated code calls, closures over the buffer and the clock that
         hand the buffer over once it holds ``batch`` events; each counts its calls (``_calls``
-        reads the count since the last batch)."""
+        reads the count since the last batch).  What a hook measures is timed and left out."""
         buffer, clock, flush = self._buffer, self.clock, self.flush
         put = buffer.append
-        locals_seconds = self._locals_seconds
         calls = 0
 
         def _calls(reset=False):
@@ -179,65 +180,90 @@ class Recorder:
                     flush()
             return hook
 
-        def turning(kind):
-            """The hook at the turn of a joint (TURN) or split (SPLIT_TURN) forward sweep;
-            ``split_locals``: what a split forward sweep pushes there (their size, and the time
-            pushing and popping them takes)."""
-            def hook(function, tape, split_locals):
+        def measuring(kind, measure, cached=None):
+            """A hook that measures (``measure(name, tape, values)``: extra bytes and seconds): a
+            turn (TURN, SPLIT_TURN), the locals a split forward sweep pushes there; a split call's
+            start (BEGIN_SPLIT), what it would save if checkpointed.  ``cached``: (name, bytes)
+            -> the seconds already found, taken without calling ``measure``."""
+            def hook(name, tape, values):
                 nonlocal calls
                 calls += 1
                 now = clock()
-                extra = _bytes(split_locals)
-                pushing = locals_seconds(function, extra, split_locals)
+                extra_seconds = None
+                if cached is not None and tape.bytes < self._sample_at:
+                    extra = _bytes(values)
+                    extra_seconds = cached.get((name, extra))
+                if type(extra_seconds) is not float:
+                    extra, extra_seconds = measure(name, tape, values)
                 seconds = clock() - now
                 self.measure_seconds += seconds
-                put((kind, function, tape.bytes, now, extra, seconds, pushing))
+                put((kind, name, tape.bytes, now, extra, seconds, extra_seconds))
             return hook
 
-        def begin_split(site, tape, snapshot):
-            """A split call starts; ``snapshot``: what it would save if it were checkpointed (its
-            size, and the time a copy of it takes, measured here without pushing it)."""
-            nonlocal calls
-            calls += 1
-            now = clock()
-            if snapshot:
-                copies = [stored(v) for v in snapshot]
-                copy_seconds = max(clock() - now - self.clock_cost, 0.0)
-                del copies
-            else:
-                copy_seconds = 0.0
-            extra = _bytes(snapshot)
-            seconds = clock() - now
-            self.measure_seconds += seconds
-            # the copy's time is the snapshot's write time; all of it is left out of the run
-            put((BEGIN_SPLIT, site, tape.bytes, now, extra, seconds, copy_seconds))
-
         self._calls = _calls
-        self.begin_split = begin_split
+        self.begin_split = measuring(BEGIN_SPLIT, self._snapshot_copy)
         self.end_advance = ending(END_ADVANCE)
         self.end_reverse = ending(END_REVERSE)
         self.end_split = ending(END_SPLIT)
         self.end_split_reverse = ending(END_SPLIT_REVERSE)
-        self.turn = turning(TURN)
-        self.split_turn = turning(SPLIT_TURN)
+        self.turn = measuring(TURN, self._turn_locals, self._locals)
+        self.split_turn = measuring(SPLIT_TURN, self._turn_locals, self._locals)
+
+    def _snapshot_copy(self, site, tape, snapshot):
+        """What a split call would save if it were checkpointed: its size, and the time a copy
+        of it takes (its snapshot's write time), measured without pushing it."""
+        if not snapshot:
+            return _bytes(snapshot), 0.0
+        now = self.clock()
+        copies = [stored(v) for v in snapshot]
+        copy_seconds = max(self.clock() - now - self.clock_cost, 0.0)
+        del copies
+        return _bytes(snapshot), copy_seconds
+
+    def _turn_locals(self, function, tape, split_locals):
+        """At a turn: the size of the locals a split forward sweep pushes there, and the time
+        pushing and popping them takes; the tape's values sampled when it is the fullest yet."""
+        if tape.bytes >= self._sample_at:
+            self._sample(tape)
+        extra = _bytes(split_locals)
+        return extra, self._locals_seconds(function, extra, split_locals)
+
+    def _sample(self, tape):
+        """``value_bytes``: the size of value that carries the median byte of the tape now (the
+        traffic model calibrates with values of that size); sampled again at twice the bytes."""
+        weights = {}
+        for size in tape._sizes:         # the tape's own record of its values' sizes
+            weights[size] = weights.get(size, 0) + size
+        half, seen = tape.bytes / 2, 0
+        for size in sorted(weights):
+            seen += weights[size]
+            if seen >= half:
+                self.value_bytes = size
+                break
+        self._sample_at = 2 * tape.bytes + 1
 
     def _locals_seconds(self, function, nbytes, split_locals):
-        """Seconds a split forward sweep of ``function`` spends pushing ``split_locals`` (copies)
-        and its backward sweep popping them, which a joint adjoint does not do.  Timed on a
-        scratch tape for the first few turns of each function and size, then their median: the
-        copies cost as much as the pushes they stand for, timing every turn would double them,
-        and one slow first copy (memory touched for the first time) must not count for all."""
-        if not split_locals:
-            return 0.0
+        """Seconds a split forward sweep of ``function`` spends pushing ``split_locals`` and its
+        backward sweep popping them, which a joint adjoint does not do.  Timed on a scratch tape
+        for the first few turns of each function and size, then their median: the copies cost as
+        much as the pushes they stand for, timing every turn would double them, and one slow
+        first copy (memory touched for the first time) must not count for all.  A split forward
+        sweep *moves* a dying local array that is not a view onto the tape (Tape.move: no copy):
+        such an array is timed as the push of a float, which has the same bookkeeping."""
         key = (function, nbytes)
+        if not split_locals:
+            self._locals[key] = 0.0         # found without a call from now on
+            return 0.0
         sample = self._locals.get(key)
         if type(sample) is float:
             return sample
         scratch = Tape()
+        pushed = [0.0 if type(value) is ndarray and value.base is None else value
+                  for value in split_locals]
         start = self.clock()
-        for value in split_locals:
+        for value in pushed:
             scratch.push(value)
-        for _ in split_locals:
+        for _ in pushed:
             scratch.pop()
         seconds = max(self.clock() - start - self.clock_cost, 0.0)
         if sample is None:
