@@ -46,7 +46,7 @@ def find_loop_sites(program, nocheckpoint=()):
                        key=lambda n: (n.lineno, n.col_offset))
         count = 0
         for loop in loops:
-            words = _directive_words_before(func, loop.lineno)
+            words = directive_words_before(func, loop.lineno)
             if not words or words[0].upper() != DIRECTIVE:
                 continue
             _check_loop(func, loop)
@@ -62,7 +62,9 @@ def find_loop_sites(program, nocheckpoint=()):
     return sites, by_loop
 
 
-def _directive_words_before(func, line):
+def directive_words_before(func, line):
+    """The words of the `# $AD` directive on the lines just above ``line`` (only comments and
+    blank lines between), or None."""
     directives = func.user.source.directives
     lines = func.user.source.text.splitlines()
     k = line - 1
@@ -125,22 +127,11 @@ def _numbers(func, loop, words):
 def written_names(gen, loop):
     """Names whose values the loop's body may change: rebound, updated in place, passed to a call
     that updates them, or sharing memory with an array it updates."""
-    body = ast.Module(body=loop.body, type_ignores=[])
-    written = {n.id for n in ast.walk(body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    for node in ast.walk(body):
-        piece = gen.pieces.get(id(node))
-        effect = getattr(piece, "effect", None)
-        if effect is None:
-            continue
-        written |= effect.full_writes | effect.partial_writes | effect.whole_writes | effect.alias_writes
-        if effect.call is not None:
-            written |= {base for _, base, _ in effect.call.written_args}
-    return written
+    return rebound_names(loop) | in_place_names(gen, loop)
 
 
 def rebound_names(loop):
-    body = ast.Module(body=loop.body, type_ignores=[])
-    return {n.id for n in ast.walk(body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return syntax.assigned_names(ast.Module(body=loop.body, type_ignores=[]))
 
 
 def read_names(loop):
@@ -166,7 +157,7 @@ def in_place_names(gen, loop):
     return out
 
 
-def invariant_reads(gen, loop):
+def invariant_reads(loop):
     """What the loop's re-run iterations read: every name its body reads, but the loop index.  The
     state among them is stored by the schedule, the rest the TBR analysis keeps (as loop reads)."""
     return read_names(loop) - {loop.target.id}

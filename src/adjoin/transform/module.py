@@ -22,7 +22,7 @@ from ..errors import UsageError
 from ..frontend.program import load_program
 from ..frontend.source import MISSING, is_user_function, resolve
 from .function import FunctionGen
-from .loopsite import find_loop_sites
+from .loopsite import directive_words_before, find_loop_sites
 from .tidy import drop_dead_resets
 from .variants import emit
 from .verify import VerifyPoints
@@ -85,18 +85,8 @@ def find_sites(program, nocheckpoint=()):
 
 
 def _directive_before(func, line):
-    directives = func.user.source.directives
-    lines = func.user.source.text.splitlines()
-    k = line - 1
-    while k >= 1:
-        if k in directives:
-            words = directives[k].words
-            return words[0].upper() if words else None
-        text = lines[k - 1].strip() if k - 1 < len(lines) else ""
-        if text and not text.startswith("#"):
-            return None
-        k -= 1
-    return None
+    words = directive_words_before(func, line)
+    return words[0].upper() if words else None
 
 
 class ProgramContext:
