@@ -200,7 +200,7 @@ def build_world(root):
     finally:
         os.chdir(cwd)
     good = json.loads((proj / "profile.json").read_text())
-    assert good["version"] == 5 and good["sites"] and len(good["tree"]["nodes"]) >= 2
+    assert good["version"] == 6 and good["sites"] and len(good["tree"]["nodes"]) >= 2
 
     def profile(name, change):
         data = json.loads(json.dumps(good))
@@ -210,6 +210,7 @@ def build_world(root):
     def old(data):                              # format 3, relative paths, as before issue 13
         data["version"] = 3
         del data["traffic"]                     # format 5's
+        del data["loops"]                       # format 6's
         del data["sources"]
         for row in data["sites"]:
             row["file"] = row.pop("file_given")

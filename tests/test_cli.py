@@ -632,7 +632,7 @@ def cost(u0, k, nsteps):
 
 
 @pytest.mark.adjoint
-def test_loop_sites_are_listed_turned_off_by_id_and_refused_by_profile(capsys, tmp_path):
+def test_loop_sites_are_listed_turned_off_by_id_profiled_and_advised(capsys, tmp_path):
     module = tmp_path / "looped.py"
     module.write_text(LOOPED)
     status, out, err = run(capsys, "sites", f"{module}:cost")
@@ -645,6 +645,14 @@ def test_loop_sites_are_listed_turned_off_by_id_and_refused_by_profile(capsys, t
                     'inputs = "inputs"\n')
     with module.open("a") as f:
         f.write("\n\ndef inputs():\n    return dict(u0=np.linspace(0.0, 1.0, 8), k=0.1, nsteps=6)\n")
-    refused(capsys, "profile", case, "-o", tmp_path / "p.json", words=("loop sites", "--nocheckpoint cost/loop#1"))
+    status, out, err = run(capsys, "profile", case, "-o", tmp_path / "p.json")
+    assert status == 0 and "profiled with every iteration taped" in out, err
+    assert "binomial, 3 snapshots in memory + 1 on disk" in out           # its schedule, from the directive
+    status, out, err = run(capsys, "advise", tmp_path / "p.json", "--memory-budget", "1x", "-o",
+                           tmp_path / "advice.toml", "--verify", case)
+    assert status == 0, err
+    assert "loop site cost/loop#1: binomial" in out and "(peaks differ)" not in out
+    advice = Placement.load(tmp_path / "advice.toml")
+    assert advice.checkpointed("cost/loop#1") and [k for k, _, _ in advice.loops] == ["cost/loop#1"]
     status, out, err = run(capsys, "profile", case, "--nocheckpoint", "cost/loop#1", "-o", tmp_path / "p.json")
     assert status == 0, err

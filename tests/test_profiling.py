@@ -213,7 +213,7 @@ def test_profile_file_round_trip_and_trace(hand, tmp_path):
     for off in ([], ["h/f#1"], ["h/g#1"], ["h/f#1", "h/g#1"]):
         assert again.predict(adjoin.Placement(off)) == profile.predict(adjoin.Placement(off))
     data = json.loads(path.read_text())
-    assert data["format"] == "adjoin-profile" and data["version"] == 5
+    assert data["format"] == "adjoin-profile" and data["version"] == 6
     from adjoin.profiling.trace import write_trace
     trace_path = tmp_path / "trace.json"
     write_trace(trace_path, profile.events, "h")

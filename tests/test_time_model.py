@@ -144,7 +144,7 @@ def test_profiles_calibrate_save_and_predict_alike_from_any_placement(model, tmp
         path = tmp_path / f"{name}.json"
         profile.save(path)
         again = Profile.load(path)
-        assert json.loads(path.read_text())["version"] == 5 and again.traffic == cost
+        assert json.loads(path.read_text())["version"] == 6 and again.traffic == cost
         for off in ([], ids):
             prediction = profile.predict(adjoin.Placement(off))
             assert again.predict(adjoin.Placement(off)) == prediction

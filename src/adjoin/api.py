@@ -205,13 +205,35 @@ class Adjoint:
         raw events are not kept, and memory stays bounded by the tree however long the run (the
         events are only needed for a trace or a tape plot).  ``progress``, when given, is called
         with a short text as each run starts."""
+        if repeat is not None and (isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1):
+            raise UsageError(f"repeat must be a whole number of runs, at least 1 (got {repeat!r})")
+        target, loops = self._for_profiling(self._bind(args, kwargs))
+        return target._profile(args, kwargs, loops, warmup, keep_events, background, repeat, progress)
+
+    def _for_profiling(self, values):
+        """(the adjoint to profile, {loop site id: (snapshots, disk)}): a loop site is profiled
+        with every iteration taped (each is a node of the tree), so an adjoint whose placement
+        checkpoints one is profiled as the same placement with its loop sites not checkpointed;
+        the schedules they had become the profile's defaults for them."""
+        pctx = self._specialize(values)[3]
+        loops = {}
+        for site in pctx.loop_sites:
+            placed = pctx.loop_site(site.caller, site.line)
+            loops[site.id] = (placed.snapshots, placed.disk) if placed.checkpointed else (site.snapshots, site.disk)
+        if not any(pctx.checkpointed(site) for site in pctx.loop_sites):
+            return self, loops
+        off = {s.id for s in pctx.sites if not pctx.checkpointed(s)} | set(loops)
+        return Adjoint(self.fn, self.wrt_given, Placement(sorted(off)), verify=self.verify,
+                       max_tape_bytes=self.max_tape_bytes), loops
+
+    def _profile(self, args, kwargs, loops, warmup, keep_events, background, repeat, progress):
+        """profile() of an adjoint whose loop sites are not checkpointed (``loops``: their defaults)."""
+        from .profiling.loops import measure_disk
         from .profiling.profile import Profile
         from .profiling.traffic import calibrate_for
         from .profiling.tree import TreeBuilder, advances_measured, estimate_unmeasured, fit_to_plain_run
         from .profiling.worker import TreeProcess, cores
         from .runtime.profiler import Recorder
-        if repeat is not None and (isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1):
-            raise UsageError(f"repeat must be a whole number of runs, at least 1 (got {repeat!r})")
         values = self._bind(args, kwargs)
         if background is None:
             background = cores() >= 2
@@ -236,13 +258,14 @@ class Adjoint:
             if not advances_measured(tree) and tree.children:     # every primal time estimated:
                 ratio = estimate_unmeasured(tree, self._primal_seconds(values))   # from the fitted F
             seconds = plain_seconds
-        off = {s.id for s in pctx.sites if not pctx.checkpointed(s)}
+        off = {s.id for s in pctx.sites + pctx.loop_sites if not pctx.checkpointed(s)}
         wrt = tuple(pctx.user_name[p] for p in wrt)       # as the user names them
         traffic = calibrate_for(tree, recorder.value_bytes, progress=say)    # in this process
         if traffic.depths and plain_seconds is not None:
-            traffic = self._scale_traffic(args, kwargs, tree, off, pctx.sites, traffic, say)
-        profile = Profile(pctx.program.head, wrt, pctx.sites, off, tree, tape.peak_bytes, seconds, ratio,
-                          traffic=traffic)
+            traffic = self._scale_traffic(args, kwargs, tree, off, pctx.sites, traffic, say, loops)
+        disk = measure_disk(tree, loops, progress=say)
+        profile = Profile(pctx.program.head, wrt, pctx.sites + pctx.loop_sites, off, tree, tape.peak_bytes,
+                          seconds, ratio, traffic=traffic, loops=loops, disk=disk)
         profile.events = recorder.events if keep_events else None   # for a trace; not saved
         return profile
 
@@ -259,7 +282,7 @@ class Adjoint:
             times.append(time.perf_counter() - start)
         return statistics.median(times)
 
-    def _scale_traffic(self, args, kwargs, tree, off, sites, traffic, say):
+    def _scale_traffic(self, args, kwargs, tree, off, sites, traffic, say, loops):
         """``traffic`` scaled to a run of the extreme placement whose tape differs most from the
         profiled one's (every site off, or every site checkpointed), timed in turn with the
         profiled placement (profiling/traffic.fit_scale); as calibrated when that placement's
@@ -267,8 +290,8 @@ class Adjoint:
         from .profiling.model import Simulator
         from .profiling.traffic import fit_scale, other_extreme
         from .runtime.tape import available_memory
-        simulator = Simulator(tree, traffic, off)
-        other = other_extreme(simulator, off, [s.id for s in sites])
+        simulator = Simulator(tree, traffic, off, loops)
+        other = other_extreme(simulator, off, [s.id for s in sites]) | (off & set(loops))
         limit = min(Tape(self.max_tape_bytes).max_bytes, 0.5 * (available_memory() or math.inf))
         if other == frozenset(off) or simulator.evaluate(other).peak_tape_bytes > limit:
             return traffic

@@ -52,7 +52,7 @@ def _node(version):
 
 
 def profile_schema(version):
-    """The schema of a profile file of ``version`` (1 to 5)."""
+    """The schema of a profile file of ``version`` (1 to 6)."""
     site = {"id": {"type": "string", "pattern": SITE_ID}, "callee": {"type": "string"},
             "file": {"type": "string"}, "line": _BYTES, "instances": _BYTES,
             "checkpointed": {"type": "boolean"}, "delta_t": _SECONDS,
@@ -89,6 +89,12 @@ def profile_schema(version):
             "value_bytes": _BYTES, "depths": {"type": "array", "items": _BYTES},
             "extra": {"type": "array", "items": _SECONDS}, "seconds": _SECONDS, "scale": _SECONDS},
             "required": ["value_bytes", "depths", "extra", "seconds"], "additionalProperties": False}
+    if version >= 6:
+        top["loops"] = {"type": "object", "additionalProperties": {
+            "type": "object", "properties": {"snapshots": _BYTES, "disk": _BYTES, "disk_write": _SECONDS,
+                                             "disk_read": _SECONDS, "disk_bytes": _BYTES},
+            "required": ["snapshots", "disk", "disk_write", "disk_read", "disk_bytes"],
+            "additionalProperties": False}}
     required = [key for key in top if key not in ("primal_ratio",)]
     return {"type": "object", "properties": top, "required": required,
             "additionalProperties": False, "$defs": {"node": _node(version)}}

@@ -66,7 +66,8 @@ def run_advise(options):
     result = {"budget": budget, "default": _prediction_json(default), "paper": _advice_json(paper),
               "advised": _advice_json(mine)}
     if options.pareto:
-        result["pareto"] = [dict(_prediction_json(p), nocheckpoint=sorted(pl.nocheckpoint))
+        result["pareto"] = [dict(_prediction_json(p), nocheckpoint=sorted(pl.nocheckpoint),
+                                 loops={k: {"snapshots": s, "disk": d} for k, s, d in pl.loops})
                             for p, pl in pareto(profile)]
     if case is not None:
         result["verify"] = _verify(options, profile, mine, case)
@@ -75,7 +76,7 @@ def run_advise(options):
     if options.json:
         print(json.dumps(result, indent=2))
         return OK
-    _print_advice(make_console(options), options, result, default, paper, mine, budget)
+    _print_advice(make_console(options), options, result, default, paper, mine, budget, profile)
     return OK
 
 
@@ -91,10 +92,10 @@ def _save_placement(options, profile, advice, budget):
     progress(options, f"wrote {shown(options.output)}")
 
 
-def _print_advice(console, options, result, default, paper, mine, budget):
+def _print_advice(console, options, result, default, paper, mine, budget, profile):
     """The advice on the console: the three placements against the budget, the sites adjoin's
     leaves off, and with the options, the Pareto front and the verification run."""
-    from ..report.terminal import advice_table, human_bytes, human_seconds
+    from ..report.terminal import advice_table, human_bytes, human_seconds, placement_text
     fits = (lambda p: budget is None or p.peak_tape_bytes <= budget)
     advice_table([("default: every site checkpointed", default, fits(default)),
                   (f"the paper's ΔT/ΔPM advice ({len(paper.placement.nocheckpoint)} sites off)",
@@ -104,8 +105,8 @@ def _print_advice(console, options, result, default, paper, mine, budget):
     if not mine.feasible:
         console.print("[red]no placement fits the budget[/red]: the advice is the one with the "
                       "smallest peak; raise the budget")
-    off = sorted(mine.placement.nocheckpoint)
-    console.print(f"not checkpointed: {', '.join(off) if off else 'none'}")
+    for line in placement_text(mine.placement, profile):
+        console.print(line)
     if options.pareto:
         from rich.table import Table
         table = Table(title="time/memory Pareto front (predicted)", title_justify="left")
@@ -130,7 +131,8 @@ def _prediction_json(p):
 
 def _advice_json(a):
     return dict(_prediction_json(a.predicted), strategy=a.strategy, feasible=a.feasible,
-                evaluations=a.evaluations, nocheckpoint=sorted(a.placement.nocheckpoint))
+                evaluations=a.evaluations, nocheckpoint=sorted(a.placement.nocheckpoint),
+                loops={k: {"snapshots": s, "disk": d} for k, s, d in a.placement.loops})
 
 
 def _verify(options, profile, advice, case, runs=3):

@@ -63,7 +63,7 @@ def decision_text(site, checkpointed, placement):
     if isinstance(site, LoopSite):
         if not checkpointed:
             return "[yellow]nocheckpoint (every iteration taped)[/yellow]"
+        from ..report.terminal import schedule_text
         numbers = _schedule(site, placement)
-        disk = f" + {numbers['disk']} on disk" if numbers["disk"] else ""
-        return f"binomial, {numbers['snapshots']} snapshots in memory{disk}"
+        return schedule_text(numbers["snapshots"], numbers["disk"])
     return "checkpoint (joint)" if checkpointed else "[yellow]nocheckpoint (split)[/yellow]"

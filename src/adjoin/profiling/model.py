@@ -21,6 +21,9 @@ per the decisions of the sites below it, so searching many placements stays fast
 """
 from dataclasses import dataclass
 
+from .loops import DiskCost, fixed_costs, plan
+from ..runtime.loops import iteration_id
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -34,34 +37,61 @@ class Simulator:
 
     ``traffic``: the extra seconds of a stack episode by its bytes (a traffic.TrafficCost; None:
     none); ``profiled_off``: the sites not checkpointed in the profiled run, whose episodes the
-    measured times hold."""
+    measured times hold; ``loops``: loop site id -> (snapshots, disk) it gets when a placement
+    checkpoints it and names no schedule; ``disk``: loop site id -> loops.DiskCost.
 
-    def __init__(self, root, traffic=None, profiled_off=()):
+    A loop site's run is a node of the tree whose children are its iterations (profiled with
+    every iteration taped, the site placed not checkpointed); checkpointed, it is evaluated by
+    ``_loop`` from its schedule's plan (loops.py)."""
+
+    def __init__(self, root, traffic=None, profiled_off=(), loops=None, disk=None):
         self.root = root
         self.traffic = traffic if traffic is not None and traffic.depths else None
+        self.loop_defaults = dict(loops or {})
+        self.disk = dict(disk or {})
+        self.unsited = set(self.loop_defaults) | {iteration_id(k) for k in self.loop_defaults}
         self.bit = {}            # site id -> its bit in a placement mask
         self.below = {}          # id(node) -> mask of the sites in its subtree
+        self.loops_below = {}    # id(node) -> the loop sites in its subtree
         self.shape = {}          # id(node) -> id of the first node with the same bytes and times
         self.cache = {}
         self._shapes = {}
         self._index(root)
-        self.profiled_traffic = self._node(root, True, self.mask(profiled_off))[3]
+        self.profiled_traffic = self._node(root, True, self.mask(profiled_off), ())[3]
 
     def _index(self, node):
         """Sites below each node (as a bit mask), and identical subtrees (their results are shared)."""
         mask = 0
+        loops = set()
         parts = []
         for child in node.children:
             site = child.node.site
-            if site not in self.bit:
+            if site in self.loop_defaults:
+                loops.add(site)
+            elif site not in self.unsited and site not in self.bit:
                 self.bit[site] = 1 << len(self.bit)
-            mask |= self.bit[site] | self._index(child.node)
+            mask |= self.bit.get(site, 0) | self._index(child.node)
+            loops |= self.loops_below[id(child.node)]
             parts.append((self.shape[id(child.node)], child.own_before, child.count))
         self.below[id(node)] = mask
+        self.loops_below[id(node)] = frozenset(loops)
         key = (node.site, node.S, node.Tj, node.Ts, node.P, node.W, node.R, node.F, node.B, node.L,
                tuple(parts))
         self.shape[id(node)] = self._shapes.setdefault(key, id(node))
         return mask
+
+    def iterations(self, loop_id):
+        """The most iterations a run of the loop site ``loop_id`` made in the profiled run."""
+        seen, stack, most = set(), [self.root], 0
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if node.site == loop_id:
+                most = max(most, sum(c.count for c in node.children))
+            stack.extend(c.node for c in node.children)
+        return most
 
     def mask(self, off):
         """The bit mask of a set of site ids."""
@@ -70,22 +100,32 @@ class Simulator:
             mask |= self.bit.get(site, 0)
         return mask
 
-    def evaluate(self, off):
-        """Prediction for the placement whose non-checkpointed sites are ``off``."""
-        _, peak, seconds, traffic = self._node(self.root, True, self.mask(off))
+    def schedules(self, off, schedules=None):
+        """((loop site id, snapshots, disk), ...) of the loop sites checkpointed by the placement
+        whose sites not checkpointed are ``off``: ``schedules``' numbers, else the defaults."""
+        chosen = dict(schedules or {})
+        return tuple(sorted((site, *chosen.get(site, default)) for site, default in self.loop_defaults.items()
+                            if site not in off))
+
+    def evaluate(self, off, schedules=None):
+        """Prediction for the placement whose non-checkpointed sites are ``off`` (loop sites
+        checkpointed get ``schedules``' numbers, {id: (snapshots, disk)}, else their defaults)."""
+        _, peak, seconds, traffic = self._node(self.root, True, self.mask(off), self.schedules(off, schedules))
         return Prediction(seconds + traffic - self.profiled_traffic, peak)
 
-    def traffic_seconds(self, off):
+    def traffic_seconds(self, off, schedules=None):
         """The extra seconds of the placement's stack episodes (``X``, before ``X0`` is taken)."""
-        return self._node(self.root, True, self.mask(off))[3]
+        return self._node(self.root, True, self.mask(off), self.schedules(off, schedules))[3]
 
-    def tape(self, node, joint, off):
+    def tape(self, node, joint, off, schedules=None):
         """Tape(node) in a mode, for the placement ``off`` (a set of site ids)."""
-        return self._node(node, joint, self.mask(off))[0]
+        return self._node(node, joint, self.mask(off), self.schedules(off, schedules))[0]
 
-    def _node(self, node, joint, off):
+    def _node(self, node, joint, off, loops):
         relevant = self.below[id(node)] & off
-        key = (self.shape[id(node)], joint, relevant)
+        inside = self.loops_below[id(node)]
+        placed = tuple(entry for entry in loops if entry[0] in inside) if inside else ()
+        key = (self.shape[id(node)], joint, relevant, placed)
         found = self.cache.get(key)
         if found is not None:
             return found
@@ -96,8 +136,13 @@ class Simulator:
         traffic = 0.0       # extra seconds of the stack episodes in its subtree
         for child in node.children:
             c = child.node
-            checkpointed = not (self.bit[c.site] & relevant)
-            tape_c, peak_c, time_c, traffic_c = self._node(c, checkpointed, off)
+            bit = self.bit.get(c.site)
+            checkpointed = bit is not None and not (bit & relevant)
+            schedule = next((entry[1:] for entry in placed if entry[0] == c.site), None)
+            if schedule is not None:
+                tape_c, peak_c, time_c, traffic_c = self._loop(c, schedule, off, loops)
+            else:
+                tape_c, peak_c, time_c, traffic_c = self._node(c, checkpointed, off, loops)
             part = c.S if checkpointed else tape_c
             m = child.count
             last = prefix + m * child.own_before + (m - 1) * part
@@ -113,3 +158,39 @@ class Simulator:
         result = (tape, peak, seconds, traffic)
         self.cache[key] = result
         return result
+
+    def _loop(self, run, schedule, off, loops):
+        """(tape left after the forward sweep, peak, seconds, traffic) of one run of a loop site
+        under ``schedule`` (snapshots, disk): every iteration taped once and reversed once, as
+        without checkpointing, plus what the schedule's plan adds (advances, stores, restores),
+        and on the tape only the states in memory and the iteration being taped."""
+        key = ("loop", self.shape[id(run)], schedule, self.below[id(run)] & off,
+               tuple(e for e in loops if e[0] in self.loops_below[id(run)]))
+        found = self.cache.get(key)
+        if found is not None:
+            return found
+        fixed = self._loop_fixed(run, schedule)
+        seconds = run.F + run.B + fixed.seconds
+        peak = 0
+        traffic = 0.0
+        for child, in_memory in zip(run.children, fixed.in_memory):
+            tape_k, peak_k, time_k, traffic_k = self._node(child.node, False, off, loops)
+            seconds += child.count * time_k
+            peak = max(peak, in_memory + peak_k)
+            traffic += child.count * (traffic_k + (self.traffic(tape_k) if self.traffic is not None else 0.0))
+        tape = fixed.after_forward + tape_k + run.Ts       # the last iteration is taped in the forward sweep
+        if self.traffic is not None:        # the last iteration's tape is part of the caller's episode
+            traffic -= self.traffic(tape_k)
+        result = (tape, max(peak, tape), seconds, traffic)
+        self.cache[key] = result
+        return result
+
+    def _loop_fixed(self, run, schedule):
+        """What a loop site run costs under ``schedule`` whatever the placement inside it: see
+        loops.fixed_costs."""
+        key = ("fixed", id(run), schedule)
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = fixed_costs(run, plan(sum(c.count for c in run.children), *schedule),
+                                                  self.disk.get(run.site, DiskCost()))
+        return found

@@ -7,7 +7,7 @@ sweep that encloses it.  Both come from the model (model.py) evaluated on the tr
 how nested checkpoints pass their costs to the enclosing levels: a site's instances carry the
 snapshots and tapes of everything below them.
 
-The file format (JSON, ``"format": "adjoin-profile"``, ``"version": 5``) is documented in
+The file format (JSON, ``"format": "adjoin-profile"``, ``"version": 6``) is documented in
 docs/profile-format.md; :func:`adjoin.schemas.profile_schema` is its exact form, checked when a
 file is read.  Source paths are stored absolute (and as given, for display), so that a profile
 read from another folder still knows which files are the user's.
@@ -19,14 +19,16 @@ from dataclasses import asdict, dataclass
 from ..errors import UsageError
 from ..fileio import read_text, write_text_atomic
 from ..placement import Placement
+from ..runtime.loops import iteration_id
+from .loops import DiskCost
 from .model import Prediction, Simulator
 from .traffic import NONE, TrafficCost
 from .tree import Child, Node
 
 FORMAT = "adjoin-profile"
-VERSION = 5                 # 1: the tree nested; 2: its distinct nodes listed once; 3: L;
-                            # 4: absolute source paths (file_given, sources); 5: traffic
-READABLE = (1, 2, 3, 4, 5)
+VERSION = 6                 # 1: the tree nested; 2: its distinct nodes listed once; 3: L;
+                            # 4: absolute source paths (file_given, sources); 5: traffic; 6: loops
+READABLE = (1, 2, 3, 4, 5, 6)
 HINT = "profile again ('adjoin profile CASE.toml -o PROFILE.json'); docs/profile-format.md describes the file"
 
 
@@ -49,12 +51,15 @@ class Profile:
     """The profile of one adjoint run (DESIGN.md, "Profiling events")."""
 
     def __init__(self, head, wrt, sites, off, tree, peak_tape_bytes, seconds, primal_ratio=1.0,
-                 files=None, sources=(), traffic=None):
+                 files=None, sources=(), traffic=None, loops=None, disk=None):
         """``files``: site id -> (absolute path, path as given) of the site's file; by default
         the sites' files, made absolute against the working folder.  ``sources``: more source
         files of the program (absolute), kept in the file so that commands reading the profile
         know them.  ``traffic``: what tape traffic costs by the depth of a stack episode
-        (traffic.TrafficCost, calibrated when profiling; None: nothing, as before version 5)."""
+        (traffic.TrafficCost, calibrated when profiling; None: nothing, as before version 5).
+        ``loops``: loop site id -> (snapshots, disk), its schedule when a placement checkpoints
+        it without naming one (the profiled run tapes every iteration: loop sites are in ``off``);
+        ``disk``: loop site id -> loops.DiskCost, what its state costs on disk."""
         self.head = head
         self.wrt = tuple(wrt)
         self.site_info = list(sites)            # [Site]
@@ -64,7 +69,9 @@ class Profile:
         self.seconds = float(seconds)
         self.primal_ratio = primal_ratio
         self.traffic = traffic if traffic is not None else NONE
-        self.simulator = Simulator(tree, self.traffic, self.profiled_off)
+        self.loops = {k: tuple(v) for k, v in (loops or {}).items()}
+        self.disk = dict(disk or {})
+        self.simulator = Simulator(tree, self.traffic, self.profiled_off, self.loops, self.disk)
         self._sites = None
         self.events = None
         if files is None:
@@ -90,11 +97,14 @@ class Profile:
     # -- the model --------------------------------------------------------------------------------
     def predict(self, placement):
         """Predicted seconds and peak tape bytes of ``placement`` (a Placement or a set of ids off)."""
-        off = placement.nocheckpoint if isinstance(placement, Placement) else frozenset(placement or ())
-        unknown = set(off) - {s.id for s in self.site_info}
+        if isinstance(placement, Placement):
+            off, schedules = placement.nocheckpoint, {k: (s, d) for k, s, d in placement.loops}
+        else:
+            off, schedules = frozenset(placement or ()), {}
+        unknown = (set(off) - {s.id for s in self.site_info}) | (set(schedules) - set(self.loops))
         if unknown:
             raise UsageError(f"the placement names sites this profile does not have: {sorted(unknown)}")
-        return self.simulator.evaluate(off)
+        return self.simulator.evaluate(off, schedules)
 
     @property
     def sites(self):
@@ -145,6 +155,7 @@ class Profile:
             "seconds": self.seconds,
             "primal_ratio": self.primal_ratio,
             "traffic": self.traffic.to_json(),
+            "loops": {k: _loop_json(schedule, self.disk.get(k, DiskCost())) for k, schedule in sorted(self.loops.items())},
             "profiled_placement": {"nocheckpoint": sorted(self.profiled_off)},
             "sites": [asdict(row) for row in self.sites],
             "tree": _tree_json(self.tree),
@@ -172,16 +183,23 @@ class Profile:
             files = {r["id"]: (r["file"], r["file"]) for r in data["sites"]}
             sources = []
         traffic = TrafficCost.from_json(data["traffic"]) if version >= 5 else None
+        loops = data.get("loops", {}) if version >= 6 else {}
         try:
             sites = [Site(r["id"], "", r["callee"], r["file"], r["line"], r["checkpointed"])
                      for r in data["sites"]]
             return cls(data["head"], data["wrt"], sites, data["profiled_placement"]["nocheckpoint"],
                        _tree_from_json(data["tree"], version), data["peak_tape_bytes"],
                        data["seconds"], data.get("primal_ratio", 1.0), files=files, sources=sources,
-                       traffic=traffic)
+                       traffic=traffic, loops={k: (v["snapshots"], v["disk"]) for k, v in loops.items()},
+                       disk={k: DiskCost(v["disk_write"], v["disk_read"], v["disk_bytes"]) for k, v in loops.items()})
         except (KeyError, IndexError, TypeError, ValueError, RecursionError) as error:
             what = f"no {error}" if isinstance(error, KeyError) else str(error) or type(error).__name__
             raise UsageError(f"{where}: a damaged adjoin profile ({what}); {HINT}") from None
+
+
+def _loop_json(schedule, disk):
+    return {"snapshots": schedule[0], "disk": schedule[1], "disk_write": disk.write, "disk_read": disk.read,
+            "disk_bytes": disk.nbytes}
 
 
 def _shown(path):
@@ -223,6 +241,10 @@ def _check(data, where):
         if site not in seen:
             raise UsageError(f"{where}: profiled_placement.nocheckpoint[{k}]: {site!r} is not one of "
                              f"the profile's sites; {HINT}")
+    for k, loop in enumerate(data.get("loops", {})):
+        if loop not in seen:
+            raise UsageError(f"{where}: loops[{loop!r}]: not one of the profile's sites; {HINT}")
+        seen.add(iteration_id(loop))        # the nodes of its iterations
     seen.add("")                # the root, the head
     if version == 1:
         stack = [(data["tree"], ["tree"])]

@@ -65,6 +65,7 @@ def _new(site, joint):
     node.bwd = 0.0          # time of its children in its backward sweep
     node.pending = []       # children whose reversal is to come, in call order
     node.shape = None       # names its bytes and structure once finished
+    node.split_locals = 0   # the locals a split forward sweep pushes at its turn (none: an iteration)
     return node
 
 
@@ -90,7 +91,10 @@ class TreeBuilder:
             ev.SNAPSHOT_READ: self._snapshot_read, ev.BEGIN_REVERSE: self._begin_reverse,
             ev.END_REVERSE: self._end_reverse, ev.END_SPLIT_REVERSE: self._end_reverse,
             ev.BEGIN_SPLIT: self._begin_split, ev.SPLIT_TURN: self._split_turn,
-            ev.END_SPLIT: self._end_split, ev.BEGIN_SPLIT_REVERSE: self._begin_split_reverse}
+            ev.END_SPLIT: self._end_split, ev.BEGIN_SPLIT_REVERSE: self._begin_split_reverse,
+            ev.BEGIN_SAMPLE: self._begin_sample, ev.END_SAMPLE: self._end_sample}
+        self.sampled = None          # (iteration name, seconds) of the primal just timed
+        self.samples = {}            # iteration name -> [(primal seconds, forward sweep seconds)]
 
     def ready(self):
         """Nothing to wait for (TreeProcess waits for its helper to start)."""
@@ -102,7 +106,7 @@ class TreeBuilder:
 
     def finish(self, end):
         """The finished tree, once the run is over at ``end`` seconds: (root, primal ratio)."""
-        return complete(self.root, end, self.shapes)
+        return complete(self.root, end, self.shapes, self.samples)
 
     def __call__(self, kind, site, nbytes, t, extra, extra_t):
         """One timed event (see profiler.timed)."""
@@ -186,6 +190,9 @@ class TreeBuilder:
         node.W = extra_t
         node.base = nbytes
         node.t_begin = t
+        if self.sampled is not None and self.sampled[0] == site:
+            node.sampled = self.sampled[1]
+            self.sampled = None
         _attach(self.stack[-1], node, nbytes)
         self.stack.append(node)
 
@@ -205,6 +212,16 @@ class TreeBuilder:
         parent = self.stack[-1]
         parent.parts += pushed
         parent.fwd += t - node.t_begin
+        if getattr(node, "sampled", None) is not None:
+            self.samples.setdefault(site, []).append((node.sampled, t - node.t_begin))
+
+    # -- a loop site's iterations whose primal is timed (runtime/loops.py, samples) --------------
+    def _begin_sample(self, site, nbytes, t, extra, extra_t):
+        self.sample_t = t
+
+    def _end_sample(self, site, nbytes, t, extra, extra_t):
+        self.stack[-1].fwd += t - self.sample_t      # not the loop's own forward sweep time
+        self.sampled = (site, t - self.sample_t)
 
     def _begin_split_reverse(self, site, nbytes, t, extra, extra_t):
         # a split reversal is its backward sweep alone: it ends like a joint one (_end_reverse)
@@ -239,15 +256,17 @@ class TreeBuilder:
                 del children[k]
 
 
-def complete(root, end, shapes=None):
+def complete(root, end, shapes=None, samples=None):
     """Finishes a built tree: the root's backward sweep, the primal times of split instances
     estimated, identical subtrees made one node with their times averaged: (root, primal ratio).
 
     Runs of identical siblings were merged as the instances finished; ``shapes`` is the
-    builder's table naming them."""
+    builder's table naming them; ``samples``: the primal times of loop site iterations timed."""
     finish_root(root, end)
     root = unify(root, shapes)          # first: the estimate then runs on the distinct nodes
-    return root, estimate_unmeasured(root)
+    ratio = estimate_unmeasured(root)
+    iteration_primals(root, samples or {})
+    return root, ratio
 
 
 def finish_root(root, end_t):
@@ -379,12 +398,7 @@ def estimate_unmeasured(root, primal_seconds=None):
     pairs, totals = [], {}
 
     def forward_total(node):
-        total = totals.get(id(node))
-        if total is None:
-            total = totals[id(node)] = node.F + sum(
-                c.count * (forward_total(c.node) if not c.node.measured_joint else c.node.W + c.node.P)
-                for c in node.children)
-        return total
+        return _forward_seconds(node, totals)
 
     for node in _distinct(root):
         if node is not root and node.measured_joint and node.P > 0 and forward_total(node) > 0:
@@ -397,11 +411,41 @@ def estimate_unmeasured(root, primal_seconds=None):
     else:
         ratio = 1.0
     for node in _distinct(root):
-        if not node.measured_joint:
+        if not node.measured_joint and not node.site.endswith(ITERATION):
             node.P = ratio * forward_total(node)
             node.R = node.W
             node.P_measured = False
     return ratio
+
+
+ITERATION = "/iteration"        # the end of a loop site iteration's name (runtime.loops.iteration_id)
+
+
+def iteration_primals(root, samples):
+    """The primal time of every loop site iteration, from those its run timed (``samples``: name
+    -> [(primal, forward sweep seconds)]): the median ratio of the two times its forward sweep;
+    the restore of its state costs its copy.  Measured (P_measured): profiling hooks left no time
+    in it, unlike the sweeps that fit_to_plain_run scales."""
+    totals = {}
+    for node in _distinct(root):
+        if not node.site.endswith(ITERATION):
+            continue
+        ratios = sorted(p / f for p, f in samples.get(node.site, ()) if f > 0)
+        ratio = ratios[len(ratios) // 2] if ratios else 1.0
+        node.P = ratio * _forward_seconds(node, totals)
+        node.R = node.W
+        node.P_measured = bool(ratios)
+
+
+def _forward_seconds(node, totals):
+    """The seconds of a node's forward sweep, its children's included (a checkpointed child's
+    snapshot and advance), split locals' pushes left out; ``totals`` caches them by node."""
+    total = totals.get(id(node))
+    if total is None:
+        total = totals[id(node)] = node.F + sum(
+            c.count * (c.node.W + c.node.P if c.node.measured_joint else _forward_seconds(c.node, totals))
+            for c in node.children)
+    return total
 
 
 def median_tree(trees):

@@ -103,10 +103,46 @@ def profile_tables(profile, console, shown=str):
         cells = [(r.id, r.callee, f"{shown(r.file)}:{r.line}", r.instances, human_seconds(r.delta_t),
                   human_bytes(r.delta_pm), human_bytes(r.delta_pm_turn)) for r in rows]
         console.print(readable_table(title, columns, cells, console.width, title_justify="left"))
-    not_candidates = [r for r in profile.sites if not r.checkpointed or r.instances == 0]
+    loop_table(profile, console, shown)
+    not_candidates = [r for r in profile.sites if (not r.checkpointed or r.instances == 0)
+                      and r.id not in profile.loops]
     if not_candidates:
         console.print(f"{len(not_candidates)} sites were not checkpointed or never ran in this run "
                       "and are not listed")
+
+
+def schedule_text(snapshots, disk):
+    """``binomial, 8 snapshots in memory + 2 on disk``; no snapshot: not checkpointed."""
+    if snapshots == 0 and disk == 0:
+        return "nocheckpoint (every iteration taped)"
+    return f"binomial, {snapshots} snapshots in memory" + (f" + {disk} on disk" if disk else "")
+
+
+def loop_table(profile, console, shown=str):
+    """The loop sites of a profile: their default schedules, ΔT and ΔPM against not checkpointing
+    them (they were profiled with every iteration taped)."""
+    rows = [r for r in profile.sites if r.id in profile.loops and r.instances > 0]
+    if not rows:
+        return
+    columns = (("loop site", "left", KEEP), ("where", "left", PATH), ("iterations", "right", KEEP),
+               ("schedule", "left", KEEP), ("ΔT", "right", KEEP), ("ΔPM", "right", KEEP))
+    cells = [(r.id, f"{shown(r.file)}:{r.line}", profile.simulator.iterations(r.id),
+              schedule_text(*profile.loops[r.id]), human_seconds(r.delta_t), human_bytes(r.delta_pm))
+             for r in rows]
+    console.print(readable_table("loop sites, profiled with every iteration taped (the peak above is "
+                                 "theirs without checkpointing); ΔT, ΔPM: not checkpointing them, "
+                                 "against the schedule shown", columns, cells, console.width,
+                                 title_justify="left"))
+
+
+def placement_text(placement, profile):
+    """The sites a placement leaves off, and its loop sites' schedules, in one line each."""
+    off = sorted(set(placement.nocheckpoint) - set(profile.loops))
+    lines = [f"not checkpointed: {', '.join(off) if off else 'none'}"]
+    for loop, default in sorted(profile.loops.items()):
+        numbers = (0, 0) if loop in placement.nocheckpoint else placement.schedule(loop, default)
+        lines.append(f"loop site {loop}: {schedule_text(*numbers)}")
+    return lines
 
 
 def advice_table(rows, console, budget):

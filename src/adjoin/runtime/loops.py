@@ -44,17 +44,28 @@ REVERSE = "reverse"      # run the iteration's backward sweep
 
 SNAPSHOT_DIR_ENV = "ADJOIN_SNAPSHOT_DIR"    # where disk snapshots go (default: the system's temp dir)
 DEFAULT_SNAPSHOTS = 8                       # snapshots in memory of a loop site that names none
+# ``snapshots=0, disk=0``: no checkpointing at all, every iteration taped (a loop site placed
+# nocheckpoint); the iterations' code is the same as under any schedule, so are their tape bytes
+
+
+def iteration_id(site_id):
+    """The profiling name of one iteration of a loop site (a node of the checkpoint tree)."""
+    return f"{site_id}/iteration"
 
 
 class LoopSchedule:
     """The schedule of one run of a loop site over ``steps`` (a range): what to store, advance,
     tape, restore and reverse, with counts of what it did."""
 
-    def __init__(self, tape, steps, snapshots=DEFAULT_SNAPSHOTS, disk=0):
+    def __init__(self, tape, steps, snapshots=DEFAULT_SNAPSHOTS, disk=0, samples=0):
+        """``samples`` (profiling, with no snapshot at all): as many iterations, spread over the
+        loop, are first advanced from a copy of their state, which is then set back, so that the
+        profile has their primal times (runtime/profiler.py, begin_sample)."""
         self.tape = tape
         self.steps = steps
         self.snapshots = snapshots
         self.disk = disk
+        self.samples = samples
         self.advances = 0           # iterations run as primal only
         self.taped = 0              # iterations run as forward sweep (each reversed once)
         self.disk_bytes = 0         # bytes written to disk over the run
@@ -72,6 +83,8 @@ class LoopSchedule:
         n = len(self.steps)
         if n == 0:
             return iter(())
+        if self.snapshots == 0 and self.disk == 0:
+            return iter(_every_iteration_taped(n, self.samples))
         return iter(MultistageCheckpointSchedule(n, self.snapshots, self.disk))
 
     # -- the two sweeps ---------------------------------------------------------------------------
@@ -173,6 +186,36 @@ class LoopSchedule:
         if self._cleanup is not None:
             self._cleanup()
             self._files.clear()
+
+
+def time_disk_snapshot(state):
+    """(write, read) seconds of ``state`` (a tuple) saved to a disk snapshot and loaded back, as a
+    schedule does; the file is removed."""
+    schedule = LoopSchedule(None, range(0), 1, 1)
+    try:
+        start = time.perf_counter()
+        schedule._save(state)
+        written = time.perf_counter()
+        schedule._load(keep=False)
+        return written - start, time.perf_counter() - written
+    finally:
+        schedule.close()
+
+
+def _every_iteration_taped(n, samples=0):
+    """The actions of a loop site placed not checkpointed (no snapshot at all): every iteration
+    taped in the forward sweep, then reversed last first, as an ordinary loop's adjoint does;
+    ``samples`` iterations spread over the loop advanced first (profiling)."""
+    sampled = sorted({round(j * (n - 1) / max(samples - 1, 1)) for j in range(samples)} if n else ())
+    forward, start = [], 0
+    for k in sampled:
+        if k > start:
+            forward.append(Forward(start, k, False, True, StorageType.WORK))
+        forward += [Forward(k, k + 1, False, False, StorageType.WORK), Forward(k, k + 1, False, True, StorageType.WORK)]
+        start = k + 1
+    if start < n:
+        forward.append(Forward(start, n, False, True, StorageType.WORK))
+    return forward + [EndForward(), Reverse(n, 0, True), EndReverse()]
 
 
 def _flattened(state):

@@ -35,6 +35,8 @@ END_SPLIT = "end-split"
 SPLIT_TURN = "split-turn"                # f_fwd is about to push the locals its f_bwd needs
 BEGIN_SPLIT_REVERSE = "begin-split-reverse"
 END_SPLIT_REVERSE = "end-split-reverse"
+BEGIN_SAMPLE = "begin-sample"            # a loop site iteration's primal timed (its state copied aside)
+END_SAMPLE = "end-sample"                # ... done: its state is set back
 
 # the kinds generated code records inline (when 4 items long: a turn with locals to measure is a
 # hook call, and its event is longer)
@@ -42,6 +44,9 @@ INLINE = frozenset({SNAPSHOT_WRITE, BEGIN_ADVANCE, SNAPSHOT_READ, BEGIN_REVERSE,
                     TURN, SPLIT_TURN})
 INLINE_STATEMENT = "prof.put(({kind!r}, {site!r}, tape.bytes, prof.clock()))"
 
+# iterations of each loop site run whose primal is timed (a loop site is profiled with every
+# iteration taped: the advances a schedule makes are predicted from these)
+LOOP_SAMPLES = 8
 LOCALS_SAMPLES = 5      # turns of each function (and size) whose split locals' pushes are timed
 # events handed to the sink at once: small enough that the buffer's memory is reused while still
 # in cache (on the ocean at size 0.2, hooks alone cost +6.0 % with batches of 20,000 and +3.9 %
@@ -76,6 +81,8 @@ class Recorder:
         self._locals = {}           # (function, bytes) -> the seconds timed so far, then their median
         self.value_bytes = 0        # the size of value that carries most of the tape's bytes
         self._sample_at = 1         # the tape's bytes at which to sample it next (see _sample)
+        self._sampled = None        # the state of a loop site iteration whose primal is timed
+        self.loop_samples = LOOP_SAMPLES
         self.clock_cost = self._clock_cost()
         self._make_hooks(batch=float("inf"))      # calibration hands nothing over
         self.put_cost, self.call_cost = self._calibrate()
@@ -200,7 +207,12 @@ class Recorder:
                 put((kind, name, tape.bytes, now, extra, seconds, extra_seconds))
             return hook
 
+        def counted():
+            nonlocal calls
+            calls += 1
+
         self._calls = _calls
+        self.begin_sample, self.end_sample = self._sample_hooks(put, clock, counted)
         self.begin_split = measuring(BEGIN_SPLIT, self._snapshot_copy)
         self.end_advance = ending(END_ADVANCE)
         self.end_reverse = ending(END_REVERSE)
@@ -208,6 +220,25 @@ class Recorder:
         self.end_split_reverse = ending(END_SPLIT_REVERSE)
         self.turn = measuring(TURN, self._turn_locals, self._locals)
         self.split_turn = measuring(SPLIT_TURN, self._turn_locals, self._locals)
+
+    def _sample_hooks(self, put, clock, counted):
+        """The hooks around a loop site iteration whose primal is timed (runtime/loops.py,
+        samples): its state copied aside before, given back after to be set back (one value for
+        a state of one name).  The copy is timed and left out, as hooks' measurements are."""
+        def begin_sample(site, tape, state):
+            counted()
+            now = clock()
+            self._sampled = stored(state)
+            seconds = clock() - now
+            self.measure_seconds += seconds
+            put((BEGIN_SAMPLE, site, tape.bytes, now, 0, seconds))
+
+        def end_sample(site, tape):
+            counted()
+            put((END_SAMPLE, site, tape.bytes, clock()))
+            state, self._sampled = self._sampled, None
+            return state if len(state) != 1 else state[0]
+        return begin_sample, end_sample
 
     def _snapshot_copy(self, site, tape, snapshot):
         """What a split call would save if it were checkpointed: its size, and the time a copy

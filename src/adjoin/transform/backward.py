@@ -193,7 +193,7 @@ class BackwardSweep:
         # the body runs again after its own end: an adjoint it resets is not dense at its start
         self.dense_scope = (self.dense_scope - changed) | set(hoisted)
         site = gen.loop_sites.get(id(loop))
-        body = self.block(loop.body, indent + (2 if site else 1))
+        body = self.block(loop.body, indent + (2 if site and site.checkpointed else 1))
         self.dense_scope = (saved - changed) | set(hoisted)
         if not body.lines:
             self.backward_of[id(loop)] = False
@@ -225,7 +225,7 @@ class BackwardSweep:
         """A loop site's reversal, driven by its schedule (loopsite.py): its iterations' backward
         sweeps, and the forward sweeps that tape them again."""
         reverse = Lines()
-        self.recompute_indices(reverse, loop, indent + 2)
+        self.recompute_indices(reverse, loop, indent + (2 if site.checkpointed else 1))
         reverse.extend(body)
         iteration = ForwardSweep(self.gen, self.backward_of, self.marks).iteration(loop)
         loopsite.emit_backward(self.gen, lines, loop, site, indent, iteration, reverse)

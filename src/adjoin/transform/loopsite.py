@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 from ..errors import UsageError
 from ..frontend import syntax
-from ..runtime.loops import DEFAULT_SNAPSHOTS
+from ..runtime.loops import DEFAULT_SNAPSHOTS, iteration_id
+from ..runtime.profiler import BEGIN_SPLIT_REVERSE
+from .code import Lines, inline_event
 from .expression import quicker
 
 DIRECTIVE = "BINOMIAL-CKP"
@@ -212,6 +214,8 @@ def _refuse_shared(gen, loop, n, state):
 # -- emission -----------------------------------------------------------------------------------
 
 def _header(site):
+    if not site.checkpointed:
+        return f"loop site {site.id}: not checkpointed, every iteration taped"
     kept = f"{site.snapshots} snapshots in memory" + (f", {site.disk} on disk" if site.disk else "")
     return f"loop site {site.id}: binomial checkpointing, {kept}"
 
@@ -220,9 +224,11 @@ def _store(var, state):
     return f"{var}.store({', '.join(n for n, _ in state)})"
 
 
-def _restore(var, state):
+def _restore(var, state, call=True):
+    """``u[...], t = loop1.restore()``: names updated in place are restored in place (``var`` is
+    the value itself when not ``call``)."""
     targets = ", ".join(f"{n}[...]" if in_place else n for n, in_place in state)
-    value = f"{var}.restore()"
+    value = f"{var}.restore()" if call else var
     return f"{targets} = {value}"
 
 
@@ -239,21 +245,35 @@ def _primal(lines, stmts, indent, callees):
 
 def emit_forward(gen, lines, loop, site, indent, forward_body):
     """The loop's forward sweep: the schedule's actions up to the turn; the schedule goes on the
-    tape for the backward sweep."""
+    tape for the backward sweep.  Profiled, the loop and each iteration it tapes are nodes of the
+    checkpoint tree (profiling/tree.py), an iteration with the loop state as what it would store."""
     var = gen.namer.fresh("loop")
     action = gen.namer.fresh("action")
     state = loop_state(gen, loop)
     target = loop.target.id
+    hooks = gen.pctx.hooks
     lines.add(indent, f"# {_header(site)}; its state: {', '.join(n for n, _ in state) or 'none'}")
     bound = gen.bound_before.get(id(loop), frozenset())
     for n, _ in state:
         if n not in bound:
             lines.add(indent, f"{n} = None  # stored before the loop first sets it")
+    if hooks:
+        lines.add(indent, f"prof.begin_split({site.id!r}, tape, ())")
+    samples = ", prof.loop_samples" if hooks and not site.checkpointed else ""
     lines.add(indent, f"{var} = ad.LoopSchedule(tape, {ast.unparse(loop.iter)}, {site.snapshots}, "
-                      f"{site.disk})  # line {loop.lineno}")
-    lines.add(indent, f"for {action}, {target} in {var}.forward():")
-    _branches(lines, var, action, state, loop, indent + 1, forward_body, None, gen.func.callees)
+                      f"{site.disk}{samples})  # line {loop.lineno}")
+    if not site.checkpointed:
+        lines.add(indent, f"for {action}, {target} in {var}.forward():  # every action is ad.TAPE")
+        if hooks:
+            _sampled(gen, lines, loop, site, state, action, indent + 1)
+        lines.extend(_taped(site, state, forward_body, indent + 1, hooks))
+    else:
+        lines.add(indent, f"for {action}, {target} in {var}.forward():")
+        _branches(lines, var, action, state, loop, indent + 1, _taped(site, state, forward_body, indent + 2, hooks),
+                  None, gen.func.callees)
     lines.add(indent, f"tape.push({var})")
+    if hooks:
+        lines.add(indent, f"prof.end_split({site.id!r}, tape)")
 
 
 def emit_backward(gen, lines, loop, site, indent, forward_body, backward_body):
@@ -262,24 +282,71 @@ def emit_backward(gen, lines, loop, site, indent, forward_body, backward_body):
     action = gen.namer.fresh("action")
     state = loop_state(gen, loop)
     target = loop.target.id
+    hooks = gen.pctx.hooks
+    if hooks:
+        lines.add(indent, inline_event(BEGIN_SPLIT_REVERSE, site.id))
     lines.add(indent, f"{var} = tape.pop()  # line {loop.lineno}: {_header(site)}, reversed")
-    lines.add(indent, f"for {action}, {target} in {var}.backward():")
-    _branches(lines, var, action, state, loop, indent + 1, forward_body, backward_body, gen.func.callees)
+    reverse = _reversed(site, backward_body, indent + (2 if site.checkpointed else 1), hooks)
+    if not site.checkpointed:
+        lines.add(indent, f"for {action}, {target} in {var}.backward():  # every action is ad.REVERSE")
+        lines.extend(reverse)
+    else:
+        lines.add(indent, f"for {action}, {target} in {var}.backward():")
+        _branches(lines, var, action, state, loop, indent + 1, _taped(site, state, forward_body, indent + 2, False),
+                  reverse, gen.func.callees)
+    if hooks:
+        lines.add(indent, f"prof.end_split_reverse({site.id!r}, tape)")
 
 
-def _branches(lines, var, action, state, loop, indent, forward_body, backward_body, callees):
+def _sampled(gen, lines, loop, site, state, action, indent):
+    """Profiling a loop site placed not checkpointed: the few iterations its schedule advances
+    first run their primal timed, from their state copied aside and set back after."""
+    lines.add(indent, f"if {action} is ad.ADVANCE:  # profiled: this iteration's primal timed, then undone")
+    names = "".join(n + ", " for n, _ in state)
+    lines.add(indent + 1, f"prof.begin_sample({iteration_id(site.id)!r}, tape, ({names}))")
+    _primal(lines, loop.body, indent + 1, gen.func.callees)
+    if state:
+        lines.add(indent + 1, _restore(f"prof.end_sample({iteration_id(site.id)!r}, tape)", state, call=False))
+    else:
+        lines.add(indent + 1, f"prof.end_sample({iteration_id(site.id)!r}, tape)")
+    lines.add(indent + 1, "continue")
+
+
+def _taped(site, state, forward_body, indent, hooks):
+    """An iteration's forward sweep; profiled, with its events."""
+    out = Lines()
+    if hooks:
+        out.add(indent, f"prof.begin_split({iteration_id(site.id)!r}, tape, ({''.join(n + ', ' for n, _ in state)}))")
+    out.extend(forward_body(indent))
+    if hooks:
+        out.add(indent, f"prof.end_split({iteration_id(site.id)!r}, tape)")
+    return out
+
+
+def _reversed(site, backward_body, indent, hooks):
+    """An iteration's backward sweep; profiled, with its events."""
+    out = Lines()
+    if hooks:
+        out.add(indent, inline_event(BEGIN_SPLIT_REVERSE, iteration_id(site.id)))
+    out.extend(backward_body)
+    if hooks:
+        out.add(indent, f"prof.end_split_reverse({iteration_id(site.id)!r}, tape)")
+    return out
+
+
+def _branches(lines, var, action, state, loop, indent, taped, reverse, callees):
     lines.add(indent, f"if {action} is ad.STORE:")
     lines.add(indent + 1, _store(var, state))
-    if backward_body is not None:
+    if reverse is not None:
         lines.add(indent, f"elif {action} is ad.RESTORE:")
         lines.add(indent + 1, _restore(var, state) if state else f"{var}.restore()")
     lines.add(indent, f"elif {action} is ad.ADVANCE:")
     _primal(lines, loop.body, indent + 1, callees)
-    if backward_body is None:
+    if reverse is None:
         lines.add(indent, "else:  # ad.TAPE")
-        lines.extend(forward_body(indent + 1))
+        lines.extend(taped)
         return
     lines.add(indent, f"elif {action} is ad.TAPE:")
-    lines.extend(forward_body(indent + 1))
+    lines.extend(taped)
     lines.add(indent, "else:  # ad.REVERSE")
-    lines.extend(backward_body)
+    lines.extend(reverse)

@@ -114,11 +114,14 @@ class ProgramContext:
         return self.placement.checkpointed(site.id)
 
     def loop_site(self, key, line):
-        """The LoopSite of the loop at ``line`` of function ``key`` with this placement's schedule,
-        or None when that loop is no loop site or is placed not checkpointed (an ordinary loop)."""
+        """The LoopSite of the loop at ``line`` of function ``key`` with this placement's schedule
+        (none when placed not checkpointed: 0 snapshots, every iteration taped), or None when that
+        loop is no loop site."""
         site = self.site_of_loop.get((key, line))
-        if site is None or not self.checkpointed(site):
+        if site is None:
             return None
+        if not self.checkpointed(site):
+            return dataclasses.replace(site, checkpointed=False, snapshots=0, disk=0)
         if self.placement is None:
             return site
         snapshots, disk = self.placement.schedule(site.id, (site.snapshots, site.disk))
@@ -369,7 +372,8 @@ def _docstring(pctx, head, wrt):
     for site in pctx.loop_sites:
         placed = pctx.loop_site(site.caller, site.line)
         lines.append(f"Loop site {site.id}: " + (f"binomial checkpointing, {placed.snapshots} snapshots in memory, "
-                                                  f"{placed.disk} on disk." if placed else "every iteration taped."))
+                                                  f"{placed.disk} on disk." if placed.checkpointed else
+                                                  "not checkpointed, every iteration taped."))
     lines.append("Every function takes the tape first; x_b is the adjoint of x; f_b is the joint adjoint of f,")
     lines.append("f_fwd / f_bwd its forward and backward sweeps in split mode; '# line N' points to the source.")
     lines.append('"""')
