@@ -1,0 +1,130 @@
+"""Programs written the way tutorials and course codes write NumPy (tests/programs/public_style/):
+each one's gradient against converged central differences, under the default placement and with
+every site off; the programs adjoin refuses are listed with the reason, so that a program that
+starts being refused, or that is refused no more, fails here.  Then the small reproducers of what
+the campaign that wrote them found."""
+import copy
+import importlib
+import pkgutil
+
+import numpy as np
+import pytest
+
+import adjoin
+from programs import public_style
+
+# module.head -> a phrase of the refusal adjoin gives, and why it is kept
+EXPECTED_REFUSALS = {
+    "logistic.cost": ("appending to a list", "a list grown by .append has no length known before the loop; "
+                      "the message says to fill an array made before the loop"),
+    "pendulum.cost": ("appending to a list", "as logistic.cost; pendulum_prealloc.cost is the same model "
+                      "with the trajectory preallocated"),
+    "lotka_volterra.cost": ("starred arguments", "rk4(f, t, y, h, *args) with args a tuple parameter (not "
+                            "the function's own *args): its length is not known where the call is written"),
+}
+
+
+def _heads():
+    for info in sorted(pkgutil.iter_modules(public_style.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{public_style.__name__}.{info.name}")
+        for name in sorted(dir(module)):
+            if name == "cost" or name.startswith("cost_"):
+                yield f"{info.name}.{name}"
+
+
+HEADS = list(_heads())
+
+
+def _program(label):
+    module_name, head = label.split(".")
+    module = importlib.import_module(f"{public_style.__name__}.{module_name}")
+    return module, getattr(module, head)
+
+
+def _central(fn, args, name, direction, h):
+    plus, minus = copy.deepcopy(args), copy.deepcopy(args)
+    plus[name] = plus[name] + h * direction
+    minus[name] = minus[name] - h * direction
+    return (fn(**plus) - fn(**minus)) / (2 * h)
+
+
+def _assert_matches_differences(fn, args, wrt, grads):
+    rng = np.random.default_rng(3)
+    for name, g in zip(wrt, grads):
+        assert np.shape(g) == np.shape(args[name])
+        direction = rng.normal(size=np.shape(args[name]))
+        direction = float(direction) if np.ndim(args[name]) == 0 else direction
+        predicted = float(np.sum(g * direction))
+        estimates = [_central(fn, args, name, direction, h) for h in (1e-3, 1e-4, 1e-5, 1e-6, 1e-7)]
+        scale = max(abs(predicted), 1e-7)
+        # two step sizes agree: the differences have converged; and the adjoint agrees with them
+        assert min(abs(a - b) for a, b in zip(estimates, estimates[1:])) / scale < 1e-4, estimates
+        assert min(abs(e - predicted) for e in estimates) / scale < 1e-6, (name, predicted, estimates)
+
+
+@pytest.mark.parametrize("label", HEADS)
+def test_public_style_program_gradient(label):
+    module, fn = _program(label)
+    args, wrt = module.inputs(), module.WRT
+    if label in EXPECTED_REFUSALS:
+        with pytest.raises(adjoin.AdjoinError, match=EXPECTED_REFUSALS[label][0]):
+            adjoin.value_and_grad(fn, wrt=wrt)(**copy.deepcopy(args))
+        return
+    value, grads = adjoin.value_and_grad(fn, wrt=wrt)(**copy.deepcopy(args))
+    assert value == pytest.approx(fn(**copy.deepcopy(args)), rel=1e-12)
+    _assert_matches_differences(fn, args, wrt, grads)
+    off = adjoin.Placement(nocheckpoint=[s.id for s in adjoin.checkpoint_sites(fn)])
+    _, grads_off = adjoin.value_and_grad(fn, wrt=wrt, placement=off)(**copy.deepcopy(args))
+    for g0, g1 in zip(grads, grads_off):
+        assert np.allclose(g0, g1, rtol=1e-12, atol=1e-15)
+
+
+def test_expected_refusals_name_real_programs():
+    assert set(EXPECTED_REFUSALS) <= set(HEADS)
+
+
+# --- reproducers -------------------------------------------------------------------------------
+
+PARAMS = {"dt": 0.1, "n": 3, "w": np.array([1.0, 2.0])}
+WEIGHTS = np.array([0.5, 1.5])
+
+
+def _relax(x, params=PARAMS):
+    y = x
+    for _ in range(params["n"]):
+        y = y + params["dt"] * np.sin(y) * params["w"]
+    return y
+
+
+def _scaled(x, w=WEIGHTS):
+    return x * w
+
+
+def _overwrites(x, w=WEIGHTS):
+    w[0] = x[0]
+    return x * w
+
+
+def dict_and_array_defaults(x):
+    return np.sum(_relax(x) ** 2) + np.sum(_scaled(x) * x)
+
+
+def head_with_a_dict_default(x, params=PARAMS):
+    return np.sum(_relax(x, params) * params["w"])
+
+
+def writes_into_an_array_default(x):
+    return np.sum(_overwrites(x))
+
+
+@pytest.mark.parametrize("fn", [dict_and_array_defaults, head_with_a_dict_default])
+def test_module_level_constant_as_default_value(fn):
+    x = np.array([0.3, 0.7])
+    _, g = adjoin.value_and_grad(fn, wrt="x")(x)
+    _assert_matches_differences(fn, {"x": x}, ("x",), (g,))
+
+
+def test_writing_into_a_default_module_array_is_refused_by_its_name():
+    with pytest.raises(adjoin.AdjoinError, match="module-level array 'WEIGHTS'"):
+        adjoin.value_and_grad(writes_into_an_array_default, wrt="x")(np.array([0.3, 0.7]))
+    assert WEIGHTS[0] == 0.5
