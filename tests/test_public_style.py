@@ -128,3 +128,21 @@ def test_writing_into_a_default_module_array_is_refused_by_its_name():
     with pytest.raises(adjoin.AdjoinError, match="module-level array 'WEIGHTS'"):
         adjoin.value_and_grad(writes_into_an_array_default, wrt="x")(np.array([0.3, 0.7]))
     assert WEIGHTS[0] == 0.5
+
+
+def test_a_tangent_first_thing_in_a_process_imports_its_runtime(tmp_path):
+    """adjoin.jvp before any adjoint ran: the tangent module's runtime imported vjp_arrays before vjp,
+    which imports it back (ImportError: cannot import name 'transpose_adjoint')."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = tmp_path / "fresh_tangent.py"
+    script.write_text("import numpy as np, adjoin\n"
+                      "def f(x):\n    return np.sum(np.cumsum(x) ** 2)\n"
+                      "print(adjoin.jvp(f, wrt='x')(np.ones(3), tangents=(np.ones(3),))[1])\n")
+    src = str(Path(adjoin.__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) == 28.0      # 2 * sum(cumsum(1)_i * cumsum(1)_i)
