@@ -146,3 +146,25 @@ def test_a_tangent_first_thing_in_a_process_imports_its_runtime(tmp_path):
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     assert float(done.stdout) == 28.0      # 2 * sum(cumsum(1)_i * cumsum(1)_i)
+
+
+def _pad_reflect(x):
+    return np.sum(np.pad(x, 2, mode="maximum") ** 2)
+
+
+def _norm_nuclear(x):
+    a = x.reshape(2, 2)
+    return np.linalg.norm(a, "nuc")
+
+
+@pytest.mark.parametrize("fn", [_pad_reflect, _norm_nuclear])
+def test_a_refusal_at_run_time_names_the_file_and_line(fn):
+    """Rules that check their arguments when the adjoint runs (np.pad's mode, np.linalg.norm's ord)
+    said what but not where."""
+    import inspect
+    path = inspect.getsourcefile(fn)
+    line = inspect.getsourcelines(fn)[1] + (2 if fn is _norm_nuclear else 1)
+    with pytest.raises(adjoin.AdjoinError, match=f"^{path}:{line}: "):
+        adjoin.value_and_grad(fn, wrt="x")(np.array([0.3, -0.7, 1.1, 0.45]))
+    with pytest.raises(adjoin.AdjoinError, match=f"^{path}:{line}: "):
+        adjoin.jvp(fn, wrt="x")(np.array([0.3, -0.7, 1.1, 0.45]), tangents=(np.ones(4),))
