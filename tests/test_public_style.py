@@ -19,8 +19,6 @@ EXPECTED_REFUSALS = {
                       "the message says to fill an array made before the loop"),
     "pendulum.cost": ("appending to a list", "as logistic.cost; pendulum_prealloc.cost is the same model "
                       "with the trajectory preallocated"),
-    "lotka_volterra.cost": ("starred arguments", "rk4(f, t, y, h, *args) with args a tuple parameter (not "
-                            "the function's own *args): its length is not known where the call is written"),
 }
 
 
@@ -168,3 +166,54 @@ def test_a_refusal_at_run_time_names_the_file_and_line(fn):
         adjoin.value_and_grad(fn, wrt="x")(np.array([0.3, -0.7, 1.1, 0.45]))
     with pytest.raises(adjoin.AdjoinError, match=f"^{path}:{line}: "):
         adjoin.jvp(fn, wrt="x")(np.array([0.3, -0.7, 1.1, 0.45]), tangents=(np.ones(4),))
+
+
+def _decay(t, y, k, c):
+    return -k * y + c * np.sin(t)
+
+
+def _euler(f, t, y, h, *args):
+    return y + h * f(t, y, *args)
+
+
+def _integrate(f, y, dt, nsteps, args):
+    t = 0.0
+    for _ in range(nsteps):
+        y = _euler(f, t, y, dt, *args)
+        t += dt
+    return y
+
+
+def _relay(f, y, dt, args):
+    return _integrate(f, y, dt, 3, args)
+
+
+def tuple_parameter_unpacked(y0, k):
+    return np.sum(_integrate(_decay, y0, 0.1, 4, (k, 0.5)) ** 2) + np.sum(_relay(_decay, y0, 0.2, (k, k)))
+
+
+def tuple_parameter_of_the_head(y0, k, extra=(0.3, 0.5)):
+    return k * np.sum(_integrate(_decay, y0, 0.1, 4, extra)) + np.sum(_integrate(_decay, y0, 0.1, 2, (k, extra[1])))
+
+
+def tuple_parameter_of_unknown_length(y0, k):
+    pair = (k, 0.5)
+    return np.sum(_integrate(_decay, y0, 0.1, 4, pair))
+
+
+@pytest.mark.parametrize("fn", [tuple_parameter_unpacked, tuple_parameter_of_the_head])
+def test_a_tuple_parameter_unpacked_into_a_call(fn):
+    """scipy's style, ``args=(k, c)`` passed down and unpacked, ``f(t, y, *args)``: specialized on the
+    tuple's length where the call writes the tuple (was refused: 'starred arguments')."""
+    args = {"y0": np.array([1.0, -0.5]), "k": 0.7}
+    _, grads = adjoin.value_and_grad(fn, wrt=("y0", "k"))(**args)
+    _assert_matches_differences(fn, args, ("y0", "k"), grads)
+    off = adjoin.Placement(nocheckpoint=[s.id for s in adjoin.checkpoint_sites(fn)])
+    _, grads_off = adjoin.value_and_grad(fn, wrt=("y0", "k"), placement=off)(**args)
+    assert all(np.allclose(a, b, rtol=1e-12) for a, b in zip(grads, grads_off))
+    assert adjoin.dot_test(fn, ("y0", "k"), **args).relative_error < 1e-12
+
+
+def test_a_tuple_of_unknown_length_unpacked_is_refused_where_it_is_unpacked():
+    with pytest.raises(adjoin.AdjoinError, match=r"test_public_style.py:\d+:\d+: cannot differentiate starred"):
+        adjoin.value_and_grad(tuple_parameter_of_unknown_length, wrt="k")(np.array([1.0, -0.5]), 0.7)

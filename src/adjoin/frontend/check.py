@@ -52,9 +52,10 @@ _EXPRESSION_HINTS = {
     ast.Dict: ("dicts", "use separate variables or arrays"),
     ast.Set: ("sets", "use arrays"),
     ast.NamedExpr: ("assignment expressions (':=')", "assign in a statement of its own"),
-    ast.Starred: ("starred arguments other than a function's own *args",
-                  "pass the values one by one, or forward the function's own *args (def f(x, *params): "
-                  "g(x, *params))"),
+    ast.Starred: ("starred arguments other than a function's own *args or a tuple parameter whose length is "
+                  "known where the call is written",
+                  "pass the values one by one, forward the function's own *args (def f(x, *params): "
+                  "g(x, *params)), or pass the tuple as a display (run(f, y, args=(k, c)))"),
 }
 
 
