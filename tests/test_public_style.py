@@ -217,3 +217,18 @@ def test_a_tuple_parameter_unpacked_into_a_call(fn):
 def test_a_tuple_of_unknown_length_unpacked_is_refused_where_it_is_unpacked():
     with pytest.raises(adjoin.AdjoinError, match=r"test_public_style.py:\d+:\d+: cannot differentiate starred"):
         adjoin.value_and_grad(tuple_parameter_of_unknown_length, wrt="k")(np.array([1.0, -0.5]), 0.7)
+
+
+def _einsum_diagonals(x):
+    a = x.reshape(3, 3)
+    cube = np.einsum("i,j,k->ijk", x[:3], x[3:6], x[6:])
+    return (np.einsum("ii", a) + np.sum(np.einsum("ii->i", a) ** 2) + np.sum(np.einsum("ij,jj->i", a, a))
+            + np.einsum("ii,ij,jk->", a, a, a) + np.sum(np.einsum("iij->j", cube)) + np.einsum("ii->", a @ a))
+
+
+def test_einsum_with_a_repeated_index():
+    """np.einsum('ii', A), a trace written as scientists write it, was refused at run time."""
+    x = np.random.default_rng(4).uniform(-1.0, 1.0, 9)
+    _, g = adjoin.value_and_grad(_einsum_diagonals, wrt="x")(x)
+    _assert_matches_differences(_einsum_diagonals, {"x": x}, ("x",), (g,))
+    assert adjoin.dot_test(_einsum_diagonals, ("x",), x).relative_error < 1e-12
