@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import AdjoinError, NonFiniteGradientWarning, StalePlacementWarning, UsageError, VerifyError
+from .errors import (AdjoinError, NonFiniteGradientWarning, StalePlacementWarning, UnsupportedError, UsageError,
+                     VerifyError, generated_paths, refused_where_it_ran)
 from .placement import Placement
 from .frontend.source import is_user_function
 from .runtime.tape import Tape
@@ -136,6 +137,8 @@ class Adjoint:
             value, raw = entry(tape, *ordered, *extra)
         except MemoryError as error:        # NumPy could not allocate: say where, and what to do
             raise tape.exhausted(error) from None
+        except UnsupportedError as error:   # a rule's check at run time: say the user's file and line
+            raise refused_where_it_ran(error, source, generated_paths(pctx)) from None
         except VerifyError as error:
             if verifier is None or prof is not None or not hasattr(error, "point"):
                 raise

@@ -11,7 +11,7 @@ import numpy as np
 
 from .api import (_compile, _private_copy, _refuse_unknown_parameters, _refuse_unreal_arguments, bind_arguments,
                   signature_of, value_and_grad)
-from .errors import UsageError
+from .errors import UnsupportedError, UsageError, generated_paths, refused_where_it_ran
 from .transform.module import head_kinds_from_example
 from .transform.tangent_module import tangent_source
 
@@ -59,7 +59,10 @@ class Tangent:
         ordered = [private[u] for u in head.user_params]
         directions = [_laid_like(t, private[tctx.user_name[p]], tctx.user_name[p])
                       for t, p in zip(tangents, tctx.wrt)]
-        return entry(*ordered, *directions)
+        try:
+            return entry(*ordered, *directions)
+        except UnsupportedError as error:   # a rule's check at run time: say the user's file and line
+            raise refused_where_it_ran(error, source, generated_paths(tctx), tangent=True) from None
 
 
 def _laid_like(t, value, label):

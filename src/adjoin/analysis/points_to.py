@@ -259,12 +259,15 @@ class PointsTo(Forward):
         objs = env.get(name)
         if objs is None:
             if name not in self.func.locals:
-                self.problems.add(self.func.user, stmt, f"writing into module-level array {name!r}",
+                shown = self.func.user.alias_names.get(name, name)     # params=PARAMS: PARAMS_default
+                self.problems.add(self.func.user, stmt, f"writing into module-level array {shown!r}",
                                   "module-level constants are read-only; copy the array into a local first")
             return
         for obj in objs:
             if obj.startswith("G:"):
-                self.problems.add(self.func.user, stmt, f"writing into module-level array {_root(obj)[2:]!r} "
+                array = _root(obj)[2:]
+                array = self.func.user.alias_names.get(array, array)
+                self.problems.add(self.func.user, stmt, f"writing into module-level array {array!r} "
                                   f"through {name!r}", "copy the array into a local first")
             if obj.startswith("P:"):
                 self.written_params.add(_root(obj)[2:])

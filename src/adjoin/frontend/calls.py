@@ -7,7 +7,7 @@ import types
 from .source import is_user_function, resolve
 from .specialize import callee_binding
 from .syntax import is_local_root, storage_root
-from .values import default_constant, plain
+from .values import constant_value, default_constant, module_level_name, plain
 
 
 class UserCalls:
@@ -60,15 +60,30 @@ class UserCalls:
                 args.append(bound.arguments[name])
             elif is_user_function(param.default):
                 args.append(self.function_name(param.default, call))
+            elif default_constant(param.default):
+                args.append(ast.copy_location(ast.Constant(value=plain(param.default)), call))
             else:
-                default = param.default
-                if not default_constant(default):
-                    self.problems.add(self.func, call, f"default value of {name!r} in {target.__name__} "
-                                      "is not a number, a string, a bool, None or a tuple of them")
-                args.append(ast.copy_location(ast.Constant(value=plain(default)), call))
+                args.append(self.constant_name(name, param.default, target, call))
         call.args = args
         call.keywords = []
         return call
+
+    def constant_name(self, name, value, target, call):
+        """A name for a module-level constant given as a default value (``params=PARAMS``): an alias
+        of the caller's module-level name bound to that very object."""
+        found = module_level_name(value, self.func.fn.__globals__) if constant_value(value) else None
+        if found is None:
+            self.problems.add(self.func, call, f"default value of {name!r} in {target.__name__} is not a number, "
+                              "a string, a bool, None, a tuple of them or a module-level constant of this module",
+                              f"pass {name}= at this call")
+            return ast.copy_location(ast.Constant(value=None), call)
+        for alias, bound in self.func.aliases.items():
+            if bound is value:
+                return ast.copy_location(ast.Name(id=alias, ctx=ast.Load()), call)
+        alias = self.namer.fresh(f"{found}_default")
+        self.func.aliases[alias] = value
+        self.func.alias_names[alias] = found
+        return ast.copy_location(ast.Name(id=alias, ctx=ast.Load()), call)
 
     def function_name(self, fn, near):
         """A name for a user function given as a default value, in this function's globals."""

@@ -12,7 +12,8 @@ from .source import MISSING, is_user_function, resolve
 from .specialize import callee_binding
 from .syntax import assigned_names, fills, is_local_root, is_range, loop_sequences, names_only, parallel_store, \
     plain_copy, reversed_range
-from .values import constant_value, default_constant, default_values, function_table, scalar_type
+from .values import constant_value, default_constant, default_values, function_table, module_level_name, \
+    scalar_type
 
 
 PURE_MODULES = ("numpy", "math")
@@ -51,9 +52,10 @@ _EXPRESSION_HINTS = {
     ast.Dict: ("dicts", "use separate variables or arrays"),
     ast.Set: ("sets", "use arrays"),
     ast.NamedExpr: ("assignment expressions (':=')", "assign in a statement of its own"),
-    ast.Starred: ("starred arguments other than a function's own *args",
-                  "pass the values one by one, or forward the function's own *args (def f(x, *params): "
-                  "g(x, *params))"),
+    ast.Starred: ("starred arguments other than a function's own *args or a tuple parameter whose length is "
+                  "known where the call is written",
+                  "pass the values one by one, forward the function's own *args (def f(x, *params): "
+                  "g(x, *params)), or pass the tuple as a display (run(f, y, args=(k, c)))"),
 }
 
 
@@ -83,9 +85,15 @@ class Checker:
         defaults += [(a, d) for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults) if d is not None]
         values = default_values(self.func.fn)
         for arg, default in defaults:
-            if not (default_constant(values.get(arg.arg)) or is_user_function(values.get(arg.arg))):
-                self.bad(default, f"the default value of {arg.arg!r}, a {type(values.get(arg.arg)).__name__}",
-                         "use a number, a string, a bool, None or a tuple of them as default")
+            value = values.get(arg.arg)
+            if default_constant(value) or is_user_function(value):
+                continue
+            if constant_value(value) and module_level_name(value, self.func.fn.__globals__) is not None:
+                continue        # params=PARAMS, weights=W: a module-level constant, read only
+            what = (f"the default value of {arg.arg!r}, a {type(value).__name__} that is not a module-level name"
+                    if constant_value(value) else f"the default value of {arg.arg!r}, a {type(value).__name__}")
+            self.bad(default, what, "use a number, a string, a bool, None or a tuple of them as default, or a "
+                     "module-level constant (PARAMS = {...} at module level, then params=PARAMS)")
         self.block(node.body, loop_depth=0)
 
     def block(self, stmts, loop_depth):

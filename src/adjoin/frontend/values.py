@@ -22,6 +22,14 @@ def default_constant(value):
     return isinstance(value, (int, float, str, bool, type(None), np.number, np.bool_))
 
 
+def module_level_name(value, globals_):
+    """A module-level name of ``globals_`` bound to this very object (``params=PARAMS``), or None."""
+    for name, bound in globals_.items():
+        if bound is value and not name.startswith("__"):
+            return name
+    return None
+
+
 def plain(value):
     """A default value as a Python constant (NumPy scalars as floats, ints, bools)."""
     if isinstance(value, tuple):

@@ -11,10 +11,12 @@ import numpy as np
 _trapezoid = getattr(np, "trapezoid", None) or getattr(np, "trapz")    # NumPy 2 renamed trapz
 
 from ..errors import UnsupportedError
-from .vjp_arrays import _COPYING_PAD_MODES, _LINEAR_PAD_MODES, _MIRROR_PAD_MODES
+# vjp first: it imports vjp_arrays, which imports vjp back (vjp_arrays first would find vjp half
+# made, as when a tangent is the first thing a process runs)
 from .vjp import (chosen, clip_high,  # noqa: F401
                   clip_low, clip_passes, div, interp_slope, max_adjoint, median_adjoint, norm_adjoint, pow_base,
                   pow_exponent, prod_adjoint, roll, std_adjoint, var_adjoint)
+from .vjp_arrays import _COPYING_PAD_MODES, _LINEAR_PAD_MODES, _MIRROR_PAD_MODES
 
 
 # ---------------------------------------------------------------------------------------------

@@ -242,23 +242,28 @@ def _einsum_spec(subscripts, count):
 def einsum_adjoint(g, operands, i):
     """Adjoint of ``np.einsum(subscripts, *arrays)`` for operand ``i`` (operands[0] is the
     subscripts): the einsum of ``g`` with the other arrays, onto operand i's indices; an index only
-    operand i has (summed over) gets ``g`` broadcast along it."""
+    operand i has (summed over) gets ``g`` broadcast along it; an index operand i repeats ('ii', a
+    diagonal or trace) gets it on that diagonal, zeros elsewhere."""
     subscripts, arrays = operands[0], operands[1:]
     inputs, output = _einsum_spec(subscripts, len(arrays))
     k = i - 1
     mine = inputs[k]
-    if len(set(mine)) != len(mine):
-        raise UnsupportedError(f"np.einsum with a repeated index in {mine!r} (a diagonal or trace): "
-                               "write it with np.diagonal or np.trace")
+    letters = "".join(dict.fromkeys(mine))      # 'ii' -> 'i': a repeated index reads a diagonal
     others = [(s, a) for j, (s, a) in enumerate(zip(inputs, arrays)) if j != k]
     known = set(output) | {c for s, _ in others for c in s}
-    present = "".join(c for c in mine if c in known)
+    present = "".join(c for c in letters if c in known)
     spec = ",".join([output] + [s for s, _ in others]) + "->" + present
     part = np.einsum(spec, g, *[a for _, a in others])
-    for position, c in enumerate(mine):
+    for position, c in enumerate(letters):
         if c not in known:
             part = np.expand_dims(part, position)
-    return np.broadcast_to(part, np.shape(arrays[k])).copy()
+    shape = np.shape(arrays[k])
+    part = np.broadcast_to(part, tuple(shape[mine.index(c)] for c in letters))
+    if letters == mine:
+        return part.copy()
+    full = np.zeros(shape, dtype=np.result_type(part, float))
+    np.einsum(f"{mine}->{letters}", full)[...] = part      # a writeable view of the diagonal
+    return full
 
 
 def interp_slope(g, x, xp, fp, period):
