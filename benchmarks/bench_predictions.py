@@ -256,7 +256,7 @@ def print_summary(kind, s):
 
 def model(name, options):
     rng = random.Random(f"{options.seed}/{name}")      # a model's placements: not those of the others'
-    head, wrt, inputs, label = load(name, options.sizes | {"ocean": options.ocean_size})
+    head, wrt, inputs, label = load(name, {"ocean": options.ocean_size} | options.sizes)
     sites = adjoin.checkpoint_sites(head, example=inputs)
     loops = frozenset(s.id for s in sites if not isinstance(s, adjoin.Site))
     profiles, modelled = take_profiles(head, wrt, inputs, loops)
