@@ -95,11 +95,12 @@ def placements(ids, count, rng):
 
 
 def measure_in_turn(head, wrt, inputs, offs, runs, min_seconds, rng, always_off=frozenset()):
-    """{off: (median seconds, peak bytes, runs)}: each placement run once unmeasured and once to
+    """{off: (median seconds, peak bytes, runs, spread)}: each placement run once unmeasured and once to
     count rounds, then all in turn (a new shuffled order each round: none always follows the
     same other one), at least ``runs`` times and until each has had ``min_seconds`` (at most 400
     rounds).  Hooks off: Adjoint.measure times the plain adjoint, as a profile's plain runs.
-    ``always_off``: sites off in every placement (loop sites), not part of the keys."""
+    ``always_off``: sites off in every placement (loop sites), not part of the keys.  ``spread``:
+    the interquartile range of the runs over their median, the noise a prediction is judged in."""
     adjoints = {}
     one = {}
     for off in offs:
@@ -117,7 +118,13 @@ def measure_in_turn(head, wrt, inputs, offs, runs, min_seconds, rng, always_off=
             run = adjoints[off].measure(**copy.deepcopy(inputs))
             times[off].append(run.seconds)
             peaks[off] = run.peak_tape_bytes
-    return {off: (statistics.median(times[off]), peaks[off], rounds) for off in offs}
+    return {off: (statistics.median(times[off]), peaks[off], rounds, spread(times[off])) for off in offs}
+
+
+def spread(times):
+    """(third quartile - first quartile) / median of ``times``."""
+    q1, _, q3 = statistics.quantiles(times, n=4) if len(times) > 1 else (times[0],) * 3
+    return (q3 - q1) / statistics.median(times)
 
 
 def profile_under(head, wrt, inputs, off, always_off=frozenset()):
@@ -197,9 +204,9 @@ def predicted(profiles, offs):
 
 def row_of(label, off, measured, profiles, predictions):
     """One placement: its measured median and peak, and per profile the predictions and errors."""
-    seconds, peak, runs = measured[off]
+    seconds, peak, runs, noise = measured[off]
     row = {"placement": label, "sites_off": len(off), "measured_seconds": seconds, "measured_peak": peak,
-           "runs": runs, "predicted": {}}
+           "runs": runs, "spread": noise, "predicted": {}}
     for kind, (_, _, profiled) in profiles.items():
         measured_profiled = measured[profiled][0]
         by_variant = {}
@@ -237,7 +244,7 @@ def traffic_text(t):
 
 def print_row(row):
     print(f"  {row['placement']:>15} ({row['sites_off']:2d} off): measured {row['measured_seconds'] * 1e3:9.2f} ms "
-          f"({row['runs']} runs), peak {row['measured_peak']:>11,d}; errors (absolute / relative) " + ", ".join(
+          f"({row['runs']} runs, IQR {row['spread']:.0%}), peak {row['measured_peak']:>11,d}; errors (absolute / relative) " + ", ".join(
               f"{k} {v['error']:+.1%}/{v['relative']:+.1%}{'*' if v['profiled'] else ''}"
               f"{'' if v['peak_exact'] else ' PEAK DIFFERS'}" for k, v in row["predicted"].items()), flush=True)
 
@@ -276,9 +283,13 @@ def model(name, options):
     for row in rows:
         print_row(row)
     summary = {kind: summarise(rows, kind, profile) for kind, (profile, _, _) in profiles.items()}
+    noise = statistics.median(r["spread"] for r in rows)
+    print(f"  measured runs: median IQR/median {noise:.1%}" + ("  (noisier than the 3 % a prediction is "
+                                                               "judged in: a loaded machine)" if noise > 0.03 else ""))
     for kind, s in summary.items():
         print_summary(kind, s)
-    return {"model": label, "sites": len(modelled), "unplaced": unplaced, "rows": rows, "summary": summary}
+    return {"model": label, "sites": len(modelled), "unplaced": unplaced, "noise": noise, "rows": rows,
+            "summary": summary}
 
 
 def pct(x, digits=1):
@@ -286,18 +297,20 @@ def pct(x, digits=1):
 
 
 def markdown(results):
-    lines = ["| model | sites | placements | profiled under | self | median | 90th pct | max | within 3 % | "
+    lines = ["| model | sites | placements | noise | profiled under | self | median | 90th pct | max | within 3 % | "
              "within 6 % | rel. median | rel. 90th pct | rel. max | rel. within 3 % | traffic term |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for result in results:
         for kind, s in result["summary"].items():
             a, r = s["absolute"], s["relative"]
-            lines.append(f"| {result['model']} | {result['sites']} | {len(result['rows'])} | {kind} | "
+            lines.append(f"| {result['model']} | {result['sites']} | {len(result['rows'])} | "
+                         f"{result['noise']:.1%} | {kind} | "
                          f"{s['self']:+.1%} | {pct(a['median'])} | {pct(a['p90'])} | {pct(a['max'])} | "
                          f"{pct(a['within_3'], 0)} | {pct(a['within_6'], 0)} | {pct(r['median'])} | "
                          f"{pct(r['p90'])} | {pct(r['max'])} | {pct(r['within_3'], 0)} | "
                          f"{'yes' if s['traffic']['term'] else 'none'} |")
-    lines += ["", "absolute: predicted / measured − 1; self: that of the profiled placement (the drift between "
+    lines += ["", "noise: the median over the placements of the interquartile range of their runs over their "
+              "median; absolute: predicted / measured − 1; self: that of the profiled placement (the drift between "
               "the profile's plain runs and the measurements); relative: of predicted / predicted profiled "
               "against measured / measured profiled (the profiled placement left out)."]
     lines += variants_table(results)
