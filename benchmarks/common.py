@@ -32,6 +32,8 @@ def environment():
         "commit": commit,
         "src_modified": dirty,
         "cpus": os.cpu_count(),
+        # the CPUs this process may run on (taskset): a timing's own core, or shared
+        "affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "platform": platform.platform(),
         "machine": platform.processor() or platform.machine(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

@@ -223,6 +223,26 @@ def test_the_traffic_scale_is_fitted_to_a_run_of_the_other_extreme():
     assert replace(cost, scale=2.0)(10) == pytest.approx(2 * cost(10))
 
 
+def test_the_traffic_scale_is_not_fitted_to_a_difference_within_the_noise_of_the_run():
+    """Shallow water at size 0.3: the traffic of every site off differs from the default's by
+    2.2-2.8 % of its time, and four profiles in a row fitted scales 4.00, 4.00, 0.99 and 3.23 (a
+    loaded machine, paired runs spread by more than that): the fit learnt the noise."""
+    from dataclasses import replace
+    cost = replace(LINEAR, extra=(1e-3, 1e-3))
+    simulator = Simulator(_tree(), cost, frozenset())
+    every = frozenset({"r/a#1", "a/b#1"})
+    difference = (_episodes(every) - _episodes(set())) * 1e-3
+    without = Simulator(_tree()).evaluate(every).seconds
+    other = without + 2.0 * difference
+    share = difference / other                          # the traffic's share of the other's time
+    assert tr.fit_scale(cost, simulator, every, other, noise=share / 2).scale == pytest.approx(2.0)
+    assert tr.fit_scale(cost, simulator, every, other, noise=2 * share) == cost      # within the noise
+    # the noise of paired runs: half the range of the ratios other / profiled, over their median
+    assert tr.pair_noise([1.0, 1.0, 1.0], [2.0, 2.2, 1.8]) == pytest.approx(0.1)
+    assert tr.pair_noise([1.0, 2.0], [2.0, 4.0]) == 0.0                 # drift shared by a pair
+    assert tr.pair_noise([1.0], [2.0]) == 0.0                           # one pair: unknown
+
+
 @pytest.mark.parametrize("name, size", [("burgers", 0.3), ("shallow_water", 0.15)])
 def test_profiles_under_the_default_every_site_off_and_the_advice_predict_each_other(name, size):
     from pathlib import Path

@@ -289,9 +289,10 @@ class Adjoint:
         """``traffic`` scaled to a run of the extreme placement whose tape differs most from the
         profiled one's (every site off, or every site checkpointed), timed in turn with the
         profiled placement (profiling/traffic.fit_scale); as calibrated when that placement's
-        predicted peak would take more than half the memory available or the tape's limit."""
+        predicted peak would take more than half the memory available or the tape's limit, or
+        when the two differ in traffic by less than the noise of those pairs (traffic.pair_noise)."""
         from .profiling.model import Simulator
-        from .profiling.traffic import fit_scale, other_extreme
+        from .profiling.traffic import fit_scale, other_extreme, pair_noise
         from .runtime.tape import available_memory
         simulator = Simulator(tree, traffic, off, loops)
         other = other_extreme(simulator, off, [s.id for s in sites]) | (off & set(loops))
@@ -314,7 +315,7 @@ class Adjoint:
                 spent.append(time.perf_counter() - start)
         # the other's time as it compares with the profiled placement's plain time
         seconds = statistics.median(times[1]) * simulator.evaluate(off).seconds / statistics.median(times[0])
-        return fit_scale(traffic, simulator, other, seconds)
+        return fit_scale(traffic, simulator, other, seconds, pair_noise(*times))
 
     def _median_of_profiled_runs(self, args, kwargs, tree, plain_seconds, say):
         """The tree of a short adjoint with the median times of up to PROFILED_RUNS profiled runs

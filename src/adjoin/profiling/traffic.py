@@ -191,15 +191,28 @@ def other_extreme(simulator, profiled_off, sites):
     return max(candidates, key=lambda off: abs(simulator.traffic_seconds(off) - simulator.profiled_traffic))
 
 
-def fit_scale(traffic, simulator, other_off, other_seconds):
+def pair_noise(profiled_times, other_times):
+    """The relative noise of paired runs (the profiled placement's and the other's, each pair run
+    in turn): half the range of the ratios other / profiled, over their median; 0 with fewer than
+    two pairs (unknown).  A drift that slows both runs of a pair alike cancels in its ratio."""
+    ratios = sorted(o / p for p, o in zip(profiled_times, other_times) if p > 0)
+    if len(ratios) < 2:
+        return 0.0
+    middle = ratios[len(ratios) // 2] if len(ratios) % 2 else (ratios[len(ratios) // 2 - 1]
+                                                               + ratios[len(ratios) // 2]) / 2
+    return (ratios[-1] - ratios[0]) / (2 * middle)
+
+
+def fit_scale(traffic, simulator, other_off, other_seconds, noise=0.0):
     """``traffic`` with its scale fitted so that the model predicts ``other_seconds`` (a plain
     run of the placement ``other_off``, timed in turn with the profiled one's) for that
     placement, within SCALE_RANGE; unchanged when the placements' traffic differs by less than
-    MIN_DIFFERENCE of that time (nothing to learn).  ``simulator``: the tree's, with ``traffic``
-    at scale 1 and the profiled placement."""
+    MIN_DIFFERENCE of that time, or than ``noise`` of it (the relative noise of the runs timed:
+    pair_noise), as then the fit would learn the noise and not the traffic.  ``simulator``: the
+    tree's, with ``traffic`` at scale 1 and the profiled placement."""
     from dataclasses import replace
     difference = simulator.traffic_seconds(other_off) - simulator.profiled_traffic
-    if not traffic.depths or abs(difference) < MIN_DIFFERENCE * other_seconds:
+    if not traffic.depths or abs(difference) < max(MIN_DIFFERENCE, noise) * other_seconds:
         return traffic
     without = simulator.evaluate(other_off).seconds - difference      # the model with no traffic
     scale = (other_seconds - without) / difference
