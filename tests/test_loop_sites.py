@@ -122,11 +122,35 @@ def check_schedules(plain_fn, looped_fn, wrt, args, schedules=SCHEDULES):
             placement = Placement(off, loops={i: (snapshots, disk) for i in loop_ids})
             got = gradient(looped_fn, wrt, args, placement, verify=True)    # verify mode: no broken assumption
             assert_same(got, want, f"placement off={off}, snapshots={snapshots}, disk={disk}")
+        # placed nocheckpoint: every iteration taped by the loop site's own code
+        got = gradient(looped_fn, wrt, args, Placement(list(off) + loop_ids), verify=True)
+        assert_same(got, want, f"placement off={off}, loop sites not checkpointed")
+    # profiled (every iteration taped, a few advanced first from a copy of their state set back)
+    adj = adjoin.adjoint(looped_fn, wrt=wrt)
+    value, grads, _, _ = adj.record(**{k: _copy(v) for k, v in args.items()})
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    assert_same((value, [np.asarray(g, dtype=float) for g in grads]), gradient(plain_fn, wrt, args),
+                "the profiled run")
 
 
 # -- programs written by hand -------------------------------------------------------------------
 
 HAND = {
+    # a work array rebound early in every iteration, not part of the state, whose value from the
+    # iteration before an ordinary loop pushes for that iteration's reversal (a profiled run that
+    # advanced an iteration first and set back only the state pushed the wrong one: found by the
+    # conformance program p13 with every loop a loop site)
+    "work_array_pushed_for_the_previous_iteration": """
+        import numpy as np
+
+        def f(u0, k, nsteps):
+            u = u0.copy()
+            for n in range(nsteps):
+                old = u.copy()
+                for i in range(1, u.size - 1):
+                    u[i] = old[i] + k * (old[i - 1] - 2.0 * old[i] + old[i + 1])
+            return np.sum(u * u)
+    """,
     # a state updated in place by a call, a scalar carried, a rebound array
     "in_place_and_rebound": """
         import numpy as np

@@ -186,12 +186,14 @@ class Adjoint:
         return value, self._shape_result(grads)
 
     def record(self, *args, **kwargs):
-        """Runs the adjoint in profiling mode: (value, grads, Recorder with the raw events, Tape)."""
+        """Runs the adjoint in profiling mode: (value, grads, Recorder with the raw events, Tape);
+        loop sites run with every iteration taped, as profile() runs them."""
         from .runtime.profiler import Recorder
-        self._specialize(self._bind(args, kwargs), hooks=True)    # generation is not timed
+        target, _ = self._for_profiling(self._bind(args, kwargs))
+        target._specialize(self._bind(args, kwargs), hooks=True)    # generation is not timed
         recorder = Recorder()
         tape = Tape(self.max_tape_bytes)
-        value, grads, _ = self._run(args, kwargs, tape, prof=recorder)
+        value, grads, _ = target._run(args, kwargs, tape, prof=recorder)
         return value, self._shape_result(grads), recorder, tape
 
     def profile(self, *args, warmup=True, keep_events=True, background=None, repeat=None, progress=None,

@@ -223,21 +223,25 @@ class Recorder:
 
     def _sample_hooks(self, put, clock, counted):
         """The hooks around a loop site iteration whose primal is timed (runtime/loops.py,
-        samples): its state copied aside before, given back after to be set back (one value for
-        a state of one name).  The copy is timed and left out, as hooks' measurements are."""
-        def begin_sample(site, tape, state):
+        samples): what it may change set aside before (a copy), set back after, arrays in place,
+        and given back as a tuple for the names.  Timed and left out, as hooks' measurements are."""
+        def begin_sample(site, tape, values):
             counted()
             now = clock()
-            self._sampled = stored(state)
+            self._sampled = (values, stored(values))
             seconds = clock() - now
             self.measure_seconds += seconds
             put((BEGIN_SAMPLE, site, tape.bytes, now, 0, seconds))
 
         def end_sample(site, tape):
             counted()
-            put((END_SAMPLE, site, tape.bytes, clock()))
-            state, self._sampled = self._sampled, None
-            return state if len(state) != 1 else state[0]
+            now = clock()
+            (values, saved), self._sampled = self._sampled, None
+            _set_back(values, saved)
+            seconds = clock() - now
+            self.measure_seconds += seconds
+            put((END_SAMPLE, site, tape.bytes, now, 0, seconds))
+            return values
         return begin_sample, end_sample
 
     def _snapshot_copy(self, site, tape, snapshot):
@@ -303,6 +307,19 @@ class Recorder:
         if len(sample) == LOCALS_SAMPLES:
             self._locals[key] = sorted(sample)[LOCALS_SAMPLES // 2]
         return seconds
+
+
+def _set_back(values, saved):
+    """Gives the arrays among ``values`` (and in their tuples) the contents ``saved`` holds (a
+    copy made before): an array an advance changed in place is the same array again, with the
+    same contents, whatever other names share it.  An array that cannot be written was not
+    changed."""
+    for value, copy in zip(values, saved):
+        if isinstance(value, ndarray):
+            if value.flags.writeable:
+                value[...] = copy
+        elif isinstance(value, (tuple, list)):
+            _set_back(value, copy)
 
 
 def _bytes(values):

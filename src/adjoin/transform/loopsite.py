@@ -259,13 +259,17 @@ def emit_forward(gen, lines, loop, site, indent, forward_body):
             lines.add(indent, f"{n} = None  # stored before the loop first sets it")
     if hooks:
         lines.add(indent, f"prof.begin_split({site.id!r}, tape, ())")
-    samples = ", prof.loop_samples" if hooks and not site.checkpointed else ""
+    sampled = hooks and not site.checkpointed and sampled_names(gen, loop) is not None
+    if sampled:
+        for n in sampled_names(gen, loop):
+            if n not in bound and n not in dict(state):
+                lines.add(indent, f"{n} = None  # set aside before the loop first sets it")
     lines.add(indent, f"{var} = ad.LoopSchedule(tape, {ast.unparse(loop.iter)}, {site.snapshots}, "
-                      f"{site.disk}{samples})  # line {loop.lineno}")
+                      f"{site.disk}{', prof.loop_samples' if sampled else ''})  # line {loop.lineno}")
     if not site.checkpointed:
         lines.add(indent, f"for {action}, {target} in {var}.forward():  # every action is ad.TAPE")
-        if hooks:
-            _sampled(gen, lines, loop, site, state, action, indent + 1)
+        if sampled:
+            _sampled(gen, lines, loop, site, action, indent + 1)
         lines.extend(_taped(site, state, forward_body, indent + 1, hooks))
     else:
         lines.add(indent, f"for {action}, {target} in {var}.forward():")
@@ -298,17 +302,31 @@ def emit_backward(gen, lines, loop, site, indent, forward_body, backward_body):
         lines.add(indent, f"prof.end_split_reverse({site.id!r}, tape)")
 
 
-def _sampled(gen, lines, loop, site, state, action, indent):
+def sampled_names(gen, loop):
+    """What a profiled run sets aside before advancing an iteration and sets back after: every
+    name the iteration may change (not only the state: a name it rebinds before reading may hold
+    a value an ordinary loop pushes for the previous iteration's reversal), or None when one of
+    them is not an array, a number or a tuple of them (that loop site is then not sampled)."""
+    names = sorted((written_names(gen, loop) & gen.func.locals) - {loop.target.id})
+    for n in names:
+        kind = gen._kind_of_name(n)
+        if kind is None or not (kind.array or kind.scalar or (kind.cat == "tuple" and _flat_items(kind))):
+            return None
+    return names
+
+
+def _sampled(gen, lines, loop, site, action, indent):
     """Profiling a loop site placed not checkpointed: the few iterations its schedule advances
-    first run their primal timed, from their state copied aside and set back after."""
+    first run their primal timed, what they change set aside before and set back after
+    (runtime/profiler.py: arrays get their contents back in place, every name its value)."""
+    names = sampled_names(gen, loop)
     lines.add(indent, f"if {action} is ad.ADVANCE:  # profiled: this iteration's primal timed, then undone")
-    names = "".join(n + ", " for n, _ in state)
-    lines.add(indent + 1, f"prof.begin_sample({iteration_id(site.id)!r}, tape, ({names}))")
+    listed = "".join(n + ", " for n in names)
+    lines.add(indent + 1, f"prof.begin_sample({iteration_id(site.id)!r}, tape, ({listed}))")
     _primal(lines, loop.body, indent + 1, gen.func.callees)
-    if state:
-        lines.add(indent + 1, _restore(f"prof.end_sample({iteration_id(site.id)!r}, tape)", state, call=False))
-    else:
-        lines.add(indent + 1, f"prof.end_sample({iteration_id(site.id)!r}, tape)")
+    lines.add(indent + 1, f"{listed.rstrip(', ')}{',' if len(names) == 1 else ''} = "
+                          f"prof.end_sample({iteration_id(site.id)!r}, tape)" if names else
+                          f"prof.end_sample({iteration_id(site.id)!r}, tape)")
     lines.add(indent + 1, "continue")
 
 
