@@ -36,3 +36,20 @@ def test_every_schedule_gives_the_gradient_of_the_plain_model(models):
         assert value == want[0]
         for got, ref in zip(grads, want[1]):
             np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12 * np.max(np.abs(ref)))
+
+
+@pytest.mark.adjoint
+def test_one_profile_predicts_every_schedule_to_the_byte_and_advises_one_that_fits(models):
+    _, binomial = models
+    inputs = binomial.make_inputs(size=0.08, seed=0)
+    wrt = ("T0", "kappa", "tau0")
+    profile = adjoin.adjoint(binomial.cost, wrt=wrt).profile(**inputs)
+    calls = [s.id for s in adjoin.checkpoint_sites(binomial.cost) if s.id != LOOP]
+    placements = [adjoin.Placement(loops={LOOP: (s, d)}) for s, d in ((1, 0), (4, 0), (2, 2))]
+    placements += [adjoin.Placement(calls[:3], loops={LOOP: (3, 0)}), adjoin.Placement([LOOP])]
+    budget = profile.predict(adjoin.Placement()).peak_tape_bytes
+    advice = profile.advise(memory_budget=budget)
+    for placement in placements + [advice.placement]:
+        run = adjoin.adjoint(binomial.cost, wrt=wrt, placement=placement).measure(**inputs)
+        assert run.peak_tape_bytes == profile.predict(placement).peak_tape_bytes, placement
+    assert advice.feasible and advice.placement.checkpointed(LOOP)
