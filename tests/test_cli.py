@@ -654,5 +654,10 @@ def test_loop_sites_are_listed_turned_off_by_id_profiled_and_advised(capsys, tmp
     assert "loop site cost/loop#1: binomial" in out and "(peaks differ)" not in out
     advice = Placement.load(tmp_path / "advice.toml")
     assert advice.checkpointed("cost/loop#1") and [k for k, _, _ in advice.loops] == ["cost/loop#1"]
+    (_, snapshots, disk), = advice.loops
+    status, out, err = run(capsys, "advise", tmp_path / "p.json", "--memory-budget", "1x", "--annotate",
+                           tmp_path / "annotated")
+    assert status == 0, err                # the advised numbers go into the directive of the copy
+    assert f"# $AD BINOMIAL-CKP snapshots={snapshots} disk={disk}" in (tmp_path / "annotated" / "looped.py").read_text()
     status, out, err = run(capsys, "profile", case, "--nocheckpoint", "cost/loop#1", "-o", tmp_path / "p.json")
     assert status == 0, err

@@ -125,12 +125,13 @@ def check_schedules(plain_fn, looped_fn, wrt, args, schedules=SCHEDULES):
         # placed nocheckpoint: every iteration taped by the loop site's own code
         got = gradient(looped_fn, wrt, args, Placement(list(off) + loop_ids), verify=True)
         assert_same(got, want, f"placement off={off}, loop sites not checkpointed")
-    # profiled (every iteration taped, a few advanced first from a copy of their state set back)
-    adj = adjoin.adjoint(looped_fn, wrt=wrt)
-    value, grads, _, _ = adj.record(**{k: _copy(v) for k, v in args.items()})
-    grads = grads if isinstance(grads, tuple) else (grads,)
-    assert_same((value, [np.asarray(g, dtype=float) for g in grads]), gradient(plain_fn, wrt, args),
-                "the profiled run")
+    # with the profiling hooks: as a profile runs it (every iteration taped, a few advanced first
+    # from what they change, set aside and set back), and under the directive's schedule
+    for placement, what in ((Placement(loop_ids), "as profiled"), (None, "recorded")):
+        adj = adjoin.adjoint(looped_fn, wrt=wrt, placement=placement)
+        value, grads, _, _ = adj.record(**{k: _copy(v) for k, v in args.items()})
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        assert_same((value, [np.asarray(g, dtype=float) for g in grads]), gradient(plain_fn, wrt, args), what)
 
 
 # -- programs written by hand -------------------------------------------------------------------

@@ -4,7 +4,7 @@ Everything but the main loop and the cost is the model of ocean.py; here the loo
 Tapenade's directive ``# $AD BINOMIAL-CKP``, so the adjoint keeps the tape of one time step at a
 time and stores the model state at a few steps (docs/checkpointing.md, "Loop sites"). The case
 file case_binomial.toml differentiates this cost; ``adjoin check`` and ``adjoin sites`` show the
-loop site; profiling does not measure loop sites yet.
+loop site; ``adjoin profile`` and ``advise`` choose its schedule with the call-site placement.
 """
 import numpy as np
 

@@ -186,14 +186,14 @@ class Adjoint:
         return value, self._shape_result(grads)
 
     def record(self, *args, **kwargs):
-        """Runs the adjoint in profiling mode: (value, grads, Recorder with the raw events, Tape);
-        loop sites run with every iteration taped, as profile() runs them."""
+        """Runs the adjoint in profiling mode: (value, grads, Recorder with the raw events, Tape).
+        Loop sites run their schedules (their events show its pattern on the tape); a profile
+        (profile()) tapes their every iteration instead."""
         from .runtime.profiler import Recorder
-        target, _ = self._for_profiling(self._bind(args, kwargs))
-        target._specialize(self._bind(args, kwargs), hooks=True)    # generation is not timed
+        self._specialize(self._bind(args, kwargs), hooks=True)    # generation is not timed
         recorder = Recorder()
         tape = Tape(self.max_tape_bytes)
-        value, grads, _ = target._run(args, kwargs, tape, prof=recorder)
+        value, grads, _ = self._run(args, kwargs, tape, prof=recorder)
         return value, self._shape_result(grads), recorder, tape
 
     def profile(self, *args, warmup=True, keep_events=True, background=None, repeat=None, progress=None,

@@ -21,7 +21,7 @@ def advise_arguments(parser):
                         help="largest peak tape allowed: 512MiB, 2GB, 1e6, or 1.5x (times the peak of "
                              "the default placement, every site checkpointed); default: unlimited")
     parser.add_argument("--strategy", default="auto", choices=("auto", "ratio", "greedy", "exact", "local"),
-                        help="search strategy (default: auto = exact for <= 16 sites, else local search)")
+                        help="search strategy (default: auto = exact up to 2^16 placements, about 16 sites, else local search)")
     parser.add_argument("-o", "--output", type=Path, metavar="P.toml", help="write the advised placement here")
     parser.add_argument("--pareto", action="store_true", help="print the time/memory Pareto front")
     parser.add_argument("--verify", metavar="CASE.toml",
@@ -29,7 +29,8 @@ def advise_arguments(parser):
                              "measured; it also runs once in verify mode: " + VERIFY_HELP)
     parser.add_argument("--annotate", type=Path, metavar="DIR",
                         help="write copies of the source files with the advice as # $AD NOCHECKPOINT "
-                             "directives into DIR (never over your files)")
+                             "directives, and loop sites' advised numbers in their # $AD BINOMIAL-CKP, "
+                             "into DIR (never over your files)")
     set_argument(parser)
     max_tape_argument(parser)
     force_argument(parser)
@@ -72,7 +73,7 @@ def run_advise(options):
     if case is not None:
         result["verify"] = _verify(options, profile, mine, case)
     if options.annotate is not None:
-        result["annotated"] = [str(p) for p in _annotate(options, annotations)]
+        result["annotated"] = [str(p) for p in _annotate(options, annotations, profile, mine.placement)]
     if options.json:
         print(json.dumps(result, indent=2))
         return OK
@@ -167,7 +168,7 @@ def _annotations(options, profile, placement):
                          "the annotated copies")
     by_file = {}
     for row in profile.sites:
-        if row.id in placement.nocheckpoint and "/fragment" not in row.id:
+        if (row.id in placement.nocheckpoint and "/fragment" not in row.id) or row.id in profile.loops:
             by_file.setdefault(row.file, []).append(row)
     found = []
     for file, rows in sorted(by_file.items()):
@@ -188,13 +189,19 @@ def _annotations(options, profile, placement):
     return found
 
 
-def _annotate(options, annotations):
-    """Writes the annotated copies: '# $AD NOCHECKPOINT' above every call site turned off."""
+def _annotate(options, annotations, profile, placement):
+    """Writes the annotated copies: '# $AD NOCHECKPOINT' above every call site turned off, and
+    every loop site's directive with its advised numbers (a loop site not checkpointed loses its
+    directive: an ordinary loop, every iteration taped)."""
     from ..fileio import read_text
     written = []
     for target, source, rows in annotations:
         text = read_text(source, "source", "the profile names it as a file of the profiled program")
         lines = text.splitlines(keepends=True)
+        loops = [row for row in rows if row.id in profile.loops]
+        rows = [row for row in rows if row.id not in profile.loops]
+        for row in loops:
+            _rewrite_loop_directive(lines, row, placement.schedule(row.id, profile.loops[row.id]), placement, source)
         for row in rows:
             line = lines[row.line - 1] if 0 < row.line <= len(lines) else ""
             if "(" not in line:       # no call there: the file changed since it was profiled
@@ -213,3 +220,20 @@ def _annotate(options, annotations):
         written.append(target)
         progress(options, f"wrote {shown(target)}")
     return written
+
+
+def _rewrite_loop_directive(lines, row, schedule, placement, source):
+    """Puts the advised schedule of the loop site ``row`` (its loop at row.line) into its
+    directive, the nearest '# $AD BINOMIAL-CKP' line above the loop."""
+    k = row.line - 2
+    while k >= 0 and lines[k].strip().startswith("#") and "BINOMIAL-CKP" not in lines[k].upper():
+        k -= 1
+    if k < 0 or "BINOMIAL-CKP" not in lines[k].upper():
+        warn(f"--annotate: {shown(source)}:{row.line} has no '# $AD BINOMIAL-CKP' above it (the file "
+             "changed since it was profiled?); its loop site is not annotated: profile again")
+        return
+    indent = lines[k][:len(lines[k]) - len(lines[k].lstrip())]
+    if not placement.checkpointed(row.id):
+        lines[k] = f"{indent}# adjoin advise: not checkpointed, every iteration taped (was: {lines[k].strip()})\n"
+        return
+    lines[k] = f"{indent}# $AD BINOMIAL-CKP snapshots={schedule[0]} disk={schedule[1]}\n"

@@ -119,12 +119,15 @@ def _measured(comparison):
     (one run for placements that are the same)."""
     runs = {"default: every site checkpointed": Placement()}
     paper, advised = comparison.paper.placement, comparison.advised.placement
-    if advised == paper and advised.nocheckpoint:
+
+    def changed(placement):         # not the default (a site off, or a loop site's own schedule)
+        return bool(placement.nocheckpoint or placement.loops)
+    if advised == paper and changed(advised):
         runs["the paper's advice = adjoin's advice"] = advised
     else:
-        if paper.nocheckpoint:
+        if changed(paper):
             runs["the paper's ΔT/ΔPM advice"] = paper
-        if advised.nocheckpoint:
+        if changed(advised):
             runs["adjoin's advice"] = advised
     return runs
 

@@ -296,7 +296,7 @@ def emit_backward(gen, lines, loop, site, indent, forward_body, backward_body):
         lines.extend(reverse)
     else:
         lines.add(indent, f"for {action}, {target} in {var}.backward():")
-        _branches(lines, var, action, state, loop, indent + 1, _taped(site, state, forward_body, indent + 2, False),
+        _branches(lines, var, action, state, loop, indent + 1, _taped(site, state, forward_body, indent + 2, hooks),
                   reverse, gen.func.callees)
     if hooks:
         lines.add(indent, f"prof.end_split_reverse({site.id!r}, tape)")

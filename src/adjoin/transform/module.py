@@ -193,10 +193,6 @@ def build(fn, wrt, placement=None, nocheckpoint=(), head_kinds=None, hooks=False
     sites, site_of_call = find_sites(program, nocheckpoint)
     pctx = ProgramContext(program, kinds, activity, summaries, sites, site_of_call, placement, hooks)
     pctx.loop_sites, pctx.site_of_loop = find_loop_sites(program, set(nocheckpoint))
-    if hooks and any(pctx.checkpointed(site) for site in pctx.loop_sites):
-        raise UsageError("profiling does not measure loop sites yet ('# $AD BINOMIAL-CKP'): profile with "
-                         "them placed nocheckpoint (e.g. --nocheckpoint "
-                         f"{' '.join(site.id for site in pctx.loop_sites)}), then the schedule is chosen by hand")
     pctx.user_name = user_name      # the head's parameters: generated name -> the user's name
     pctx.verify = verify or locate      # locating non-finite adjoints checks them with the verifier
     pctx.locate = locate
