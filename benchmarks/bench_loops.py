@@ -11,10 +11,10 @@ its number of steps (and of averaged steps) multiplied by each factor. For each 
   site placed nocheckpoint: every time step taped, one snapshot per step of the step call;
 - (b) ``binomial 8``: the same call tree, the loop site driven by a binomial schedule with
   ``--snapshots`` (8) snapshots in memory;
-- (c) ``fits x1``: the binomial schedule with the most snapshots whose peak stays within the
-  peak of (a) at factor 1. Its snapshot count is found from two measured peaks at factor 1
-  (one and two snapshots: the peak grows by one loop state per snapshot, whatever the number of
-  steps), not by the advisor, which does not choose loop schedules yet.
+- (c) ``advised``: the advisor's choice for a budget of (a)'s peak at factor 1, from one
+  profile of the default placement at that factor (taken with every step taped), searched over
+  the call sites and the loop site's schedule together; its predicted time and peak are printed
+  next to the measured ones.
 
 Each configuration's adjoint is built and warmed on a two-step run (same kinds, so the runs
 timed reuse its generated code), then run ``--runs`` times in turn with the primal (medians).
@@ -54,10 +54,10 @@ def placement(snapshots):
     return adjoin.Placement([LOOP]) if snapshots is None else adjoin.Placement(loops={LOOP: (snapshots, 0)})
 
 
-def warmed(snapshots, size):
-    """The adjoint of a configuration, generated and compiled by a two-step run."""
+def warmed(chosen, size):
+    """The adjoint of a configuration (a Placement), generated and compiled by a two-step run."""
     import binomial
-    adj = adjoin.adjoint(binomial.cost, wrt=WRT, placement=placement(snapshots))
+    adj = adjoin.adjoint(binomial.cost, wrt=WRT, placement=chosen)
     warm = inputs_for(size, 1)
     warm["nsteps"], warm["n_avg"] = 2, 1
     adj.measure(**warm)
@@ -71,13 +71,22 @@ def primal_seconds(inputs):
     return time.perf_counter() - start
 
 
-def fitting_snapshots(size, budget):
-    """Most snapshots whose peak fits ``budget``, from the peaks of one and two at factor 1."""
-    inputs = inputs_for(size, 1)
-    one = warmed(1, size).measure(**inputs).peak_tape_bytes
-    two = warmed(2, size).measure(**inputs).peak_tape_bytes
-    state = two - one
-    return max(1, 1 + (budget - one) // state) if budget >= one else None, one, state
+def advice_for(size, factor, budget):
+    """The advisor's placement for ``budget``, from one profile of the default placement."""
+    import binomial
+    start = time.perf_counter()
+    profile = adjoin.adjoint(binomial.cost, wrt=WRT).profile(**inputs_for(size, factor), keep_events=False)
+    advice = profile.advise(memory_budget=budget)
+    return advice, time.perf_counter() - start
+
+
+def describe(chosen):
+    """The loop site's schedule and the number of call sites off in a placement."""
+    off = len(chosen.nocheckpoint - {LOOP})
+    if not chosen.checkpointed(LOOP):
+        return f"every step taped, {off} calls off"
+    snapshots, disk = chosen.schedule(LOOP, (8, 0))
+    return f"{snapshots} in memory + {disk} on disk, {off} calls off"
 
 
 def run_factor(size, factor, configs, runs):
@@ -97,7 +106,7 @@ def run_factor(size, factor, configs, runs):
     for label, snapshots in configs:
         error = max(float(np.max(np.abs(np.asarray(g) - np.asarray(r))) / max(float(np.max(np.abs(r))), 1e-300))
                     for g, r in zip(grads[label], reference))
-        rows.append(dict(factor=factor, nsteps=inputs["nsteps"], config=label, snapshots=snapshots,
+        rows.append(dict(factor=factor, nsteps=inputs["nsteps"], config=label, placement=describe(snapshots),
                          seconds=statistics.median(times[label]), primal=statistics.median(times["primal"]),
                          peak=sorted(peaks[label]), gradient_error=error))
     return rows
@@ -112,28 +121,30 @@ def main():
     parser.add_argument("--json", type=Path)
     options = parser.parse_args()
     factors = [int(f) for f in options.factors.split(",")]
-    budget = warmed(None, options.size).measure(**inputs_for(options.size, 1)).peak_tape_bytes
-    fits, one, state = fitting_snapshots(options.size, budget)
-    print(f"ocean size {options.size}: peak of (a) at x1 {budget:,} B; a loop state {state:,} B; "
-          f"(c) keeps {fits} snapshots", flush=True)
-    configs = [("default", None), (f"binomial {options.snapshots}", options.snapshots)]
-    if fits is not None:
-        configs.append((f"fits x1 ({fits})", fits))
+    budget = warmed(placement(None), options.size).measure(**inputs_for(options.size, 1)).peak_tape_bytes
+    print(f"ocean size {options.size}: peak of (a) at x1 {budget:,} B, the budget of (c)", flush=True)
     rows = []
-    print(f"{'steps':>6} {'config':<18} {'peak tape':>14} {'adjoint s':>10} {'/primal':>8} {'/(a)':>6} "
-          f"{'grad err':>9}", flush=True)
+    print(f"{'steps':>6} {'config':<12} {'placement':<34} {'peak tape':>11} {'predicted':>11} {'adjoint s':>10} "
+          f"{'predicted':>9} {'/primal':>8} {'/(a)':>6} {'grad err':>9}", flush=True)
     for factor in factors:
+        advice, advice_seconds = advice_for(options.size, factor, budget)
+        configs = [("(a) default", placement(None)), (f"(b) binomial {options.snapshots}", placement(options.snapshots)),
+                   ("(c) advised", advice.placement)]
         found = run_factor(options.size, factor, configs, options.runs)
+        found[-1].update(predicted_seconds=advice.predicted.seconds, predicted_peak=advice.predicted.peak_tape_bytes,
+                         profile_and_advice_seconds=advice_seconds, feasible=advice.feasible)
         base = found[0]["seconds"]
         for row in found:
             peak = ",".join(f"{p:,}" for p in row["peak"])
-            print(f"{row['nsteps']:>6} {row['config']:<18} {peak:>14} {row['seconds']:>10.2f} "
+            predicted = (f"{row['predicted_peak']:>11,} {row['seconds']:>10.2f} {row['predicted_seconds']:>9.2f}"
+                         if "predicted_peak" in row else f"{'':>11} {row['seconds']:>10.2f} {'':>9}")
+            print(f"{row['nsteps']:>6} {row['config']:<12} {row['placement']:<34} {peak:>11} {predicted} "
                   f"{row['seconds'] / row['primal']:>8.1f} {row['seconds'] / base:>6.2f} "
                   f"{row['gradient_error']:>9.1e}", flush=True)
         rows.extend(found)
     if options.json:
         options.json.write_text(json.dumps({"environment": environment(), "options": vars(options) | {"json": None},
-                                            "budget": budget, "state_bytes": state, "rows": rows}, indent=2))
+                                            "budget": budget, "rows": rows}, indent=2))
 
 
 if __name__ == "__main__":

@@ -276,3 +276,18 @@ def test_cli_report_errors(profile_file, tmp_path, capsys, arguments, message):
     assert main(["report", *arguments]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_the_report_shows_loop_sites_with_their_advised_schedule(tmp_path):
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_loop_model import LOOP, PROGRAM, inputs
+    from test_loop_sites import load_text
+    model = load_text(PROGRAM, tmp_path)
+    profile = adjoin.adjoint(model.cost, wrt=("u0", "k")).profile(**inputs(nsteps=20))
+    budget = profile.predict(Placement()).peak_tape_bytes
+    advice = profile.advise(memory_budget=budget)
+    (_, snapshots, disk), = advice.placement.loops
+    text = write_report(profile, tmp_path / "report.html", budget=budget).read_text()
+    shown = f"binomial, {snapshots} snapshots in memory" + (f" + {disk} on disk" if disk else "")
+    assert f"<code>{LOOP}</code>: {shown}" in text

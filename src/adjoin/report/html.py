@@ -98,7 +98,7 @@ def write_report(profile, path, budget=None, case=None, profile_path=None, overr
     with tempfile.TemporaryDirectory(prefix="adjoin-report-") as folder:
         figures = _figures(profile, comparison, runs, Path(folder))
     parts = [_head(profile), _summary(profile, comparison, profile_path, case),
-             _advice(comparison, runs), _figures_html(figures), _sites(profile, comparison),
+             _advice(comparison, runs, profile), _figures_html(figures), _sites(profile, comparison),
              _front(comparison), _footer(path, budget, case, profile_path, overrides)]
     text = "".join(parts) + f"<script>{SCRIPT}</script>\n</body>\n</html>\n"
     write_text_atomic(path, text)
@@ -225,7 +225,7 @@ def _summary(profile, comparison, profile_path, case):
     return f"<h2 id=\"summary\">Summary</h2>\n<dl class=\"summary\">\n{body}</dl>\n"
 
 
-def _advice(comparison, runs):
+def _advice(comparison, runs, profile):
     default, paper, advised = comparison.default, comparison.paper, comparison.advised
     labelled = _measured(comparison)
     measured = {labelled[run.label]: run.peak_tape_bytes for run in runs or () if run.label in labelled}
@@ -256,6 +256,10 @@ def _advice(comparison, runs):
     if not advised.feasible:
         out.append("<p class=\"note\">No placement the model knows fits the budget: the advice is the "
                    "placement with the smallest predicted peak. Raise the budget.</p>\n")
+    if profile.loops:
+        items = "".join(f"<li><code>{_e(loop)}</code>: {_e(_loop_decision(profile, advised.placement, loop))}</li>"
+                        for loop in sorted(profile.loops))
+        out.append(f"<p>Loop sites in adjoin's advice:</p>\n<ul>{items}</ul>\n")
     off = sorted(advised.placement.nocheckpoint)
     if off:
         out.append(f"<details><summary>the {len(off)} sites adjoin's advice does not checkpoint</summary>\n"
@@ -303,11 +307,21 @@ def _sites(profile, comparison):
             if key == "cost":
                 ratio = r.delta_t / r.delta_pm
                 cells.append(_num(ratio, f"{human_seconds(ratio * 1024)}/KiB"))
-            cells.append(f"<td>{'checkpoint' if advised.checkpointed(r.id) else 'off'}</td>")
+            decision = (_loop_decision(profile, advised, r.id) if r.id in profile.loops else
+                        "checkpoint" if advised.checkpointed(r.id) else "off")
+            cells.append(f"<td>{_e(decision)}</td>")
             body.append(cells)
         out.append(f"<h3>{_swatch(key)}{_e(title)} ({len(rows)})</h3>\n")
         out.append(_table(f"sites-{key}", columns, ("site", "callee", "where", "adjoin's advice"), body))
     return "".join(out)
+
+
+def _loop_decision(profile, placement, loop):
+    """A loop site's schedule in ``placement`` (its profile's default when it names none)."""
+    from .terminal import schedule_text
+    if not placement.checkpointed(loop):
+        return schedule_text(0, 0)
+    return schedule_text(*placement.schedule(loop, profile.loops[loop]))
 
 
 def _front(comparison):
