@@ -435,4 +435,9 @@ def test_random_programs_with_loop_sites(program, args, schedule, tmp_path_facto
         return
     event("loop sites differentiated")
     assert_same(got, want, f"schedule {schedule}")
+    # as a profile runs it: every iteration taped, a few advanced first and set back
+    loop_ids = [s.id for s in adjoin.checkpoint_sites(looped.f) if s.callee == "loop"]
+    adj = adjoin.adjoint(looped.f, wrt=("x", "a"), placement=Placement(loop_ids))
+    value, grads, _, _ = adj.record(x=_copy(x), a=_copy(a), n=n)
+    assert_same((value, [np.asarray(g, dtype=float) for g in grads]), want, "as profiled")
 

@@ -247,3 +247,25 @@ def test_the_tree_stays_small_on_long_runs(hand):
     assert profile.events is None
     assert len(profile.tree.children) == 1 and profile.tree.children[0].count == 400
     assert by_id(profile)["looped/f#1"].instances == 400
+
+
+def test_a_local_bound_in_a_branch_not_taken_is_profiled(tmp_path):
+    """The turn's profiling hook measures the locals a split forward sweep would push; one bound
+    only in a branch that did not run was read unbound there (an internal UnboundLocalError in
+    every profile of such a function: found by the random programs with loop sites)."""
+    path = tmp_path / "branchy.py"
+    path.write_text("import numpy as np\n\n\ndef step(x, n):\n    if n == 1:\n        u = np.tanh(x)\n"
+                    "        x = x + u\n    return np.sum(x * x)\n\n\n"
+                    "def f(x, n):\n    y = x.copy()\n    if n == 1:\n        u = np.tanh(y)\n        y = y + u\n"
+                    "    return np.sum(y * y) + step(y, n)\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import branchy
+    finally:
+        sys.path.remove(str(tmp_path))
+    for off in ([], ["f/step#1"]):
+        adj = adjoin.adjoint(branchy.f, wrt="x", placement=adjoin.Placement(off))
+        for n in (1, 2):
+            profile = adj.profile(x=np.linspace(0.1, 1.0, 5), n=n)
+            run = adj.measure(x=np.linspace(0.1, 1.0, 5), n=n)
+            assert profile.predict(adjoin.Placement(off)).peak_tape_bytes == run.peak_tape_bytes

@@ -43,6 +43,8 @@ def _joint(gen, out, label, init, forward, backward, turn_pushes, head):
     out.add(0, f"def {gen.pctx.generated_name(gen.key, 'b')}({', '.join(signature(gen, 'b'))}):")
     what = "the head" if head else "joint mode, run when a checkpointed call is reversed"
     out.add(1, f'"""Adjoint of {label}, {what}: forward sweep, turn, backward sweep."""')
+    if gen.pctx.hooks:          # the turn's hook measures them: bound, as a split forward sweep binds them
+        init = list(init) + [n for n in turn_pushes if n not in init and n not in gen.func.params]
     for n in init:
         out.add(1, f"{n} = None")
     out.extend(forward)
