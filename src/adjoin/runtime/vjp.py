@@ -20,10 +20,16 @@ from .support import add_at, add_items, dense, items, kept, nonzero, restore, sh
 
 def roll(a, shift, axis=None):
     """``np.roll(a, shift, axis)``, the same array, about three times quicker for the shape of
-    stencil code (one whole shift along one axis): two slice copies, without np.roll's general
-    handling of axes and shifts, which costs as much as eight element-wise operations on a small
-    grid.  Anything else goes to np.roll."""
-    if not (type(a) is np.ndarray and _whole(shift) and _whole(axis) and -a.ndim <= axis < a.ndim):
+    stencil code (one whole shift along one axis, or none: the array rolled flat): two slice
+    copies, without np.roll's general handling of axes and shifts, which costs as much as eight
+    element-wise operations on a small grid.  Anything else goes to np.roll."""
+    if type(a) is not np.ndarray or not (type(shift) is int or _whole(shift)):
+        return np.roll(a, shift, axis)
+    if axis is None:                     # rolled flat, as np.roll does
+        if a.ndim != 1:
+            return roll(a.reshape(-1), shift, 0).reshape(a.shape)
+        axis = 0
+    elif not (_whole(axis) and -a.ndim <= axis < a.ndim):
         return np.roll(a, shift, axis)
     n = a.shape[axis]
     s = shift % n if n else 0
