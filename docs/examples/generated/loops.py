@@ -33,7 +33,6 @@ def cost_b(tape, u0, k, nsteps, result_b):
             diffuse(u, k)  # line 14
             tape.push(u)
             u = u - 0.01 * u ** 3  # line 15
-            tape.push(energy)
             energy = energy + 0.5 * np.sum(u * u)  # line 16
     tape.push(loop2)
     result = energy  # line 17
@@ -60,11 +59,9 @@ def cost_b(tape, u0, k, nsteps, result_b):
             diffuse(u, k)  # line 14
             tape.push(u)
             u = u - 0.01 * u ** 3  # line 15
-            tape.push(energy)
             energy = energy + 0.5 * np.sum(u * u)  # line 16
         else:  # ad.REVERSE
             # line 16: energy = energy + 0.5 * np.sum(u * u)
-            energy = tape.pop()
             u_b += ad.unreduce(energy_b * 0.5, u, None, False) * (2.0 * u)
             # line 15: u = u - 0.01 * u ** 3
             u = tape.pop()

@@ -180,7 +180,7 @@ class FunctionGen:
         prefix = recomputed_prefix(loop, self.func.node.body, set(self.func.params), self._inactive_scalar)
         if prefix is not None:
             self.recomputed[id(loop)] = prefix
-        self.loop_reads[id(loop)] = frozenset(loopsite.invariant_reads(loop) & set(self.func.locals))
+        self.loop_reads[id(loop)] = frozenset(loopsite.invariant_reads(self, loop) & set(self.func.locals))
 
     def _inactive_scalar(self, node):
         kind = self.ctx.kind(node)

@@ -159,10 +159,13 @@ def in_place_names(gen, loop):
     return out
 
 
-def invariant_reads(loop):
-    """What the loop's re-run iterations read: every name its body reads, but the loop index.  The
-    state among them is stored by the schedule, the rest the TBR analysis keeps (as loop reads)."""
-    return read_names(loop) - {loop.target.id}
+def invariant_reads(gen, loop):
+    """What the loop's re-run iterations read that the schedule does not give them: the names its
+    body reads but does not write (the TBR analysis keeps them, as loop reads, when code after the
+    loop changes them).  A name the body writes is either in the loop state (restored by the
+    schedule) or written by each iteration before it reads it; keeping it as a loop read made
+    every iteration push it again where it changes (on the ocean, 68 % more tape per step)."""
+    return read_names(loop) - written_names(gen, loop) - {loop.target.id}
 
 
 def loop_state(gen, loop):
