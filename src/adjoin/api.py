@@ -268,7 +268,7 @@ class Adjoint:
         traffic = calibrate_for(tree, recorder.value_bytes, progress=say)    # in this process
         if traffic.depths and plain_seconds is not None:
             traffic = self._scale_traffic(args, kwargs, tree, off, pctx.sites, traffic, say, loops)
-        disk = measure_disk(tree, loops, progress=say)
+        disk = measure_disk(tree, loops, recorder.disk_seconds, progress=say)
         profile = Profile(pctx.program.head, wrt, pctx.sites + pctx.loop_sites, off, tree, tape.peak_bytes,
                           seconds, ratio, traffic=traffic, loops=loops, disk=disk)
         profile.events = recorder.events if keep_events else None   # for a trace; not saved
