@@ -360,3 +360,16 @@ def test_sampling_split_calls_leaves_the_gradient_alone(kind, which):
     calls = [s.id for s in adjoin.checkpoint_sites(head, example=args) if isinstance(s, adjoin.Site)]
     kinds = {e[0] for e in recorder.events}
     assert not calls or "begin-sample" in kinds        # (some call site ran, and was sampled)
+
+
+def test_a_profile_with_sampled_primals_round_trips(hand, tmp_path):
+    ids = ["h/f#1", "h/g#1"]
+    profile = adjoin.adjoint(hand.h, wrt="x", placement=adjoin.Placement(ids)).profile(x=X)
+    nodes = [c.node for c in profile.tree.children]
+    assert all(not n.measured_joint and n.P_measured and n.P > 0 for n in nodes)
+    path = tmp_path / "profile.json"
+    profile.save(path)
+    again = Profile.load(path)
+    assert [(c.node.P, c.node.P_measured) for c in again.tree.children] == [(n.P, n.P_measured) for n in nodes]
+    for off in ([], ["h/f#1"], ids):
+        assert again.predict(adjoin.Placement(off)) == profile.predict(adjoin.Placement(off))
