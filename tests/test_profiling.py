@@ -1,5 +1,6 @@
 """Profiling: the checkpoint tree, ΔT and ΔPM, predictions of every placement, the trace file."""
 import copy
+import gc
 import importlib.util
 import json
 import sys
@@ -303,22 +304,30 @@ def test_split_sites_time_their_primal_as_checkpointed_ones_do(sampled):
     # head's primal ratio times each forward sweep, 11-16 % low on smooth; now the primals of the
     # first instances are timed, and must agree with the advances a checkpointed profile times.
     # Both are wall-clock times of the same computation in different runs: on this (shared)
-    # machine the same call alone times 3.9 or 5.1 ms from one run to the next, so the ratio of the
-    # two profiles' P is taken in 3 interleaved rounds and its median must be within 8 %.
+    # machine the same call alone times 3.9 or 5.1 ms from one run to the next, and the ratio of
+    # the two profiles' P spread over 0.92-1.11 in 8 rounds (mean 1.00 on both calls), so it is
+    # taken in 5 interleaved rounds and its median must be within 10 %.  Python's garbage
+    # collector is off meanwhile: a full collection (triggered by the taped run's allocations)
+    # stalls whichever call runs then by ~4 ms, as often an advance as a sample, and the recur
+    # call's P came out 0.4x or 2.5x from one profile to the next with it on.
     args = dict(u0=np.linspace(0.0, 1.0, 20_000), k=0.01)
     ids = [s.id for s in adjoin.checkpoint_sites(sampled.run, example=args)]
     assert ids == ["run/smooth#1", "run/recur#1", "run/energy#1"]
     on, off = adjoin.adjoint(sampled.run, wrt="u0"), adjoin.adjoint(sampled.run, wrt="u0",
                                                                       placement=adjoin.Placement(ids))
     ratios = {site: [] for site in ids[:2]}
-    for _ in range(3):
-        measured_p = _primals(on.profile(**copy.deepcopy(args)))
-        sampled_p = _primals(off.profile(**copy.deepcopy(args)))
-        assert all(measured for _, measured in sampled_p.values())     # every split site sampled
-        for site in ratios:
-            ratios[site].append(sampled_p[site][0] / measured_p[site][0])
+    gc.disable()
+    try:
+        for _ in range(5):
+            measured_p = _primals(on.profile(**copy.deepcopy(args)))
+            sampled_p = _primals(off.profile(**copy.deepcopy(args)))
+            assert all(measured for _, measured in sampled_p.values())     # every split site sampled
+            for site in ratios:
+                ratios[site].append(sampled_p[site][0] / measured_p[site][0])
+    finally:
+        gc.enable()
     for site, values in ratios.items():
-        assert abs(sorted(values)[1] - 1.0) < 0.08, (site, values)
+        assert abs(sorted(values)[2] - 1.0) < 0.10, (site, values)
 
 
 def test_a_split_site_without_samples_keeps_the_estimate():
