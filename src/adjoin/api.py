@@ -346,7 +346,8 @@ class Adjoint:
 
     def _profiled_run(self, args, kwargs, sink, keep_events):
         """One run with the hooks on, its events going to ``sink`` (a TreeBuilder or TreeProcess):
-        (tree, primal ratio, seconds, tape, recorder).  The hooked module must be specialized."""
+        (tree, primal ratio, seconds, tape, recorder).  The hooked module must be specialized;
+        ``seconds`` leaves out the primals the hooks timed (samples), as the tree does."""
         from .runtime.profiler import Recorder
         recorder = Recorder(sink=sink, keep=keep_events)
         tape = Tape(self.max_tape_bytes)
@@ -354,7 +355,7 @@ class Adjoint:
         seconds = recorder.elapsed()         # the recorder's own time left out, as in every event
         recorder.flush()
         tree, ratio = sink.finish(seconds)
-        return tree, ratio, seconds, tape, recorder
+        return tree, ratio, seconds - recorder.sample_seconds, tape, recorder
 
     def measure(self, *args, **kwargs):
         """Runs the adjoint once: value, grads, seconds, peak_tape_bytes."""

@@ -36,7 +36,11 @@ class Node:
     B: float = 0.0
     L: float = 0.0
     children: list = field(default_factory=list)     # [Child]
-    P_measured: bool = True
+    P_measured: bool = None       # P timed (an advance, or a sample of a split one); default: measured_joint
+
+    def __post_init__(self):
+        if self.P_measured is None:
+            self.P_measured = self.measured_joint
 
 
 _FIELDS = frozenset(Node.__dataclass_fields__)
@@ -93,8 +97,8 @@ class TreeBuilder:
             ev.BEGIN_SPLIT: self._begin_split, ev.SPLIT_TURN: self._split_turn,
             ev.END_SPLIT: self._end_split, ev.BEGIN_SPLIT_REVERSE: self._begin_split_reverse,
             ev.BEGIN_SAMPLE: self._begin_sample, ev.END_SAMPLE: self._end_sample}
-        self.sampled = None          # (iteration name, seconds) of the primal just timed
-        self.samples = {}            # iteration name -> [(primal seconds, forward sweep seconds)]
+        self.sampled = None          # (site, seconds) of the primal just timed
+        self.samples = {}            # site -> [(primal seconds, forward sweep seconds)] (split ones)
 
     def ready(self):
         """Nothing to wait for (TreeProcess waits for its helper to start)."""
@@ -213,15 +217,19 @@ class TreeBuilder:
         parent.parts += pushed
         parent.fwd += t - node.t_begin
         if getattr(node, "sampled", None) is not None:
-            self.samples.setdefault(site, []).append((node.sampled, t - node.t_begin))
+            # its forward sweep as the node's P will be derived from (_forward_seconds): its own
+            # and its children's, split locals' pushes and the primals timed below it left out
+            self.samples.setdefault(site, []).append((node.sampled, _forward_seconds(node, {})))
 
-    # -- a loop site's iterations whose primal is timed (runtime/loops.py, samples) --------------
+    # -- primals timed from a copy set back after: a loop site's iterations (runtime/loops.py,
+    # samples) and a split call's first instances (transform/calls.py, _sampled) ---------------
     def _begin_sample(self, site, nbytes, t, extra, extra_t):
         self.sample_t = t
 
     def _end_sample(self, site, nbytes, t, extra, extra_t):
-        self.stack[-1].fwd += t - self.sample_t      # not the loop's own forward sweep time
-        self.sampled = (site, t - self.sample_t)
+        seconds = t - self.sample_t
+        self.stack[-1].fwd += seconds      # not its caller's own forward sweep time
+        self.sampled = (site, seconds)
 
     def _begin_split_reverse(self, site, nbytes, t, extra, extra_t):
         # a split reversal is its backward sweep alone: it ends like a joint one (_end_reverse)
@@ -258,14 +266,16 @@ class TreeBuilder:
 
 def complete(root, end, shapes=None, samples=None):
     """Finishes a built tree: the root's backward sweep, the primal times of split instances
-    estimated, identical subtrees made one node with their times averaged: (root, primal ratio).
+    sampled or estimated, identical subtrees made one node with their times averaged: (root,
+    primal ratio).
 
     Runs of identical siblings were merged as the instances finished; ``shapes`` is the
-    builder's table naming them; ``samples``: the primal times of loop site iterations timed."""
+    builder's table naming them; ``samples``: the primals timed (split sites' and loop site
+    iterations')."""
     finish_root(root, end)
     root = unify(root, shapes)          # first: the estimate then runs on the distinct nodes
+    sampled_primals(root, samples or {})
     ratio = estimate_unmeasured(root)
-    iteration_primals(root, samples or {})
     return root, ratio
 
 
@@ -391,17 +401,19 @@ def advances_measured(root):
 
 
 def estimate_unmeasured(root, primal_seconds=None):
-    """Primal times of instances profiled in split mode (no advance ran): their forward sweep time,
-    scaled by the ratio primal / forward sweep seen on the instances that did run an advance;
-    when none did (every site off), by ``primal_seconds`` (the head's primal, timed) over the
-    root's whole forward sweep, else 1."""
+    """Primal times of instances profiled in split mode whose primal was not timed (no advance
+    ran, no sample: ``P_measured`` false): their forward sweep time, scaled by the ratio primal /
+    forward sweep seen on the call instances whose primal was measured (checkpointed, or split
+    and sampled); when there are none, by ``primal_seconds`` (the head's primal, timed) over the
+    root's whole forward sweep, else 1.  Measured primal times are left as they are."""
     pairs, totals = [], {}
 
     def forward_total(node):
         return _forward_seconds(node, totals)
 
     for node in _distinct(root):
-        if node is not root and node.measured_joint and node.P > 0 and forward_total(node) > 0:
+        if (node is not root and (node.measured_joint or node.P_measured) and not node.site.endswith(ITERATION)
+                and node.P > 0 and forward_total(node) > 0):
             pairs.append(node.P / forward_total(node))
     pairs.sort()
     if pairs:
@@ -411,7 +423,7 @@ def estimate_unmeasured(root, primal_seconds=None):
     else:
         ratio = 1.0
     for node in _distinct(root):
-        if not node.measured_joint and not node.site.endswith(ITERATION):
+        if not node.measured_joint and not node.P_measured and not node.site.endswith(ITERATION):
             node.P = ratio * forward_total(node)
             node.R = node.W
             node.P_measured = False
@@ -421,16 +433,20 @@ def estimate_unmeasured(root, primal_seconds=None):
 ITERATION = "/iteration"        # the end of a loop site iteration's name (runtime.loops.iteration_id)
 
 
-def iteration_primals(root, samples):
-    """The primal time of every loop site iteration, from those its run timed (``samples``: name
-    -> [(primal, forward sweep seconds)]): the median ratio of the two times its forward sweep;
-    the restore of its state costs its copy.  Measured (P_measured): profiling hooks left no time
-    in it, unlike the sweeps that fit_to_plain_run scales."""
+def sampled_primals(root, samples):
+    """The primal time of every split instance whose site had some timed (``samples``: site ->
+    [(primal, forward sweep seconds)]: loop site iterations, the first instances of split call
+    sites): the median ratio of the two times its forward sweep; the restore of its snapshot or
+    state costs its copy.  Measured (P_measured): profiling hooks left no time in it, unlike the
+    sweeps that fit_to_plain_run scales.  A loop site iteration with none gets its forward sweep
+    (not measured); the other split instances are left to estimate_unmeasured."""
     totals = {}
     for node in _distinct(root):
-        if not node.site.endswith(ITERATION):
+        if node.measured_joint:
             continue
         ratios = sorted(p / f for p, f in samples.get(node.site, ()) if f > 0)
+        if not ratios and not node.site.endswith(ITERATION):
+            continue
         ratio = ratios[len(ratios) // 2] if ratios else 1.0
         node.P = ratio * _forward_seconds(node, totals)
         node.R = node.W
@@ -480,8 +496,9 @@ def fit_to_plain_run(root, plain_seconds):
     the recorder left out of its clocks is taken from the sweeps' own times F and B, the only
     intervals that hold hook calls, in proportion to them.  Advances (P), snapshot copies (W,
     R) and split locals' pushes (L) run no hook between their two events, so they keep their
-    measured times; the estimated advances of split instances were derived from sweep times and
-    are scaled with them.
+    measured times, as do the sampled primals of split instances (P_measured: timed from a copy
+    set back after, outside this run's time); the estimated ones were derived from sweep times
+    and are scaled with them.
 
     Returns the factor applied to the sweeps (1 when the run had no overhead left)."""
     sweeps = 0.0             # instances' F + B, weighted by how many instances each node stands for

@@ -38,8 +38,8 @@ END_SPLIT = "end-split"
 SPLIT_TURN = "split-turn"                # f_fwd is about to push the locals its f_bwd needs
 BEGIN_SPLIT_REVERSE = "begin-split-reverse"
 END_SPLIT_REVERSE = "end-split-reverse"
-BEGIN_SAMPLE = "begin-sample"            # a loop site iteration's primal timed (its state copied aside)
-END_SAMPLE = "end-sample"                # ... done: its state is set back
+BEGIN_SAMPLE = "begin-sample"            # a primal timed (its state or snapshot copied aside): a loop
+END_SAMPLE = "end-sample"                # site iteration's, a split call's ... done: it is set back
 
 # the kinds generated code records inline (when 4 items long: a turn with locals to measure is a
 # hook call, and its event is longer)
@@ -50,6 +50,14 @@ INLINE_STATEMENT = "prof.put(({kind!r}, {site!r}, tape.bytes, prof.clock()))"
 # iterations of each loop site run whose primal is timed (a loop site is profiled with every
 # iteration taped: the advances a schedule makes are predicted from these)
 LOOP_SAMPLES = 8
+# instances of each split call site whose primal is timed first, from a copy of the snapshot a
+# checkpointed call would save, set back after (transform/calls.py): a split call runs no advance.
+# At least CALL_SAMPLES, more while their primals add up to less than SAMPLE_SECONDS, at most
+# CALL_SAMPLES_MAX: a call of a few microseconds is timed as noisily as its hooks are, and the
+# advances of a checkpointed profile average all its instances
+CALL_SAMPLES = 3
+CALL_SAMPLES_MAX = 20
+SAMPLE_SECONDS = 2e-3
 LOCALS_SAMPLES = 5      # turns of each function (and size) whose split locals' pushes are timed
 # events handed to the sink at once: small enough that the buffer's memory is reused while still
 # in cache (on the ocean at size 0.2, hooks alone cost +6.0 % with batches of 20,000 and +3.9 %
@@ -88,6 +96,8 @@ class Recorder:
         # loop site iteration name -> (write, read) seconds of its state as a disk snapshot
         self.disk_seconds = {}
         self.loop_samples = LOOP_SAMPLES
+        self.sampled_sites = set()  # split sites whose primal was timed enough (CALL_SAMPLES; generated code reads it)
+        self.sample_seconds = 0.0   # time spent running them (in the clocks: the tree leaves it out)
         self.clock_cost = self._clock_cost()
         self._make_hooks(batch=float("inf"))      # calibration hands nothing over
         self.put_cost, self.call_cost = self._calibrate()
@@ -227,20 +237,34 @@ class Recorder:
         self.split_turn = measuring(SPLIT_TURN, self._turn_locals, self._locals)
 
     def _sample_hooks(self, put, clock, counted):
-        """The hooks around a loop site iteration whose primal is timed (runtime/loops.py,
-        samples): what it may change set aside before (a copy), set back after, arrays in place,
-        and given back as a tuple for the names.  Timed and left out, as hooks' measurements are."""
+        """The hooks around a primal that is timed: a loop site iteration's (runtime/loops.py,
+        samples) or a split call's (while ``site`` is not in ``sampled_sites``): what it may
+        change set aside before (a copy), set back after (arrays and regions of arrays in place),
+        and the values given back as a tuple (a loop site rebinds its names to them).  The copies
+        are timed and left out, as hooks' measurements are; the primal's seconds are added up in
+        ``sample_seconds`` (they are no part of the adjoint's time)."""
+        done = self.sampled_sites
+        counts, spent = {}, {}      # site -> primals timed so far, and their seconds
+        started = 0.0
+
         def begin_sample(site, tape, values):
+            nonlocal started
             counted()
             now = clock()
             self._sampled = (values, stored(values))
             seconds = clock() - now
             self.measure_seconds += seconds
             put((BEGIN_SAMPLE, site, tape.bytes, now, 0, seconds))
+            started = clock()
 
         def end_sample(site, tape):
             counted()
             now = clock()
+            self.sample_seconds += now - started
+            spent[site] = total = spent.get(site, 0.0) + now - started
+            counts[site] = count = counts.get(site, 0) + 1
+            if count >= CALL_SAMPLES and (total >= SAMPLE_SECONDS or count >= CALL_SAMPLES_MAX):
+                done.add(site)
             (values, saved), self._sampled = self._sampled, None
             _set_back(values, saved)
             seconds = clock() - now

@@ -29,8 +29,7 @@ def forward_call(sweep, lines, piece, full, partial, indent):
     node = copy.deepcopy(piece.node)
     checkpointed = gen.pctx.checkpointed(piece.site)
     if piece.passive or checkpointed:
-        node.func = name(gen.pctx.primal_name(piece.callee))
-        _keyword_only(node, gen.pctx.program.functions[piece.callee])   # the user's own function
+        node = primal_call(gen, piece)
     else:
         node.func = name(gen.pctx.generated_name(piece.callee, "fwd"))
         node.args = [name("tape")] + node.args + gen.run_arguments()
@@ -76,9 +75,56 @@ def _before_call(gen, lines, piece, partial, indent):
         if hooks:
             lines.add(indent, inline_event(BEGIN_ADVANCE, piece.site.id))
     elif hooks:
+        snapshot = gen.snapshot(piece)
+        if restorable(gen, snapshot):
+            _sampled(gen, lines, piece, snapshot, indent)
         # the snapshot this call would save if checkpointed: measured, not pushed
-        snapshot = ", ".join(ast.unparse(a) for a in gen.snapshot(piece))
-        lines.add(indent, f"prof.begin_split({piece.site.id!r}, tape, ({snapshot}{',' if snapshot else ''}))")
+        lines.add(indent, f"prof.begin_split({piece.site.id!r}, tape, {_values(snapshot)})")
+
+
+def _values(args):
+    """``(a, b[1:-1],)``: a tuple of the values of ``args`` in generated code."""
+    text = ", ".join(ast.unparse(a) for a in args)
+    return f"({text}{',' if text else ''})"
+
+
+def primal_call(gen, piece):
+    """The call of the user's own function at a call site (a checkpointed call's advance)."""
+    node = copy.deepcopy(piece.node)
+    node.func = name(gen.pctx.primal_name(piece.callee))
+    _keyword_only(node, gen.pctx.program.functions[piece.callee])
+    return node
+
+
+def restorable(gen, snapshot):
+    """Whether a split call's snapshot can be set back in place after its primal ran, as a
+    checkpointed call's reversal sets it back: arrays, or regions of arrays (an empty snapshot:
+    the call changes nothing its re-run reads)."""
+    kinds = gen.ctx.kinds
+    for arg in snapshot:
+        base = arg if isinstance(arg, ast.Name) else getattr(arg, "value", None)
+        kind = kinds.get(base) if isinstance(base, ast.Name) else None
+        if kind is None or not kind.array:
+            return False
+    return True
+
+
+def _sampled(gen, lines, piece, snapshot, indent):
+    """Profiling a split call: its first instances (runtime/profiler.py, CALL_SAMPLES) run the
+    primal a checkpointed call would advance, timed, from its snapshot copied aside and set
+    back in place after (arrays and regions of arrays: the values begin_sample was given); then
+    its forward sweep runs as usual."""
+    site = piece.site.id
+    lines.add(indent, f"if {site!r} not in prof.sampled_sites:  # profiled: the primal timed, then undone")
+    lines.add(indent + 1, f"prof.begin_sample({site!r}, tape, {_values(snapshot)})")
+    lines.stmt(indent + 1, ast.Expr(value=primal_call(gen, piece)), "its advance, were it checkpointed")
+    lines.add(indent + 1, f"prof.end_sample({site!r}, tape)  # the snapshot set back in place")
+
+
+def snapshot_targets(snapshot):
+    """Where a checkpointed call's snapshot is set back: ``x[...]`` for a whole array, the region
+    itself for a region (``x[1:-1]``)."""
+    return [everything(arg.id) if isinstance(arg, ast.Name) else store_copy(arg) for arg in snapshot]
 
 
 def _keyword_only(call, callee):
@@ -197,8 +243,7 @@ def _start_reversal(sweep, lines, piece, checkpointed, indent, checks):
     if checkpointed:
         if hooks and gen.snapshot(piece):
             lines.add(indent, inline_event(SNAPSHOT_READ, piece.site.id))
-        for arg in reversed(gen.snapshot(piece)):
-            target = everything(arg.id) if isinstance(arg, ast.Name) else store_copy(arg)
+        for target in reversed(snapshot_targets(gen.snapshot(piece))):
             lines.stmt(indent, ast.Assign(targets=[target], value=tape_pop()), "restore the snapshot")
         func = gen.pctx.generated_name(piece.callee, "b")
         if hooks:

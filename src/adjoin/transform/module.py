@@ -351,7 +351,8 @@ def variants(pctx):
             modes = {"b"} if pctx.checkpointed(piece.call.site) else {"fwd", "bwd"}
             needed.setdefault(piece.call.callee, set()).update(modes)
         for piece in gen.pieces.values():
-            if piece.call is not None and (piece.call.passive or pctx.checkpointed(piece.call.site)):
+            # profiled, a split call's first instances run its primal too (calls.py, _sampled)
+            if piece.call is not None and (piece.call.passive or pctx.checkpointed(piece.call.site) or pctx.hooks):
                 pctx.plain_calls.add(piece.call.callee)
         pctx.plain_calls |= gen.advanced_calls
     return needed
