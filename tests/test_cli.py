@@ -652,6 +652,11 @@ def test_loop_sites_are_listed_turned_off_by_id_profiled_and_advised(capsys, tmp
                            tmp_path / "advice.toml", "--verify", case)
     assert status == 0, err
     assert "loop site cost/loop#1: binomial" in out and "(peaks differ)" not in out
+    status, out, err = run(capsys, "advise", tmp_path / "p.json", "--memory-budget", "0.3x", "--verify", case, "--json")
+    result = json.loads(out)                              # disk snapshots are reported apart, when any
+    verified, schedules = result["verify"], result["advised"]["loops"].values()
+    assert status == 0 and verified["measured_peak"] == verified["predicted_peak"]
+    assert (verified["disk_bytes"] > 0) == any(schedule["disk"] > 0 for schedule in schedules)
     advice = Placement.load(tmp_path / "advice.toml")
     assert advice.checkpointed("cost/loop#1") and [k for k, _, _ in advice.loops] == ["cost/loop#1"]
     (_, snapshots, disk), = advice.loops

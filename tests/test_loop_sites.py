@@ -324,6 +324,9 @@ def test_disk_snapshots_leave_the_tape_small_and_no_file_behind(tmp_path, monkey
     budget = 3 * (16000 + 8)            # three loop states' worth of memory
     assert run.peak_tape_bytes <= budget < schedule.disk_bytes
     assert os.listdir(tmp_path / "snapshots") == []
+    # reported apart from the tape, as the run's own figures
+    assert (run.disk_bytes, run.disk_peak_bytes) == (schedule.disk_bytes, schedule.disk_peak) and run.disk_seconds > 0
+    assert budget < run.disk_peak_bytes <= run.disk_bytes
 
 
 def test_an_interrupted_adjoint_leaves_no_snapshot_file(tmp_path, monkeypatch):

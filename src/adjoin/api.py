@@ -27,11 +27,15 @@ _COMPILED = {}     # source text -> code object
 
 @dataclass(frozen=True)
 class Run:
-    """One measured adjoint run."""
+    """One measured adjoint run; loop sites' disk snapshots (not on the tape) apart: bytes
+    written in all, the most on disk at once, and the seconds writing and reading them took."""
     value: float
     grads: tuple
     seconds: float
     peak_tape_bytes: int
+    disk_bytes: int = 0
+    disk_peak_bytes: int = 0
+    disk_seconds: float = 0.0
 
 
 def _as_placement(placement):
@@ -358,14 +362,16 @@ class Adjoint:
         return tree, ratio, seconds - recorder.sample_seconds, tape, recorder
 
     def measure(self, *args, **kwargs):
-        """Runs the adjoint once: value, grads, seconds, peak_tape_bytes."""
+        """Runs the adjoint once: value, grads, seconds, peak_tape_bytes (and disk_bytes,
+        disk_peak_bytes, disk_seconds of loop sites' disk snapshots)."""
         values = self._bind(args, kwargs)
         self._specialize(values)
         tape = Tape(self.max_tape_bytes)
         start = time.perf_counter()
         value, grads, _ = self._run(args, kwargs, tape)
         seconds = time.perf_counter() - start
-        return Run(value, self._shape_result(grads), seconds, tape.peak_bytes)
+        return Run(value, self._shape_result(grads), seconds, tape.peak_bytes, tape.disk_bytes,
+                   tape.disk_peak_bytes, tape.disk_seconds)
 
 
 def _watched_again(entry, pctx, values, extra, error):

@@ -124,6 +124,10 @@ def _print_advice(console, options, result, default, paper, mine, budget, profil
                       f"(median of {v['runs']}), peak {v['measured_peak']} bytes"
                       + ("" if v["measured_peak"] == v["predicted_peak"] else " [red](peaks differ)[/red]")
                       + "; verify mode found no broken assumption")
+        if v["disk_bytes"]:
+            console.print(f"loop sites' disk snapshots (not on the tape): {human_bytes(v['disk_bytes'])} written, "
+                          f"at most {human_bytes(v['disk_peak_bytes'])} on disk at once, "
+                          f"{human_seconds(v['disk_seconds'])} writing and reading them")
 
 
 def _prediction_json(p):
@@ -154,7 +158,9 @@ def _verify(options, profile, advice, case, runs=3):
     seconds = sorted(m.seconds for m in measured)[runs // 2]
     return {"case": str(options.verify), "runs": runs, "predicted_seconds": advice.predicted.seconds,
             "predicted_peak": advice.predicted.peak_tape_bytes, "measured_seconds": seconds,
-            "measured_peak": measured[0].peak_tape_bytes, "verified": True}
+            "measured_peak": measured[0].peak_tape_bytes, "disk_bytes": measured[0].disk_bytes,
+            "disk_peak_bytes": measured[0].disk_peak_bytes,
+            "disk_seconds": sorted(m.disk_seconds for m in measured)[runs // 2], "verified": True}
 
 
 def _annotations(options, profile, placement):

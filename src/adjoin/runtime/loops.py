@@ -78,6 +78,7 @@ class LoopSchedule:
         self._restore_from = None   # (storage, keep) of the state that restore() returns next
         self._directory = None
         self._cleanup = None
+        self._reported = False      # the disk figures added to the tape's (_report)
 
     def _schedule(self):
         n = len(self.steps)
@@ -104,6 +105,7 @@ class LoopSchedule:
                 yield from self._act(action)
         finally:
             self.close()
+            self._report()
 
     def _act(self, action):
         if isinstance(action, Forward):
@@ -180,6 +182,14 @@ class LoopSchedule:
             os.remove(path)
         self.io_seconds += time.perf_counter() - start
         return state
+
+    def _report(self):
+        """Adds this run's disk snapshots to its tape's figures (once)."""
+        if self.disk_bytes and not self._reported and hasattr(self.tape, "disk_bytes"):
+            self._reported = True
+            self.tape.disk_bytes += self.disk_bytes
+            self.tape.disk_peak_bytes = max(self.tape.disk_peak_bytes, self.disk_peak)
+            self.tape.disk_seconds += self.io_seconds
 
     def close(self):
         """Removes the disk snapshots (done when the backward sweep ends, however it ends)."""

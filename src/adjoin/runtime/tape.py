@@ -61,7 +61,8 @@ class Tape:
     ``max_bytes``: the most bytes it may hold (a number, ``math.inf`` for no limit); None takes
     :func:`max_tape_bytes`'s default (ADJOIN_MAX_TAPE, else 80 % of the available memory)."""
 
-    __slots__ = ("_values", "_sizes", "bytes", "peak_bytes", "pushes", "max_bytes")
+    __slots__ = ("_values", "_sizes", "bytes", "peak_bytes", "pushes", "max_bytes", "disk_bytes", "disk_peak_bytes",
+                 "disk_seconds")
 
     def __init__(self, max_bytes=None):
         self._values = []
@@ -70,6 +71,11 @@ class Tape:
         self.peak_bytes = 0
         self.pushes = 0
         self.max_bytes = max_tape_bytes(max_bytes)
+        # loop sites' disk snapshots (runtime/loops.py), which are not on the tape: bytes written
+        # in all, the most on disk at once, seconds writing and reading them
+        self.disk_bytes = 0
+        self.disk_peak_bytes = 0
+        self.disk_seconds = 0.0
 
     def push(self, value):
         """Saves ``value`` (arrays are copied); raises TapeMemoryError, saving nothing, when the
