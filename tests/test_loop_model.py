@@ -137,3 +137,13 @@ def test_loop_sites_are_rows_of_the_table_against_their_default_schedule(model):
     assert row.delta_pm == off.peak_tape_bytes - on.peak_tape_bytes > 0
     assert row.delta_t == pytest.approx(on.seconds - off.seconds)
     assert row.instances == 1 and profile.simulator.iterations(LOOP) == 12
+
+
+@pytest.mark.parametrize("nsteps", [0, 1])
+def test_a_loop_that_runs_no_or_one_iteration_is_predicted(model, nsteps):
+    """A loop run of no iteration is a node without children (its evaluation read the last
+    iteration's tape, which there is not)."""
+    args = inputs(nsteps=nsteps)
+    profile = adjoin.adjoint(model.cost, wrt=("u0", "k")).profile(**args)
+    for placement in (Placement(), Placement(loops={LOOP: (2, 1)}), Placement([LOOP]), Placement([CALL])):
+        assert profile.predict(placement).peak_tape_bytes == measured(model.cost, placement, args).peak_tape_bytes

@@ -138,7 +138,7 @@ class Simulator:
             c = child.node
             bit = self.bit.get(c.site)
             checkpointed = bit is not None and not (bit & relevant)
-            schedule = next((entry[1:] for entry in placed if entry[0] == c.site), None)
+            schedule = next((entry[1:] for entry in placed if entry[0] == c.site), None) if placed else None
             if schedule is not None:
                 tape_c, peak_c, time_c, traffic_c = self._loop(c, schedule, off, loops)
             else:
@@ -173,13 +173,14 @@ class Simulator:
         seconds = run.F + run.B + fixed.seconds
         peak = 0
         traffic = 0.0
+        tape_k = 0          # the last iteration's tape (none when the loop ran no iteration)
         for child, in_memory in zip(run.children, fixed.in_memory):
             tape_k, peak_k, time_k, traffic_k = self._node(child.node, False, off, loops)
             seconds += child.count * time_k
             peak = max(peak, in_memory + peak_k)
             traffic += child.count * (traffic_k + (self.traffic(tape_k) if self.traffic is not None else 0.0))
         tape = fixed.after_forward + tape_k + run.Ts       # the last iteration is taped in the forward sweep
-        if self.traffic is not None:        # the last iteration's tape is part of the caller's episode
+        if self.traffic is not None and run.children:    # the last iteration's tape: the caller's episode
             traffic -= self.traffic(tape_k)
         result = (tape, max(peak, tape), seconds, traffic)
         self.cache[key] = result
