@@ -75,15 +75,20 @@ def fragment(x):
 '''
 
 
-@pytest.fixture(scope="module")
-def hand(tmp_path_factory):
-    path = tmp_path_factory.mktemp("hand") / "hand_model.py"
-    path.write_text(HAND)
-    spec = importlib.util.spec_from_file_location("hand_model", path)
+def load_module(directory, name, text):
+    """``text`` written to ``directory/name.py`` and imported as the module ``name``."""
+    path = directory / f"{name}.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules["hand_model"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory):
+    return load_module(tmp_path_factory.mktemp("hand"), "hand_model", HAND)
 
 
 X = np.linspace(0.1, 1.0, 10)        # one array: 80 bytes on the tape
@@ -254,16 +259,10 @@ def test_a_local_bound_in_a_branch_not_taken_is_profiled(tmp_path):
     """The turn's profiling hook measures the locals a split forward sweep would push; one bound
     only in a branch that did not run was read unbound there (an internal UnboundLocalError in
     every profile of such a function: found by the random programs with loop sites)."""
-    path = tmp_path / "branchy.py"
-    path.write_text("import numpy as np\n\n\ndef step(x, n):\n    if n == 1:\n        u = np.tanh(x)\n"
-                    "        x = x + u\n    return np.sum(x * x)\n\n\n"
-                    "def f(x, n):\n    y = x.copy()\n    if n == 1:\n        u = np.tanh(y)\n        y = y + u\n"
-                    "    return np.sum(y * y) + step(y, n)\n")
-    sys.path.insert(0, str(tmp_path))
-    try:
-        import branchy
-    finally:
-        sys.path.remove(str(tmp_path))
+    branchy = load_module(tmp_path, "branchy", "import numpy as np\n\n\ndef step(x, n):\n    if n == 1:\n"
+                          "        u = np.tanh(x)\n        x = x + u\n    return np.sum(x * x)\n\n\n"
+                          "def f(x, n):\n    y = x.copy()\n    if n == 1:\n        u = np.tanh(y)\n"
+                          "        y = y + u\n    return np.sum(y * y) + step(y, n)\n")
     for off in ([], ["f/step#1"]):
         adj = adjoin.adjoint(branchy.f, wrt="x", placement=adjoin.Placement(off))
         for n in (1, 2):
@@ -305,13 +304,7 @@ def run(u0, k):
 
 @pytest.fixture(scope="module")
 def sampled(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sampled") / "sampled_model.py"
-    path.write_text(SAMPLED)
-    spec = importlib.util.spec_from_file_location("sampled_model", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["sampled_model"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module(tmp_path_factory.mktemp("sampled"), "sampled_model", SAMPLED)
 
 
 def _primals(profile):

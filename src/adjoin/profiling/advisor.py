@@ -54,19 +54,21 @@ class _Search:
         self.schedules = {k: candidate_schedules(profile.simulator.iterations(k)) for k in self.loops}
         self.default = tuple(loops[k] for k in self.loops)       # every loop site checkpointed
 
+    def _decided(self, off, choices):
+        """(every site off, {loop site: schedule}) of call sites ``off`` and loop ``choices``."""
+        choices = self.default if choices is None else choices
+        loops_off = {k for k, c in zip(self.loops, choices) if c is None}
+        return (frozenset(off) | self.frozen | loops_off,
+                {k: c for k, c in zip(self.loops, choices) if c is not None})
+
     def evaluate(self, off, choices=None):
         """The prediction for call sites ``off`` and loop ``choices`` (default: the profile's)."""
         self.evaluations += 1
-        choices = self.default if choices is None else choices
-        loops_off = {k for k, c in zip(self.loops, choices) if c is None}
-        schedules = {k: c for k, c in zip(self.loops, choices) if c is not None}
-        return self.profile.simulator.evaluate(frozenset(off) | self.frozen | loops_off, schedules)
+        return self.profile.simulator.evaluate(*self._decided(off, choices))
 
     def placement(self, off, choices=None):
-        choices = self.default if choices is None else choices
-        loops_off = {k for k, c in zip(self.loops, choices) if c is None}
-        return Placement(sorted(set(off) | self.frozen | loops_off),
-                         {k: c for k, c in zip(self.loops, choices) if c is not None})
+        every_off, schedules = self._decided(off, choices)
+        return Placement(sorted(every_off), schedules)
 
     def loop_moves(self, choices):
         """Every placement of the loop sites that differs from ``choices`` at one loop site."""

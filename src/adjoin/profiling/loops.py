@@ -19,6 +19,7 @@ from checkpoint_schedules import (Copy, EndForward, EndReverse, Forward, Move, M
                                   Reverse, StorageType)
 
 from ..runtime.loops import iteration_id, time_disk_snapshot
+from .tree import distinct_nodes
 
 
 @dataclass(frozen=True)
@@ -144,15 +145,8 @@ def fixed_costs(run, the_plan, disk):
 
 def state_bytes(root, loop_id):
     """The loop state's bytes at the first iteration of ``loop_id`` in the tree (0 if none ran)."""
-    wanted, seen, stack = iteration_id(loop_id), set(), [root]
-    while stack:
-        node = stack.pop()
-        if node.site == wanted:
-            return node.S
-        if id(node) not in seen:
-            seen.add(id(node))
-            stack.extend(c.node for c in node.children)
-    return 0
+    wanted = iteration_id(loop_id)
+    return next((node.S for node in distinct_nodes(root) if node.site == wanted), 0)
 
 
 def measure_disk(root, loops, measured=None, progress=None, rounds=3):
@@ -168,8 +162,6 @@ def measure_disk(root, loops, measured=None, progress=None, rounds=3):
         if found is None:
             if progress is not None:
                 progress(f"timing disk snapshots of {loop_id}")
-            state = (np.random.default_rng(0).random(max(nbytes // 8, 1)),)
-            times = [time_disk_snapshot(state) for _ in range(rounds)]
-            found = (min(t[0] for t in times), min(t[1] for t in times))
+            found = time_disk_snapshot((np.random.default_rng(0).random(max(nbytes // 8, 1)),), rounds)
         out[loop_id] = DiskCost(found[0], found[1], nbytes)
     return out

@@ -22,6 +22,7 @@ per the decisions of the sites below it, so searching many placements stays fast
 from dataclasses import dataclass
 
 from .loops import DiskCost, fixed_costs, plan
+from .tree import distinct_nodes
 from ..runtime.loops import iteration_id
 
 
@@ -82,16 +83,8 @@ class Simulator:
 
     def iterations(self, loop_id):
         """The most iterations a run of the loop site ``loop_id`` made in the profiled run."""
-        seen, stack, most = set(), [self.root], 0
-        while stack:
-            node = stack.pop()
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            if node.site == loop_id:
-                most = max(most, sum(c.count for c in node.children))
-            stack.extend(c.node for c in node.children)
-        return most
+        return max((sum(c.count for c in node.children) for node in distinct_nodes(self.root)
+                    if node.site == loop_id), default=0)
 
     def mask(self, off):
         """The bit mask of a set of site ids."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter, mul
 
 from ..runtime import profiler as ev
+from ..runtime.loops import iteration_id
 from ..runtime.profiler import timed
 
 
@@ -383,7 +384,7 @@ def robust_mean(values, weights):
     return sum(min(v, bound) * w for v, w in zip(values, weights)) / total
 
 
-def _distinct(root):
+def distinct_nodes(root):
     """Every distinct node of the tree (a graph once unified), each once."""
     seen, stack, out = set(), [root], []
     while stack:
@@ -411,7 +412,7 @@ def estimate_unmeasured(root, primal_seconds=None):
     def forward_total(node):
         return _forward_seconds(node, totals)
 
-    for node in _distinct(root):
+    for node in distinct_nodes(root):
         if (node is not root and (node.measured_joint or node.P_measured) and not node.site.endswith(ITERATION)
                 and node.P > 0 and forward_total(node) > 0):
             pairs.append(node.P / forward_total(node))
@@ -422,7 +423,7 @@ def estimate_unmeasured(root, primal_seconds=None):
         ratio = primal_seconds / forward_total(root)
     else:
         ratio = 1.0
-    for node in _distinct(root):
+    for node in distinct_nodes(root):
         if not node.measured_joint and not node.P_measured and not node.site.endswith(ITERATION):
             node.P = ratio * forward_total(node)
             node.R = node.W
@@ -430,7 +431,7 @@ def estimate_unmeasured(root, primal_seconds=None):
     return ratio
 
 
-ITERATION = "/iteration"        # the end of a loop site iteration's name (runtime.loops.iteration_id)
+ITERATION = iteration_id("")    # the end of a loop site iteration's name
 
 
 def sampled_primals(root, samples):
@@ -441,7 +442,7 @@ def sampled_primals(root, samples):
     sweeps that fit_to_plain_run scales.  A loop site iteration with none gets its forward sweep
     (not measured); the other split instances are left to estimate_unmeasured."""
     totals = {}
-    for node in _distinct(root):
+    for node in distinct_nodes(root):
         if node.measured_joint:
             continue
         ratios = sorted(p / f for p, f in samples.get(node.site, ()) if f > 0)

@@ -16,7 +16,7 @@ from ..fileio import write_text_atomic
 from ..placement import Placement
 from ..version import __version__
 from . import plots
-from .terminal import human_bytes, human_seconds, site_groups
+from .terminal import human_bytes, human_seconds, loop_decision, site_groups
 
 CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222;
@@ -257,7 +257,7 @@ def _advice(comparison, runs, profile):
         out.append("<p class=\"note\">No placement the model knows fits the budget: the advice is the "
                    "placement with the smallest predicted peak. Raise the budget.</p>\n")
     if profile.loops:
-        items = "".join(f"<li><code>{_e(loop)}</code>: {_e(_loop_decision(profile, advised.placement, loop))}</li>"
+        items = "".join(f"<li><code>{_e(loop)}</code>: {_e(loop_decision(profile, advised.placement, loop))}</li>"
                         for loop in sorted(profile.loops))
         out.append(f"<p>Loop sites in adjoin's advice:</p>\n<ul>{items}</ul>\n")
     off = sorted(advised.placement.nocheckpoint)
@@ -307,21 +307,13 @@ def _sites(profile, comparison):
             if key == "cost":
                 ratio = r.delta_t / r.delta_pm
                 cells.append(_num(ratio, f"{human_seconds(ratio * 1024)}/KiB"))
-            decision = (_loop_decision(profile, advised, r.id) if r.id in profile.loops else
+            decision = (loop_decision(profile, advised, r.id) if r.id in profile.loops else
                         "checkpoint" if advised.checkpointed(r.id) else "off")
             cells.append(f"<td>{_e(decision)}</td>")
             body.append(cells)
         out.append(f"<h3>{_swatch(key)}{_e(title)} ({len(rows)})</h3>\n")
         out.append(_table(f"sites-{key}", columns, ("site", "callee", "where", "adjoin's advice"), body))
     return "".join(out)
-
-
-def _loop_decision(profile, placement, loop):
-    """A loop site's schedule in ``placement`` (its profile's default when it names none)."""
-    from .terminal import schedule_text
-    if not placement.checkpointed(loop):
-        return schedule_text(0, 0)
-    return schedule_text(*placement.schedule(loop, profile.loops[loop]))
 
 
 def _front(comparison):

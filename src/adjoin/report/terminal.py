@@ -135,13 +135,18 @@ def loop_table(profile, console, shown=str):
                                  title_justify="left"))
 
 
+def loop_decision(profile, placement, loop):
+    """A loop site's schedule in ``placement`` (its profile's default when it names none)."""
+    if not placement.checkpointed(loop):
+        return schedule_text(0, 0)
+    return schedule_text(*placement.schedule(loop, profile.loops[loop]))
+
+
 def placement_text(placement, profile):
     """The sites a placement leaves off, and its loop sites' schedules, in one line each."""
     off = sorted(set(placement.nocheckpoint) - set(profile.loops))
     lines = [f"not checkpointed: {', '.join(off) if off else 'none'}"]
-    for loop, default in sorted(profile.loops.items()):
-        numbers = (0, 0) if loop in placement.nocheckpoint else placement.schedule(loop, default)
-        lines.append(f"loop site {loop}: {schedule_text(*numbers)}")
+    lines += [f"loop site {loop}: {loop_decision(profile, placement, loop)}" for loop in sorted(profile.loops)]
     return lines
 
 

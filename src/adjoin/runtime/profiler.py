@@ -92,7 +92,7 @@ class Recorder:
         self._locals = {}           # (function, bytes) -> the seconds timed so far, then their median
         self.value_bytes = 0        # the size of value that carries most of the tape's bytes
         self._sample_at = 1         # the tape's bytes at which to sample it next (see _sample)
-        self._sampled = None        # the state of a loop site iteration whose primal is timed
+        self._sampled = None        # (values, their copies) of the primal being timed (_sample_hooks)
         # loop site iteration name -> (write, read) seconds of its state as a disk snapshot
         self.disk_seconds = {}
         self.loop_samples = LOOP_SAMPLES
@@ -279,7 +279,8 @@ class Recorder:
         if not snapshot:
             return _bytes(snapshot), 0.0
         if site not in self.disk_seconds and site.endswith(ITERATION):
-            self.disk_seconds[site] = _disk_round_trips(tuple(snapshot))
+            # its very arrays, so that the file holds as many entries as the schedule's will
+            self.disk_seconds[site] = time_disk_snapshot(tuple(snapshot))
         now = self.clock()
         copies = [stored(v) for v in snapshot]
         copy_seconds = max(self.clock() - now - self.clock_cost, 0.0)
@@ -338,14 +339,6 @@ class Recorder:
         if len(sample) == LOCALS_SAMPLES:
             self._locals[key] = sorted(sample)[LOCALS_SAMPLES // 2]
         return seconds
-
-
-def _disk_round_trips(state, rounds=3):
-    """(write, read) seconds of ``state`` saved as a disk snapshot and loaded back, as a loop
-    schedule does, the fastest of ``rounds`` (the first state of a loop site: its very arrays, so
-    that the file holds as many entries as the schedule's will)."""
-    times = [time_disk_snapshot(state) for _ in range(rounds)]
-    return min(t[0] for t in times), min(t[1] for t in times)
 
 
 def _set_back(values, saved):

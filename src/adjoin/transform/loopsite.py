@@ -227,12 +227,10 @@ def _store(var, state):
     return f"{var}.store({', '.join(n for n, _ in state)})"
 
 
-def _restore(var, state, call=True):
-    """``u[...], t = loop1.restore()``: names updated in place are restored in place (``var`` is
-    the value itself when not ``call``)."""
+def _restore(var, state):
+    """``u[...], t = loop1.restore()``: names updated in place are restored in place."""
     targets = ", ".join(f"{n}[...]" if in_place else n for n, in_place in state)
-    value = f"{var}.restore()" if call else var
-    return f"{targets} = {value}"
+    return f"{targets} = {var}.restore()"
 
 
 def _primal(lines, stmts, indent, callees):
@@ -262,17 +260,16 @@ def emit_forward(gen, lines, loop, site, indent, forward_body):
             lines.add(indent, f"{n} = None  # stored before the loop first sets it")
     if hooks:
         lines.add(indent, f"prof.begin_split({site.id!r}, tape, ())")
-    sampled = hooks and not site.checkpointed and sampled_names(gen, loop) is not None
-    if sampled:
-        for n in sampled_names(gen, loop):
-            if n not in bound and n not in dict(state):
-                lines.add(indent, f"{n} = None  # set aside before the loop first sets it")
+    sampled = sampled_names(gen, loop) if hooks and not site.checkpointed else None
+    for n in sampled or ():
+        if n not in bound and n not in dict(state):
+            lines.add(indent, f"{n} = None  # set aside before the loop first sets it")
     lines.add(indent, f"{var} = ad.LoopSchedule(tape, {ast.unparse(loop.iter)}, {site.snapshots}, "
-                      f"{site.disk}{', prof.loop_samples' if sampled else ''})  # line {loop.lineno}")
+                      f"{site.disk}{'' if sampled is None else ', prof.loop_samples'})  # line {loop.lineno}")
     if not site.checkpointed:
         lines.add(indent, f"for {action}, {target} in {var}.forward():  # every action is ad.TAPE")
-        if sampled:
-            _sampled(gen, lines, loop, site, action, indent + 1)
+        if sampled is not None:
+            _sampled(gen, lines, loop, site, sampled, action, indent + 1)
         lines.extend(_taped(site, state, forward_body, indent + 1, hooks))
     else:
         lines.add(indent, f"for {action}, {target} in {var}.forward():")
@@ -318,18 +315,16 @@ def sampled_names(gen, loop):
     return names
 
 
-def _sampled(gen, lines, loop, site, action, indent):
+def _sampled(gen, lines, loop, site, names, action, indent):
     """Profiling a loop site placed not checkpointed: the few iterations its schedule advances
-    first run their primal timed, what they change set aside before and set back after
-    (runtime/profiler.py: arrays get their contents back in place, every name its value)."""
-    names = sampled_names(gen, loop)
+    first run their primal timed, what they change (``names``) set aside before and set back
+    after (runtime/profiler.py: arrays get their contents back in place, every name its value)."""
+    listed = "".join(n + ", " for n in names)           # a tuple's items, also of one
     lines.add(indent, f"if {action} is ad.ADVANCE:  # profiled: this iteration's primal timed, then undone")
-    listed = "".join(n + ", " for n in names)
     lines.add(indent + 1, f"prof.begin_sample({iteration_id(site.id)!r}, tape, ({listed}))")
     _primal(lines, loop.body, indent + 1, gen.func.callees)
-    lines.add(indent + 1, f"{listed.rstrip(', ')}{',' if len(names) == 1 else ''} = "
-                          f"prof.end_sample({iteration_id(site.id)!r}, tape)" if names else
-                          f"prof.end_sample({iteration_id(site.id)!r}, tape)")
+    end = f"prof.end_sample({iteration_id(site.id)!r}, tape)"
+    lines.add(indent + 1, f"{listed.rstrip(' ')} = {end}" if names else end)
     lines.add(indent + 1, "continue")
 
 
